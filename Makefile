@@ -1,0 +1,105 @@
+# bt*: a BitTorrent client as small Unix tools. Plain GNU make.
+#
+#   make            build every tool into $(BUILD)/bin (default build/bin)
+#   make check      install missing test dependencies, build, run all tests
+#   make demo       the main job, end to end, on loopback
+#   make asan       build with AddressSanitizer and UBSan into build-asan/
+#   make check-asan the test suite against the sanitized build
+#   make fuzz       build the libFuzzer targets into build-fuzz/
+#   make bench      the benchmarks (large payloads, slow)
+#   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+BUILD	?= build
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	= -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wpointer-arith -Wformat=2
+PKGS	= libcurl libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcrypto)
+ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS)
+ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
+
+TOOLS	:= $(patsubst %/main.c,%,$(wildcard */main.c))
+SCRIPTS	:= $(filter-out %.sh,$(wildcard scripts/*))
+LIB_OBJ	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
+UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+BINS	:= $(foreach t,$(TOOLS),$(BUILD)/bin/$(t))
+MANS	:= $(wildcard */*.[1-9])
+
+all: $(BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libbt.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+define tool_rule
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(BUILD)/libbt.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbt.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+units: $(UNITS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+deps:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+check: deps-test
+	$(MAKE) all units
+	$(MAKE) fuzz
+	BUILD=$(BUILD) sh tests/run.sh
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang \
+	    SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+	    all units
+
+check-asan: deps-test asan
+	BUILD=build-asan sh tests/run.sh
+
+# libFuzzer targets: each tests/fuzz/fuzz_NAME.c against lib/, built by clang.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+fuzz: $(FUZZ_BIN)
+build-fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -o $@ $< \
+	    $(wildcard lib/*.c) $(PKG_LIBS)
+
+demo: deps-test all
+	sh scripts/demo.sh
+
+bench: deps-test all
+	sh scripts/bench.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	for b in $(BINS) $(SCRIPTS); do install -m 755 $$b $(DESTDIR)$(BINDIR)/; done
+	for m in $(MANS); do s=$${m##*.}; mkdir -p $(DESTDIR)$(MANDIR)/man$$s; \
+	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.SECONDARY:
+
+.PHONY: all units deps deps-test check asan check-asan fuzz demo bench install clean

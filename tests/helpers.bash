@@ -1,0 +1,45 @@
+# helpers.bash: loaded by every bats suite (`load helpers`).
+# Puts the built tools first on PATH and gives each test a scratch dir
+# ($T) that is removed afterwards. Nothing here touches the network.
+
+: "${BT_BIN:=$BATS_TEST_DIRNAME/../build/bin}"
+PATH="$BT_BIN:$BATS_TEST_DIRNAME/../scripts:$PATH"
+export PATH LC_ALL=C
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+FIXTURES=$TOP/tests/fixtures
+HELPERS=$TOP/tests/helpers
+
+setup() {
+	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/bt.XXXXXX")
+}
+
+teardown() {
+	# Kill only what the test started, recorded in $T/pids.
+	if [ -f "$T/pids" ]; then
+		while read -r pid; do
+			kill "$pid" 2>/dev/null || true
+		done <"$T/pids"
+	fi
+	rm -rf "$T"
+}
+
+# Deterministic pseudo-random payload: mkpayload FILE BYTES [SEED]
+mkpayload() {
+	openssl enc -aes-128-ctr -nosalt -pass "pass:${3:-bt}" -pbkdf2 \
+	    </dev/zero 2>/dev/null | head -c "$2" >"$1"
+}
+
+# A free TCP/UDP port on 127.0.0.1.
+freeport() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits up to $2 seconds (default 10) for command $1 to succeed.
+waitfor() {
+	local i=0 n=$(( ${2:-10} * 10 ))
+	while ! eval "$1" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -ge "$n" ] && return 1
+		sleep 0.1
+	done
+}
