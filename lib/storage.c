@@ -1,0 +1,197 @@
+/*
+ * storage.c: byte ranges to file segments, and symlink-proof openat walks.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "storage.h"
+
+size_t
+st_segments(const struct metainfo *mi, uint64_t off, uint64_t len,
+    struct st_seg *seg, size_t max)
+{
+	const struct mi_file *f;
+	uint64_t start = off, n;
+	size_t i, k = 0;
+
+	if (len == 0 || off >= mi->total_length)
+		return 0;
+	for (i = mi_file_at(mi, off); i < mi->nfiles && len > 0 && k < max;
+	    i++) {
+		f = &mi->files[i];
+		if (f->length == 0 || f->offset + f->length <= off)
+			continue;
+		n = f->offset + f->length - off;
+		if (n > len)
+			n = len;
+		seg[k].file = i;
+		seg[k].foff = off - f->offset;
+		seg[k].boff = off - start;
+		seg[k].len = n;
+		k++;
+		off += n;
+		len -= n;
+	}
+	return k;
+}
+
+/* The next component of *pp into comp (NUL-terminated); 0 at the end. */
+static int
+next_comp(const char **pp, char *comp, size_t size)
+{
+	const char *p = *pp, *e;
+	size_t n;
+
+	while (*p == '/')
+		p++;
+	if (*p == '\0')
+		return 0;
+	if ((e = strchr(p, '/')) == NULL)
+		e = p + strlen(p);
+	n = (size_t)(e - p);
+	if (n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(comp, p, n);
+	comp[n] = '\0';
+	*pp = e;
+	return 1;
+}
+
+static int
+walk(int root, const char *path, int create, const char **last,
+    char *comp, size_t size)
+{
+	const char *p = path, *q;
+	int dfd, nfd, r, save;
+
+	if ((dfd = fcntl(root, F_DUPFD_CLOEXEC, 0)) == -1)
+		return -1;
+	for (;;) {
+		q = p;
+		if ((r = next_comp(&q, comp, size)) <= 0) {
+			save = r == 0 ? EINVAL : errno;
+			close(dfd);
+			errno = save;
+			return -1;
+		}
+		/* Is this the last component? */
+		while (*q == '/')
+			q++;
+		if (*q == '\0') {
+			*last = comp;
+			return dfd;
+		}
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			close(dfd);
+			errno = EINVAL;
+			return -1;
+		}
+		nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (nfd == -1 && errno == ENOENT && create) {
+			if (mkdirat(dfd, comp, 0777) == -1 && errno != EEXIST)
+				goto fail;
+			nfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (nfd == -1)
+			goto fail;
+		close(dfd);
+		dfd = nfd;
+		p = q;
+	}
+fail:
+	save = errno;
+	close(dfd);
+	errno = save;
+	return -1;
+}
+
+int
+st_openat(int root, const char *path, int flags, mode_t mode)
+{
+	char comp[256];
+	const char *last;
+	int dfd, fd, save;
+
+	if ((dfd = walk(root, path, (flags & O_CREAT) != 0, &last, comp,
+	    sizeof(comp))) == -1)
+		return -1;
+	if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
+		close(dfd);
+		errno = EINVAL;
+		return -1;
+	}
+	fd = openat(dfd, last, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	save = errno;
+	close(dfd);
+	errno = save;
+	return fd;
+}
+
+int
+st_mkdirs(int root, const char *path)
+{
+	char comp[256];
+	const char *last;
+	int dfd;
+
+	if ((dfd = walk(root, path, 1, &last, comp, sizeof(comp))) == -1)
+		return -1;
+	close(dfd);
+	return 0;
+}
+
+void
+st_piece_name(char name[ST_PIECE_NAME], uint32_t i)
+{
+	snprintf(name, ST_PIECE_NAME, "pieces/%u", (unsigned)i);
+}
+
+ssize_t
+st_pread_full(int fd, void *p, size_t len, uint64_t off)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < len) {
+		r = pread(fd, (char *)p + got, len - got, (off_t)(off + got));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int
+st_pwrite_full(int fd, const void *p, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < len) {
+		r = pwrite(fd, (const char *)p + done, len - done,
+		    (off_t)(off + done));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0) {
+			errno = EIO;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
