@@ -1,0 +1,502 @@
+/* spool.c: the shared piece spool (spool.h, btspool(5)). */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bt.h"
+#include "spool.h"
+
+_Static_assert(sizeof(struct spool_hdr) == SPOOL_HDRLEN, "spool header");
+
+static size_t
+words(uint32_t n)
+{
+	return ((size_t)n + 63) / 64;
+}
+
+static size_t
+maplen(uint32_t n)
+{
+	return SPOOL_HDRLEN + 2 * words(n) * 8 + (size_t)n * 4;
+}
+
+static int
+mkdirat_ok(int dirfd, const char *name)
+{
+	if (mkdirat(dirfd, name, 0777) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+writeall(int fd, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Creates DIR/state through a temp file and link(2): one winner. */
+static int
+create_state(struct spool *s, char *err)
+{
+	struct spool_hdr h;
+	char tmp[64];
+	int fd;
+	size_t len = maplen(s->npieces);
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SPOOL_MAGIC, 8);
+	h.version = SPOOL_VERSION;
+	h.npieces = s->npieces;
+	memcpy(h.info_hash, s->mi->info_hash, 20);
+	h.piece_length = s->mi->piece_length;
+	h.total_length = s->mi->total_length;
+	snprintf(tmp, sizeof(tmp), "state.%ld", (long)getpid());
+	fd = openat(s->tmpfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666);
+	if (fd == -1)
+		return bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
+	if (ftruncate(fd, (off_t)len) == -1 ||
+	    writeall(fd, &h, sizeof(h)) == -1) {
+		close(fd);
+		unlinkat(s->tmpfd, tmp, 0);
+		return bt_err(err, "state: %s", strerror(errno));
+	}
+	close(fd);
+	if (linkat(s->tmpfd, tmp, s->dirfd, "state", 0) == -1 &&
+	    errno != EEXIST) {
+		unlinkat(s->tmpfd, tmp, 0);
+		return bt_err(err, "state: %s", strerror(errno));
+	}
+	unlinkat(s->tmpfd, tmp, 0);
+	return 0;
+}
+
+static void
+setbit_atomic(uint64_t *w, uint32_t i, uint32_t *count)
+{
+	uint64_t m = (uint64_t)1 << (i % 64);
+	uint64_t old = __atomic_fetch_or(&w[i / 64], m, __ATOMIC_RELEASE);
+
+	if ((old & m) == 0)
+		__atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
+}
+
+/* Removes temp files of dead writers; sets have bits of pieces found. */
+static void
+recover(struct spool *s)
+{
+	DIR *d;
+	struct dirent *e;
+	char *end;
+	unsigned long v;
+	long pid;
+	int fd;
+
+	if ((fd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY)) != -1 &&
+	    (d = fdopendir(fd)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			const char *dot = strrchr(e->d_name, '.');
+
+			if (e->d_name[0] == '.' || dot == NULL)
+				continue;
+			pid = strtol(dot + 1, &end, 10);
+			if (*end != '\0' || pid <= 0)
+				continue;
+			if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+				unlinkat(s->tmpfd, e->d_name, 0);
+		}
+		closedir(d);
+	} else if (fd != -1)
+		close(fd);
+	if ((fd = openat(s->piecesfd, ".", O_RDONLY | O_DIRECTORY)) != -1 &&
+	    (d = fdopendir(fd)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] < '0' || e->d_name[0] > '9')
+				continue;
+			errno = 0;
+			v = strtoul(e->d_name, &end, 10);
+			if (*end != '\0' || errno != 0 || v >= s->npieces)
+				continue;
+			if (!spool_have(s, (uint32_t)v))
+				setbit_atomic(s->have, (uint32_t)v,
+				    &s->hdr->nhave);
+		}
+		closedir(d);
+	} else if (fd != -1)
+		close(fd);
+}
+
+int
+spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
+    char *err)
+{
+	struct stat st;
+	struct timespec ts;
+	void *m;
+	int fd = -1;
+
+	memset(s, 0, sizeof(*s));
+	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = -1;
+	s->mi = mi;
+	s->npieces = mi->npieces;
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+		return bt_err(err, "%s: %s", dir, strerror(errno));
+	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		bt_err(err, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (mkdirat_ok(s->dirfd, "pieces") == -1 ||
+	    mkdirat_ok(s->dirfd, "tmp") == -1 ||
+	    (s->piecesfd = openat(s->dirfd, "pieces",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (s->tmpfd = openat(s->dirfd, "tmp",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (s->claimfd = openat(s->dirfd, "claims",
+	    O_RDWR | O_CREAT | O_CLOEXEC, 0666)) == -1) {
+		bt_err(err, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((fd = openat(s->dirfd, "state", O_RDWR | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT) {
+			bt_err(err, "%s/state: %s", dir, strerror(errno));
+			goto fail;
+		}
+		if (create_state(s, err) == -1)
+			goto fail;
+		if ((fd = openat(s->dirfd, "state", O_RDWR | O_CLOEXEC)) ==
+		    -1) {
+			bt_err(err, "%s/state: %s", dir, strerror(errno));
+			goto fail;
+		}
+	}
+	if (fstat(fd, &st) == -1) {
+		bt_err(err, "%s/state: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((size_t)st.st_size != maplen(s->npieces)) {
+		bt_err(err, "%s/state: wrong size %lld for %u pieces "
+		    "(another torrent's spool?)", dir, (long long)st.st_size,
+		    s->npieces);
+		goto fail;
+	}
+	m = mmap(NULL, maplen(s->npieces), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (m == MAP_FAILED) {
+		bt_err(err, "%s/state: mmap: %s", dir, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	s->hdr = m;
+	s->maplen = maplen(s->npieces);
+	if (memcmp(s->hdr->magic, SPOOL_MAGIC, 8) != 0 ||
+	    s->hdr->version != SPOOL_VERSION) {
+		bt_err(err, "%s/state: not a version %d spool state file",
+		    dir, SPOOL_VERSION);
+		goto fail;
+	}
+	if (s->hdr->npieces != s->npieces ||
+	    memcmp(s->hdr->info_hash, mi->info_hash, 20) != 0) {
+		bt_err(err, "%s: spool of another torrent", dir);
+		goto fail;
+	}
+	s->have = (uint64_t *)((char *)m + SPOOL_HDRLEN);
+	s->placed = s->have + words(s->npieces);
+	s->avail = (uint32_t *)(s->placed + words(s->npieces));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s->rng = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^
+	    0x9e3779b97f4a7c15ULL;
+	recover(s);
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	spool_close(s);
+	return -1;
+}
+
+void
+spool_close(struct spool *s)
+{
+	if (s->hdr != NULL)
+		munmap(s->hdr, s->maplen);
+	if (s->claimfd != -1)
+		close(s->claimfd);
+	if (s->tmpfd != -1)
+		close(s->tmpfd);
+	if (s->piecesfd != -1)
+		close(s->piecesfd);
+	if (s->dirfd != -1)
+		close(s->dirfd);
+	s->hdr = NULL;
+	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = -1;
+}
+
+static int
+testbit(const uint64_t *w, uint32_t i)
+{
+	return (__atomic_load_n(&w[i / 64], __ATOMIC_ACQUIRE) >> (i % 64)) & 1;
+}
+
+int
+spool_have(const struct spool *s, uint32_t i)
+{
+	return i < s->npieces && testbit(s->have, i);
+}
+
+int
+spool_placed(const struct spool *s, uint32_t i)
+{
+	return i < s->npieces && testbit(s->placed, i);
+}
+
+uint32_t
+spool_nhave(const struct spool *s)
+{
+	return __atomic_load_n(&s->hdr->nhave, __ATOMIC_RELAXED);
+}
+
+static int
+lockbyte(struct spool *s, uint32_t i, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = (off_t)i;
+	fl.l_len = 1;
+	return fcntl(s->claimfd, F_OFD_SETLK, &fl);
+}
+
+int
+spool_claim(struct spool *s, uint32_t i, char *err)
+{
+	if (lockbyte(s, i, F_WRLCK) == 0)
+		return 1;
+	if (errno == EAGAIN || errno == EACCES)
+		return 0;
+	return bt_err(err, "claim piece %u: %s", i, strerror(errno));
+}
+
+void
+spool_unclaim(struct spool *s, uint32_t i)
+{
+	lockbyte(s, i, F_UNLCK);
+}
+
+static int
+peerbit(const unsigned char *bits, uint32_t i)
+{
+	return (bits[i / 8] >> (7 - i % 8)) & 1;
+}
+
+static uint64_t
+rnd(struct spool *s)
+{
+	uint64_t x = s->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return s->rng = x;
+}
+
+/*
+ * Visits missing pieces the peer has from a start point, wrapping, and
+ * skips 64 had pieces at once. Sequential and random take the first one
+ * they can claim; rarest holds the least available claimable one seen in
+ * its window.
+ */
+int64_t
+spool_pick(struct spool *s, enum spool_strategy strat,
+    const unsigned char *peer_has, int64_t *endgame)
+{
+	uint32_t n = s->npieces, start, i, k, seen = 0, limit;
+	uint32_t bestav = UINT32_MAX;
+	int64_t best = -1, other = -1;
+	char err[BT_ERRLEN];
+	int any = 0;
+
+	if (n == 0)
+		return -2;
+	if (strat == SPOOL_SEQUENTIAL)
+		start = 0;
+	else
+		start = (uint32_t)(rnd(s) % n);
+	limit = strat == SPOOL_RAREST ? SPOOL_RAREST_WINDOW : UINT32_MAX;
+	for (k = 0, i = start; k < n; ) {
+		uint64_t w = __atomic_load_n(&s->have[i / 64],
+		    __ATOMIC_ACQUIRE);
+
+		if (i % 64 == 0 && w == ~(uint64_t)0 && n - k >= 64 &&
+		    i + 64 <= n) {
+			k += 64;
+			i += 64;
+			if (i >= n)
+				i = 0;
+			continue;
+		}
+		if (!((w >> (i % 64)) & 1) && peerbit(peer_has, i)) {
+			any = 1;
+			if (strat == SPOOL_RAREST) {
+				uint32_t av = spool_avail(s, i);
+
+				if (av < bestav) {
+					if (spool_claim(s, i, err) == 1) {
+						if (best >= 0)
+							spool_unclaim(s,
+							    (uint32_t)best);
+						best = i;
+						bestav = av;
+					} else if (other < 0)
+						other = i;
+				}
+				if (++seen >= limit && best >= 0)
+					return best;
+			} else if (spool_claim(s, i, err) == 1) {
+				return i;
+			} else if (other < 0)
+				other = i;
+		}
+		k++;
+		if (++i >= n)
+			i = 0;
+	}
+	if (best >= 0)
+		return best;
+	if (!any)
+		return -2;
+	if (endgame != NULL)
+		*endgame = other;
+	return -1;
+}
+
+int
+spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
+    char *err)
+{
+	char tmp[48], name[16];
+	int fd;
+
+	if (i >= s->npieces || len != mi_piece_size(s->mi, i))
+		return bt_err(err, "commit piece %u: bad length", i);
+	if (spool_have(s, i))
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%u.%ld", i, (long)getpid());
+	snprintf(name, sizeof(name), "%u", i);
+	fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0666);
+	if (fd == -1)
+		return bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
+	if (writeall(fd, data, len) == -1) {
+		bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlinkat(s->tmpfd, tmp, 0);
+		return -1;
+	}
+	if (close(fd) == -1) {
+		bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
+		unlinkat(s->tmpfd, tmp, 0);
+		return -1;
+	}
+	if (renameat2(s->tmpfd, tmp, s->piecesfd, name, RENAME_NOREPLACE) ==
+	    -1) {
+		int e = errno;
+
+		unlinkat(s->tmpfd, tmp, 0);
+		if (e == EEXIST) {
+			setbit_atomic(s->have, i, &s->hdr->nhave);
+			return 0;
+		}
+		return bt_err(err, "pieces/%s: %s", name, strerror(e));
+	}
+	/* A second copy might land after btassemble unlinked the first. */
+	if (spool_have(s, i)) {
+		if (spool_placed(s, i))
+			unlinkat(s->piecesfd, name, 0);
+		return 0;
+	}
+	setbit_atomic(s->have, i, &s->hdr->nhave);
+	return 1;
+}
+
+int
+spool_read(struct spool *s, uint32_t i, uint32_t off, void *buf, size_t len,
+    char *err)
+{
+	char name[16];
+	ssize_t r;
+	int fd;
+
+	if (i >= s->npieces || (uint64_t)off + len > mi_piece_size(s->mi, i))
+		return bt_err(err, "read piece %u: out of range", i);
+	snprintf(name, sizeof(name), "%u", i);
+	if ((fd = openat(s->piecesfd, name, O_RDONLY | O_CLOEXEC)) == -1) {
+		int e = errno;
+
+		bt_err(err, "pieces/%s: %s", name, strerror(e));
+		errno = e;
+		return -1;
+	}
+	r = pread(fd, buf, len, off);
+	close(fd);
+	if (r != (ssize_t)len) {
+		errno = EIO;
+		return bt_err(err, "pieces/%s: short read", name);
+	}
+	return 0;
+}
+
+void
+spool_avail_add(struct spool *s, uint32_t i, int delta)
+{
+	if (i < s->npieces)
+		__atomic_fetch_add(&s->avail[i], (uint32_t)delta,
+		    __ATOMIC_RELAXED);
+}
+
+void
+spool_avail_bits(struct spool *s, const unsigned char *bits, int delta)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->npieces; i++)
+		if (peerbit(bits, i))
+			spool_avail_add(s, i, delta);
+}
+
+uint32_t
+spool_avail(const struct spool *s, uint32_t i)
+{
+	return i < s->npieces ?
+	    __atomic_load_n(&s->avail[i], __ATOMIC_RELAXED) : 0;
+}
+
+void
+spool_set_placed(struct spool *s, uint32_t i)
+{
+	if (i < s->npieces)
+		setbit_atomic(s->placed, i, &s->hdr->nplaced);
+}

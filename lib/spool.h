@@ -1,0 +1,162 @@
+/*
+ * spool.h: the piece spool, one directory per torrent shared by every
+ * btpeer of that torrent and read by btverify and btassemble (btspool(5)).
+ *
+ * Layout of a spool directory DIR:
+ *
+ *   DIR/pieces/<i>   a complete, SHA-1-verified piece i: decimal name, no
+ *                    padding, exactly mi_piece_size(i) bytes. It appears
+ *                    atomically: written to DIR/tmp/<i>.<pid>, then
+ *                    renamed (renameat2 RENAME_NOREPLACE) into pieces/.
+ *                    A reader never sees a partial piece. btassemble
+ *                    copies it into the final files and unlinks it once
+ *                    durable, after setting the piece's "placed" bit.
+ *   DIR/tmp/         temporary files of writers; a file whose <pid> is
+ *                    no longer alive is garbage and removed by spool_open.
+ *   DIR/claims       an empty file; a process fetching piece i holds an
+ *                    OFD write lock (F_OFD_SETLK) on byte i. The kernel
+ *                    drops it when the process dies (even by kill -9), so
+ *                    no stale claim survives. Claims are per spool_open.
+ *   DIR/state        a small file every process maps shared:
+ *
+ *       offset 0   struct spool_hdr (128 bytes, host byte order)
+ *       have       ceil(npieces/64) uint64_t: bit (i % 64) of word i / 64
+ *                  is set once piece i is in pieces/ and never cleared,
+ *                  so pieces btassemble moved out are still known as had.
+ *       placed     the same size: set by btassemble when piece i is in
+ *                  the final files (durably); never cleared.
+ *       avail      npieces uint32_t: how many connected peers (over all
+ *                  processes) announced piece i. Each btpeer adds its
+ *                  peer's bitfield/have and subtracts them on exit; a
+ *                  process killed -9 leaves its counts, so availability
+ *                  is a hint for rarest-first, never a correctness input.
+ *
+ *   Every word after the header is updated with atomic operations
+ *   (__atomic builtins, relaxed order for counters, release/acquire for
+ *   have/placed bits which are set only after the rename/the fsync).
+ *   The state file is created under DIR/tmp and linked into place, so
+ *   two processes opening a new spool at once agree on one file.
+ *   The header records the info-hash: a spool of another torrent is
+ *   refused.
+ *
+ * Crash rules: kill everything at any moment and nothing verified is
+ * lost; a piece file present without its have bit (death between rename
+ * and bit set) is found again by spool_open, which scans pieces/ once.
+ *
+ * Picking costs O(1) amortised: each process keeps a cursor; sequential
+ * and random scan the have bitmap 64 pieces per word from the cursor and
+ * try the claim lock only on missing pieces the peer has; rarest looks at
+ * a bounded window (SPOOL_RAREST_WINDOW candidates) from a random start
+ * and takes the least available one, not a scan of the whole torrent.
+ *
+ * struct spool owns its descriptors and mapping; spool_close releases
+ * them (and with them every claim of this process).
+ */
+#ifndef BT_SPOOL_H
+#define BT_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metainfo.h"
+
+#define SPOOL_MAGIC	"BTSPOOL1"
+#define SPOOL_VERSION	1
+#define SPOOL_HDRLEN	128
+/* Candidates rarest-first compares per pick: bounded cost, good enough
+ * rarity when pieces are plenty; a torrent smaller than this is seen whole. */
+#define SPOOL_RAREST_WINDOW	1024
+
+struct spool_hdr {
+	char		magic[8];	/* SPOOL_MAGIC, no NUL */
+	uint32_t	version;	/* SPOOL_VERSION */
+	uint32_t	npieces;
+	unsigned char	info_hash[20];
+	uint32_t	nhave;		/* atomic: have bits set */
+	uint64_t	piece_length;
+	uint64_t	total_length;
+	uint32_t	nplaced;	/* atomic: placed bits set */
+	uint32_t	reserved0;
+	unsigned char	reserved[64];	/* zero; pads to SPOOL_HDRLEN */
+};
+
+enum spool_strategy {
+	SPOOL_SEQUENTIAL,
+	SPOOL_RANDOM,
+	SPOOL_RAREST
+};
+
+struct spool {
+	int		 dirfd;
+	int		 piecesfd;	/* DIR/pieces */
+	int		 tmpfd;		/* DIR/tmp */
+	int		 claimfd;	/* DIR/claims, for OFD locks */
+	struct spool_hdr *hdr;		/* the mapped state file */
+	size_t		 maplen;
+	uint64_t	*have;		/* inside the mapping */
+	uint64_t	*placed;
+	uint32_t	*avail;
+	uint32_t	 npieces;
+	uint32_t	 cursor;	/* where this process's next pick starts */
+	uint64_t	 rng;		/* per-process xorshift state */
+	const struct metainfo *mi;
+};
+
+/*
+ * Opens (creating if needed) the spool in dir for torrent mi, which must
+ * outlive the spool. 0, or -1 with err (another torrent's spool, a bad
+ * state file, a system error).
+ */
+int	spool_open(struct spool *, const char *dir, const struct metainfo *,
+	    char *err);
+void	spool_close(struct spool *);
+
+/* 1 if piece i is verified (in pieces/ or already placed), else 0. */
+int	spool_have(const struct spool *, uint32_t i);
+int	spool_placed(const struct spool *, uint32_t i);
+uint32_t spool_nhave(const struct spool *);
+
+/*
+ * Claims: 1 claimed by this spool handle, 0 held by another process,
+ * -1 system error (err). A claim is dropped by spool_unclaim, spool_close
+ * or the death of the process.
+ */
+int	spool_claim(struct spool *, uint32_t i, char *err);
+void	spool_unclaim(struct spool *, uint32_t i);
+
+/*
+ * Picks a piece that is missing, that the peer has (peer_has: BEP 3
+ * bitfield bytes, npieces bits), and that nobody holds, and claims it.
+ * Returns the index, -1 when no such piece exists but some missing piece
+ * the peer has is claimed by another process (endgame possible), -2 when
+ * the peer has nothing we miss. If endgame is non-NULL and -1 would be
+ * returned, *endgame gets one such claimed-by-other piece (not claimed).
+ */
+int64_t	spool_pick(struct spool *, enum spool_strategy,
+	    const unsigned char *peer_has, int64_t *endgame);
+
+/*
+ * Stores verified piece i (len == mi_piece_size(i)): tmp file, rename
+ * without replace, have bit. 1 stored, 0 someone else stored it first
+ * (nothing written), -1 with err. The caller has checked the SHA-1.
+ */
+int	spool_commit(struct spool *, uint32_t i, const void *data,
+	    size_t len, char *err);
+
+/*
+ * Reads len bytes at offset off of verified piece i from pieces/<i>.
+ * 0, or -1 with err (ENOENT when btassemble moved it: read the final
+ * files then).
+ */
+int	spool_read(struct spool *, uint32_t i, uint32_t off, void *buf,
+	    size_t len, char *err);
+
+/* Availability: adds delta to piece i, or to every piece set in bits. */
+void	spool_avail_add(struct spool *, uint32_t i, int delta);
+void	spool_avail_bits(struct spool *, const unsigned char *bits, int delta);
+uint32_t spool_avail(const struct spool *, uint32_t i);
+
+/* For btassemble: marks piece i placed in the final files (after fsync). */
+void	spool_set_placed(struct spool *, uint32_t i);
+
+#endif
