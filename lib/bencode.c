@@ -107,7 +107,7 @@ vval(struct vctx *c, const unsigned char **pp, int depth)
 		start = p++;
 		for (;;) {
 			if (p >= c->end)
-				return verr(c, start, *start == 'l' ?
+				return verr(c, p, *start == 'l' ?
 				    "unterminated list" : "unterminated dictionary");
 			if (*p == 'e')
 				break;
@@ -126,7 +126,7 @@ vval(struct vctx *c, const unsigned char **pp, int depth)
 				pk = k;
 				pklen = klen;
 				if (p >= c->end)
-					return verr(c, start,
+					return verr(c, p,
 					    "unterminated dictionary");
 				if (*p == 'e')
 					return verr(c, p,

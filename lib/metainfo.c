@@ -113,15 +113,17 @@ static int
 check_dups(struct metainfo *mi, char *err)
 {
 	char **v;
-	size_t i;
+	size_t i, n;
 	int rc = 0;
 
 	if ((v = malloc(mi->nfiles * sizeof(*v))) == NULL)
 		return bt_err(err, "out of memory");
-	for (i = 0; i < mi->nfiles; i++)
-		v[i] = mi->files[i].path;
-	qsort(v, mi->nfiles, sizeof(*v), pathcmp);
-	for (i = 1; i < mi->nfiles && rc == 0; i++)
+	/* Pad files are never written, and hybrids repeat ".pad/N" names. */
+	for (i = n = 0; i < mi->nfiles; i++)
+		if (!mi->files[i].pad)
+			v[n++] = mi->files[i].path;
+	qsort(v, n, sizeof(*v), pathcmp);
+	for (i = 1; i < n && rc == 0; i++)
 		if (strcmp(v[i - 1], v[i]) == 0)
 			rc = bt_err(err, "two files share the path '%s'", v[i]);
 	free(v);

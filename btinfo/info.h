@@ -1,0 +1,15 @@
+/* info.h: btinfo's two outputs. Each writes to f and returns 0 or -1. */
+#ifndef BTINFO_INFO_H
+#define BTINFO_INFO_H
+
+#include <stdio.h>
+
+struct metainfo;
+struct magnet;
+
+int	info_json(FILE *, const struct metainfo *, int pieces);
+int	info_summary(FILE *, const struct metainfo *, int pieces);
+int	info_magnet_json(FILE *, const struct magnet *);
+int	info_magnet_summary(FILE *, const struct magnet *);
+
+#endif
