@@ -1,0 +1,462 @@
+/*
+ * verify.c: the hashing engine. The pieces are cut into batches of about
+ * BATCH bytes; worker threads take the next batch from a shared counter,
+ * read it with one large pread per file it touches and hash each piece
+ * with OpenSSL. Taking batches in order keeps the reads close to
+ * sequential whatever the number of workers.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "bt.h"
+#include "storage.h"
+#include "verify.h"
+
+/*
+ * 4 MiB a read: past this the syscall cost is lost in the hashing, and
+ * two workers' buffers still sit in a 2nd-level cache's neighbourhood.
+ */
+#define BATCH		(4u << 20)
+/* Segments a batch can touch before it is read in several rounds. */
+#define MAXSEG		64
+/* The progress bar is redrawn this often (ms). */
+#define TICK_MS		200
+
+struct job {
+	const struct metainfo *mi;
+	const struct vopts *opt;
+	struct vresult	*res;
+	int		 root;		/* data dir or spool dir */
+	uint32_t	 per;		/* pieces a batch */
+	uint32_t	 nbatch;
+	atomic_uint	 next;		/* next batch to take */
+	atomic_ullong	 done;		/* bytes hashed or skipped */
+	atomic_int	 running;
+	atomic_int	 failed;
+	char		 err[BT_ERRLEN];
+	pthread_mutex_t	 lock;		/* err */
+	EVP_MD		*md;
+};
+
+struct worker {
+	struct job	*job;
+	pthread_t	 tid;
+	unsigned char	*buf;
+	unsigned char	*miss;		/* per piece of the batch: 0 to hash,
+					   else its PS_* + 1 */
+	size_t		 curfile;	/* the one open file, SIZE_MAX if none */
+	int		 curfd;
+	EVP_MD_CTX	*ctx;
+};
+
+const char *
+fstat_name(enum fstat s)
+{
+	static const char *const name[] = {
+		"complete", "partial", "bad", "wrong-size", "missing",
+		"not-a-file", "unreadable"
+	};
+
+	return name[s];
+}
+
+static void
+job_fail(struct job *j, const char *what, int e)
+{
+	pthread_mutex_lock(&j->lock);
+	if (!atomic_load(&j->failed))
+		snprintf(j->err, sizeof(j->err), "%s: %s", what, strerror(e));
+	atomic_store(&j->failed, 1);
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* The open fd of file i, -1 when it cannot be read. */
+static int
+file_fd(struct worker *w, size_t i)
+{
+	struct job *j = w->job;
+	struct stat st;
+	int fd;
+
+	if (w->curfile == i)
+		return w->curfd;
+	if (w->curfd != -1)
+		close(w->curfd);
+	w->curfile = i;
+	w->curfd = -1;
+	if (j->res->file[i].status != FS_COMPLETE &&
+	    j->res->file[i].status != FS_WRONGSIZE)
+		return -1;	/* the precheck found nothing to read */
+	fd = openat(j->root, j->mi->files[i].path, O_RDONLY | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	w->curfd = fd;
+	return fd;
+}
+
+/* Marks pieces p0+ overlapping [boff, boff+len) of the batch missing. */
+static void
+mark_missing(struct worker *w, uint64_t boff, uint64_t len)
+{
+	uint64_t pl = w->job->mi->piece_length;
+	uint64_t a = boff / pl, b = (boff + len - 1) / pl;
+
+	for (; a <= b; a++)
+		w->miss[a] = PS_MISSING + 1;
+}
+
+/* Reads batch pieces [p0, p0+n) of the final layout into w->buf. */
+static void
+read_layout(struct worker *w, uint32_t p0, uint32_t n, uint64_t len)
+{
+	const struct metainfo *mi = w->job->mi;
+	struct st_seg seg[MAXSEG];
+	uint64_t off = (uint64_t)p0 * mi->piece_length, base = off, end;
+	size_t k, i;
+	ssize_t r;
+	int fd;
+
+	memset(w->miss, 0, n);
+	end = off + len;
+	while (off < end) {
+		k = st_segments(mi, off, end - off, seg, MAXSEG);
+		if (k == 0)
+			break;
+		for (i = 0; i < k; i++) {
+			unsigned char *p = w->buf + (off - base) + seg[i].boff;
+
+			if (mi->files[seg[i].file].pad) {
+				memset(p, 0, seg[i].len);
+				continue;
+			}
+			fd = file_fd(w, seg[i].file);
+			r = fd == -1 ? 0 : st_pread_full(fd, p, seg[i].len,
+			    seg[i].foff);
+			if (r < 0)
+				r = 0;
+			if ((uint64_t)r < seg[i].len)
+				mark_missing(w, (off - base) + seg[i].boff +
+				    (uint64_t)r, seg[i].len - (uint64_t)r);
+		}
+		off += seg[k - 1].boff + seg[k - 1].len;
+	}
+}
+
+/*
+ * Reads batch pieces [p0, p0+n) from the spool into w->buf. A piece file
+ * of the wrong size is there but bad; one that cannot be read is missing.
+ */
+static void
+read_spool(struct worker *w, uint32_t p0, uint32_t n)
+{
+	struct job *j = w->job;
+	char name[ST_PIECE_NAME];
+	struct stat st;
+	uint32_t i, sz;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		sz = mi_piece_size(j->mi, p0 + i);
+		w->miss[i] = PS_MISSING + 1;
+		st_piece_name(name, p0 + i);
+		fd = openat(j->root, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (fd == -1)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (st.st_size != (off_t)sz)
+				w->miss[i] = PS_BAD + 1;
+			else if (st_pread_full(fd, w->buf + (uint64_t)i *
+			    j->mi->piece_length, sz, 0) == (ssize_t)sz)
+				w->miss[i] = 0;
+		}
+		close(fd);
+	}
+}
+
+static void *
+work(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j = w->job;
+	const struct metainfo *mi = j->mi;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	uint32_t b, p0, n, i, sz;
+	uint64_t len;
+
+	while (!atomic_load(&j->failed) &&
+	    (b = atomic_fetch_add(&j->next, 1)) < j->nbatch) {
+		p0 = b * j->per;
+		n = mi->npieces - p0 < j->per ? mi->npieces - p0 : j->per;
+		len = (uint64_t)(n - 1) * mi->piece_length +
+		    mi_piece_size(mi, p0 + n - 1);
+		if (j->opt->spool != NULL)
+			read_spool(w, p0, n);
+		else
+			read_layout(w, p0, n, len);
+		for (i = 0; i < n; i++) {
+			sz = mi_piece_size(mi, p0 + i);
+			if (w->miss[i]) {
+				j->res->piece[p0 + i] = w->miss[i] - 1;
+				continue;
+			}
+			if (!EVP_DigestInit_ex2(w->ctx, j->md, NULL) ||
+			    !EVP_DigestUpdate(w->ctx, w->buf +
+			    (uint64_t)i * mi->piece_length, sz) ||
+			    !EVP_DigestFinal_ex(w->ctx, md, &mdlen)) {
+				job_fail(j, "SHA-1", EIO);
+				break;
+			}
+			j->res->piece[p0 + i] = memcmp(md, mi->pieces +
+			    (size_t)(p0 + i) * 20, 20) == 0 ? PS_GOOD : PS_BAD;
+		}
+		atomic_fetch_add(&j->done, len);
+	}
+	if (w->curfd != -1)
+		close(w->curfd);
+	atomic_fetch_sub(&j->running, 1);
+	return NULL;
+}
+
+/* Stats every file once, so the workers know what is there. */
+static void
+precheck(const struct metainfo *mi, int root, struct vresult *res)
+{
+	struct stat st;
+	struct vfile *vf;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < mi->nfiles; i++) {
+		vf = &res->file[i];
+		vf->status = FS_COMPLETE;
+		if (mi->files[i].pad)
+			continue;
+		fd = openat(root, mi->files[i].path, O_RDONLY | O_NONBLOCK |
+		    O_CLOEXEC);
+		if (fd == -1) {
+			vf->err = errno;
+			vf->status = errno == ENOENT || errno == ENOTDIR ?
+			    FS_MISSING : FS_UNREADABLE;
+			continue;
+		}
+		if (fstat(fd, &st) == -1) {
+			vf->err = errno;
+			vf->status = FS_UNREADABLE;
+		} else if (!S_ISREG(st.st_mode)) {
+			vf->exists = 1;
+			vf->status = FS_NOTFILE;
+		} else {
+			vf->exists = 1;
+			vf->size = (uint64_t)st.st_size;
+			if (vf->size != mi->files[i].length)
+				vf->status = FS_WRONGSIZE;
+		}
+		close(fd);
+	}
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+bar(struct job *j, double t0, int last)
+{
+	double total = (double)j->mi->total_length;
+	double done = (double)atomic_load(&j->done), dt = now() - t0;
+	double rate = dt > 0 ? done / dt : 0, eta;
+	char line[128];
+	int w = 30, k = total > 0 ? (int)(w * done / total) : w;
+
+	eta = rate > 0 ? (total - done) / rate : 0;
+	snprintf(line, sizeof(line), "\r[%-*.*s] %3.0f%% %7.1f MB/s ETA %d:%02d",
+	    w, k, "##############################",
+	    total > 0 ? 100 * done / total : 100, rate / 1e6,
+	    (int)eta / 60, (int)eta % 60);
+	fputs(line, stderr);
+	if (last)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+static void
+tally(const struct metainfo *mi, struct vresult *res)
+{
+	struct st_seg seg[MAXSEG];
+	struct vfile *vf;
+	uint64_t off, end, sz;
+	uint32_t p;
+	size_t k, i;
+
+	for (p = 0; p < mi->npieces; p++) {
+		sz = mi_piece_size(mi, p);
+		if (res->piece[p] == PS_GOOD) {
+			res->good++;
+			res->good_bytes += sz;
+		} else if (res->piece[p] == PS_BAD) {
+			res->bad++;
+			res->bad_bytes += sz;
+		} else {
+			res->missing++;
+			res->missing_bytes += sz;
+		}
+		off = (uint64_t)p * mi->piece_length;
+		end = off + sz;
+		while (off < end) {
+			if ((k = st_segments(mi, off, end - off, seg,
+			    MAXSEG)) == 0)
+				break;
+			for (i = 0; i < k; i++) {
+				vf = &res->file[seg[i].file];
+				if (res->piece[p] == PS_GOOD)
+					vf->good++;
+				else if (res->piece[p] == PS_BAD)
+					vf->bad++;
+				else
+					vf->missing++;
+			}
+			off += seg[k - 1].boff + seg[k - 1].len;
+		}
+	}
+	for (i = 0; i < mi->nfiles; i++) {
+		vf = &res->file[i];
+		if (vf->status != FS_COMPLETE)
+			continue;
+		if (vf->bad > 0)
+			vf->status = FS_BAD;
+		else if (vf->missing > 0)
+			vf->status = vf->good > 0 || vf->exists ?
+			    FS_PARTIAL : FS_MISSING;
+	}
+}
+
+int
+verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
+    struct vresult *res, char *err)
+{
+	struct job j;
+	struct worker *w = NULL;
+	const char *root = opt->spool != NULL ? opt->spool : dir;
+	double t0 = now();
+	int i, e, nw = 0, started = 0, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&j, 0, sizeof(j));
+	j.mi = mi;
+	j.opt = opt;
+	j.res = res;
+	j.root = -1;
+	pthread_mutex_init(&j.lock, NULL);
+	if ((res->piece = calloc(mi->npieces, 1)) == NULL ||
+	    (res->file = calloc(mi->nfiles, sizeof(*res->file))) == NULL) {
+		bt_err(err, "out of memory");
+		goto out;
+	}
+	if ((j.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		bt_err(err, "%s: %s", root, strerror(errno));
+		goto out;
+	}
+	if ((j.md = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL) {
+		bt_err(err, "OpenSSL has no SHA-1");
+		goto out;
+	}
+	if (opt->spool == NULL)
+		precheck(mi, j.root, res);
+	j.per = mi->piece_length >= BATCH ? 1 :
+	    (uint32_t)(BATCH / mi->piece_length);
+	j.nbatch = (mi->npieces + j.per - 1) / j.per;
+	nw = opt->jobs < 1 ? 1 : opt->jobs;
+	if ((uint32_t)nw > j.nbatch)
+		nw = (int)j.nbatch;
+	if ((w = calloc((size_t)nw, sizeof(*w))) == NULL) {
+		bt_err(err, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nw; i++) {
+		w[i].job = &j;
+		w[i].curfd = -1;
+		w[i].curfile = SIZE_MAX;
+		w[i].buf = malloc((size_t)j.per * mi->piece_length);
+		w[i].miss = malloc(j.per);
+		w[i].ctx = EVP_MD_CTX_new();
+		if (w[i].buf == NULL || w[i].miss == NULL || w[i].ctx == NULL) {
+			bt_err(err, "out of memory");
+			goto out;
+		}
+	}
+	atomic_store(&j.running, nw);
+	for (started = 0; started < nw; started++) {
+		if ((e = pthread_create(&w[started].tid, NULL, work,
+		    &w[started])) != 0) {
+			job_fail(&j, "pthread_create", e);
+			atomic_fetch_sub(&j.running, nw - started);
+			break;
+		}
+	}
+	while (opt->progress && atomic_load(&j.running) > 0) {
+		struct timespec ts = { 0, TICK_MS * 1000000L };
+
+		bar(&j, t0, 0);
+		nanosleep(&ts, NULL);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	if (opt->progress)
+		bar(&j, t0, 1);
+	if (atomic_load(&j.failed)) {
+		bt_err(err, "%s", j.err);
+		goto out;
+	}
+	tally(mi, res);
+	res->seconds = now() - t0;
+	rc = 0;
+out:
+	if (w != NULL) {
+		for (i = 0; i < nw; i++) {
+			free(w[i].buf);
+			free(w[i].miss);
+			EVP_MD_CTX_free(w[i].ctx);
+		}
+		free(w);
+	}
+	EVP_MD_free(j.md);
+	if (j.root != -1)
+		close(j.root);
+	pthread_mutex_destroy(&j.lock);
+	if (rc == -1)
+		vresult_free(res);
+	return rc;
+}
+
+void
+vresult_free(struct vresult *res)
+{
+	free(res->piece);
+	free(res->file);
+	res->piece = NULL;
+	res->file = NULL;
+}
