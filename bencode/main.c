@@ -16,15 +16,6 @@ static const char usage_text[] =
     "usage: bencode -d [-p] [file]\n"
     "       bencode -e [file]\n";
 
-static const char options_text[] =
-    "\n"
-    "  -d, --decode   bencode to JSON\n"
-    "  -e, --encode   JSON to canonical bencode\n"
-    "  -p, --pretty   indent the JSON, two spaces a level\n"
-    "  -h, --help     print this help and exit\n"
-    "      --version  print the version and exit\n"
-    "Reads file, or standard input when it is absent or \"-\".\n";
-
 static int
 usage(void)
 {
@@ -75,7 +66,6 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			fputs(options_text, stdout);
 			return close_stdout() == 0 ? BT_EXIT_OK : BT_EXIT_WORLD;
 		case 'p':
 			pretty = 1;
