@@ -139,7 +139,17 @@ int	trk_http_parse_scrape(const void *, size_t,
 	    char *err);
 
 /*
- * UDP packets (BEP 15). The builders write into out, which has room for
+ * Appends the peers of a compact list to r: 6-byte entries (IPv4 address
+ * and port), or 18-byte ones when v6. -1 with err when n is not a
+ * multiple of the entry size; what names the list in that message.
+ */
+int	trk_compact_peers(struct trk_reply *r, const unsigned char *s,
+	    size_t n, int v6, const char *what, char *err);
+/* i clamped into [TRK_MIN_INTERVAL, TRK_MAX_INTERVAL]; *clamped set if so. */
+int64_t	trk_clamp_interval(int64_t i, int *clamped);
+
+/*
+ * UDP packets (BEP 15), in tracker_udp.c. The builders write into out, which has room for
  * the packet (16, 98 and 36 bytes), and return its length.
  */
 #define TRK_UDP_CONNECT_LEN	16
