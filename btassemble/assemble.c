@@ -1,0 +1,491 @@
+/*
+ * assemble.c: the placing loop.
+ *
+ * Order of events for a piece i, each step only after the one before:
+ *   1. read pieces/<i>, check its size and SHA-1;
+ *   2. pwrite it into the final files (a piece spanning files is split);
+ *   3. fdatasync every final file written since the last commit;
+ *   4. set the spool's "placed" bit of i and msync the state file;
+ *   5. unlink pieces/<i>.
+ * A kill at any point leaves either the piece in the spool (it is placed
+ * again: writing the same bytes twice is harmless) or its placed bit set
+ * (a leftover piece file is just unlinked). Steps 3 and 4 are batched: a
+ * commit covers up to COMMIT_BYTES of pieces, so the cost of a sync is
+ * paid once per batch, not once per piece.
+ *
+ * The final files are sparse (ftruncate to their length): with pieces
+ * moving out of the spool as they are placed, spool plus final files stay
+ * near 1x the payload, where preallocation would take the full size up
+ * front while the spool still holds pieces.
+ */
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "assemble.h"
+#include "bt.h"
+#include "spool.h"
+#include "storage.h"
+
+/* A sync every 64 MiB: a few syncs a second at disk speed, few enough. */
+#define COMMIT_BYTES	(64u << 20)
+/* Final files kept open at once; a torrent may have a million. */
+#define FD_SLOTS	64
+/* Without an event, look at the spool again after this long (ms). */
+#define POLL_MS		1000
+
+struct slot {
+	size_t		 file;
+	int		 fd;
+	int		 dirty;
+};
+
+struct asm {
+	const struct metainfo *mi;
+	const struct aopts *opt;
+	struct spool	 sp;
+	int		 spool_ok;
+	int		 out;
+	struct slot	 slot[FD_SLOTS];
+	int		 nslot, evict;
+	unsigned char	*buf;
+	uint32_t	*batch;
+	size_t		 nbatch, maxbatch;
+	uint64_t	 batch_bytes;
+	EVP_MD		*md;
+	EVP_MD_CTX	*ctx;
+	char		*err;
+};
+
+static int
+sync_fd(struct asm *a, struct slot *s)
+{
+	if (s->dirty && !a->opt->nosync && fdatasync(s->fd) == -1)
+		return bt_err(a->err, "%s: sync: %s",
+		    a->mi->files[s->file].path, strerror(errno));
+	s->dirty = 0;
+	return 0;
+}
+
+static const char *
+open_error(int e)
+{
+	return e == ELOOP || e == ENOTDIR ?
+	    "a symbolic link or non-directory in the way, refused" :
+	    strerror(e);
+}
+
+/* The slot holding an fd open for writing on file i. */
+static struct slot *
+slot_for(struct asm *a, size_t i)
+{
+	struct slot *s;
+	int k, fd;
+
+	for (k = 0; k < a->nslot; k++)
+		if (a->slot[k].file == i)
+			return &a->slot[k];
+	fd = st_openat(a->out, a->mi->files[i].path, O_WRONLY, 0);
+	if (fd == -1) {
+		bt_err(a->err, "%s: %s", a->mi->files[i].path,
+		    open_error(errno));
+		return NULL;
+	}
+	if (a->nslot < FD_SLOTS)
+		s = &a->slot[a->nslot++];
+	else {
+		s = &a->slot[a->evict];
+		a->evict = (a->evict + 1) % FD_SLOTS;
+		if (sync_fd(a, s) == -1) {
+			close(fd);
+			return NULL;
+		}
+		close(s->fd);
+	}
+	s->file = i;
+	s->fd = fd;
+	s->dirty = 0;
+	return s;
+}
+
+/* Creates every file (sparse, at its length) and its directories. */
+static int
+make_files(struct asm *a)
+{
+	const struct mi_file *f;
+	struct stat st;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < a->mi->nfiles; i++) {
+		f = &a->mi->files[i];
+		if (f->pad)
+			continue;
+		fd = st_openat(a->out, f->path, O_WRONLY | O_CREAT | O_NONBLOCK,
+		    0666);
+		if (fd == -1)
+			return bt_err(a->err, "%s: %s", f->path,
+			    open_error(errno));
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return bt_err(a->err, "%s: not a regular file",
+			    f->path);
+		}
+		if ((uint64_t)st.st_size != f->length &&
+		    ftruncate(fd, (off_t)f->length) == -1) {
+			bt_err(a->err, "%s: %s", f->path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	/* New names and sizes durable before any piece counts as placed. */
+	if (!a->opt->nosync && syncfs(a->out) == -1)
+		return bt_err(a->err, "%s: sync: %s", a->opt->outdir,
+		    strerror(errno));
+	return 0;
+}
+
+/* Steps 3 to 5 for the pieces written since the last commit. */
+static int
+commit(struct asm *a)
+{
+	char name[ST_PIECE_NAME];
+	size_t k;
+
+	if (a->nbatch == 0)
+		return 0;
+	for (k = 0; k < (size_t)a->nslot; k++)
+		if (sync_fd(a, &a->slot[k]) == -1)
+			return -1;
+	for (k = 0; k < a->nbatch; k++)
+		spool_set_placed(&a->sp, a->batch[k]);
+	if (!a->opt->nosync && msync(a->sp.hdr, a->sp.maplen, MS_SYNC) == -1)
+		return bt_err(a->err, "%s/state: sync: %s", a->opt->spool,
+		    strerror(errno));
+	for (k = 0; k < a->nbatch; k++) {
+		st_piece_name(name, a->batch[k]);
+		if (unlinkat(a->sp.dirfd, name, 0) == -1 && errno != ENOENT)
+			return bt_err(a->err, "%s/%s: %s", a->opt->spool,
+			    name, strerror(errno));
+		if (a->opt->events != NULL)
+			fprintf(a->opt->events, "placed %u\n", a->batch[k]);
+	}
+	if (a->opt->events != NULL)
+		fflush(a->opt->events);
+	a->nbatch = 0;
+	a->batch_bytes = 0;
+	return 0;
+}
+
+/* Steps 1 and 2 for piece i. */
+static int
+place(struct asm *a, uint32_t i)
+{
+	const struct metainfo *mi = a->mi;
+	char name[ST_PIECE_NAME];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	struct st_seg seg[64];
+	struct stat st;
+	struct slot *s;
+	uint32_t sz = mi_piece_size(mi, i);
+	uint64_t off = (uint64_t)i * mi->piece_length, end = off + sz, base;
+	size_t k, n;
+	ssize_t r;
+	int fd;
+
+	st_piece_name(name, i);
+	if ((fd = openat(a->sp.dirfd, name, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;	/* placed and removed meanwhile */
+		return bt_err(a->err, "%s/%s: %s", a->opt->spool, name,
+		    strerror(errno));
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size != (off_t)sz) {
+		close(fd);
+		return bt_err(a->err, "%s/%s: not a file of %u bytes, left "
+		    "in the spool", a->opt->spool, name, sz);
+	}
+	r = st_pread_full(fd, a->buf, sz, 0);
+	close(fd);
+	if (r != (ssize_t)sz)
+		return bt_err(a->err, "%s/%s: %s", a->opt->spool, name,
+		    r == -1 ? strerror(errno) : "short read");
+	if (!EVP_DigestInit_ex2(a->ctx, a->md, NULL) ||
+	    !EVP_DigestUpdate(a->ctx, a->buf, sz) ||
+	    !EVP_DigestFinal_ex(a->ctx, md, &mdlen))
+		return bt_err(a->err, "SHA-1 failed");
+	if (memcmp(md, mi->pieces + (size_t)i * 20, 20) != 0)
+		return bt_err(a->err, "%s/%s: SHA-1 mismatch, left in the "
+		    "spool", a->opt->spool, name);
+	for (base = off; off < end; ) {
+		if ((n = st_segments(mi, off, end - off, seg, 64)) == 0)
+			break;
+		for (k = 0; k < n; k++) {
+			if (mi->files[seg[k].file].pad)
+				continue;
+			if ((s = slot_for(a, seg[k].file)) == NULL)
+				return -1;
+			s->dirty = 1;
+			if (st_pwrite_full(s->fd, a->buf + (off - base) +
+			    seg[k].boff, seg[k].len, seg[k].foff) == -1)
+				return bt_err(a->err, "%s: writing piece %u: "
+				    "%s", mi->files[seg[k].file].path, i,
+				    strerror(errno));
+		}
+		off += seg[n - 1].boff + seg[n - 1].len;
+	}
+	a->batch[a->nbatch++] = i;
+	a->batch_bytes += sz;
+	if (a->batch_bytes >= COMMIT_BYTES || a->nbatch == a->maxbatch)
+		return commit(a);
+	return 0;
+}
+
+/* "123" to 123 if it names a piece: digits only, no leading zero. */
+static int
+piece_index(const struct metainfo *mi, const char *s, uint32_t *ip)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || p - s >= 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v >= mi->npieces)
+		return -1;
+	*ip = (uint32_t)v;
+	return 0;
+}
+
+/* Places every piece now in pieces/, then commits. */
+static int
+scan(struct asm *a)
+{
+	char name[ST_PIECE_NAME];
+	struct dirent *de;
+	DIR *d;
+	uint32_t i;
+	int fd;
+
+	if ((fd = openat(a->sp.dirfd, "pieces", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return bt_err(a->err, "%s/pieces: %s", a->opt->spool,
+		    strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (piece_index(a->mi, de->d_name, &i) == -1)
+			continue;
+		if (spool_placed(&a->sp, i)) {
+			st_piece_name(name, i);
+			unlinkat(a->sp.dirfd, name, 0);	/* a leftover */
+			continue;
+		}
+		if (place(a, i) == -1) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return commit(a);
+}
+
+static uint32_t
+nplaced(const struct asm *a)
+{
+	return __atomic_load_n(&a->sp.hdr->nplaced, __ATOMIC_ACQUIRE);
+}
+
+static int
+follow(struct asm *a)
+{
+	struct pollfd pfd;
+	char evbuf[4096], path[MI_MAX_PATH + 16];
+	int ifd;
+
+	snprintf(path, sizeof(path), "%s/pieces", a->opt->spool);
+	/* The watch goes first, so nothing lands unseen before a scan. */
+	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ifd != -1 && inotify_add_watch(ifd, path, IN_MOVED_TO |
+	    IN_CLOSE_WRITE | IN_CREATE) == -1) {
+		close(ifd);
+		ifd = -1;
+	}
+	for (;;) {
+		if (scan(a) == -1)
+			break;
+		if (nplaced(a) >= a->mi->npieces) {
+			if (ifd != -1)
+				close(ifd);
+			return 0;
+		}
+		pfd.fd = ifd;
+		pfd.events = POLLIN;
+		/* With no inotify, a fd of -1 makes poll a plain sleep. */
+		if (poll(&pfd, 1, ifd == -1 ? POLL_MS / 5 : POLL_MS) > 0)
+			while (read(ifd, evbuf, sizeof(evbuf)) > 0)
+				;
+	}
+	if (ifd != -1)
+		close(ifd);
+	return -1;
+}
+
+static int
+setup(struct asm *a, const struct metainfo *mi, const struct aopts *opt,
+    char *err)
+{
+	memset(a, 0, sizeof(*a));
+	a->mi = mi;
+	a->opt = opt;
+	a->err = err;
+	a->out = -1;
+	err[0] = '\0';
+	if (spool_open(&a->sp, opt->spool, mi, err) == -1)
+		return -1;
+	a->spool_ok = 1;
+	a->maxbatch = COMMIT_BYTES / mi->piece_length + 1;
+	if ((a->buf = malloc(mi->piece_length)) == NULL ||
+	    (a->batch = calloc(a->maxbatch, sizeof(*a->batch))) == NULL ||
+	    (a->ctx = EVP_MD_CTX_new()) == NULL)
+		return bt_err(err, "out of memory");
+	if ((a->md = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
+		return bt_err(err, "OpenSSL has no SHA-1");
+	return 0;
+}
+
+static void
+teardown(struct asm *a)
+{
+	int k;
+
+	for (k = 0; k < a->nslot; k++)
+		close(a->slot[k].fd);
+	if (a->out != -1)
+		close(a->out);
+	if (a->spool_ok)
+		spool_close(&a->sp);
+	free(a->buf);
+	free(a->batch);
+	EVP_MD_CTX_free(a->ctx);
+	EVP_MD_free(a->md);
+}
+
+int
+assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
+{
+	struct asm a;
+	int rc = BT_EXIT_WORLD;
+
+	if (setup(&a, mi, opt, err) == -1)
+		goto out;
+	if (mkdir(opt->outdir, 0777) == -1 && errno != EEXIST) {
+		bt_err(err, "%s: %s", opt->outdir, strerror(errno));
+		goto out;
+	}
+	if ((a.out = open(opt->outdir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		bt_err(err, "%s: %s", opt->outdir, strerror(errno));
+		goto out;
+	}
+	if (make_files(&a) == -1)
+		goto out;
+	if ((opt->follow ? follow(&a) : scan(&a)) == -1)
+		goto out;
+	rc = nplaced(&a) >= mi->npieces ? BT_EXIT_OK : BT_EXIT_WORLD;
+out:
+	teardown(&a);
+	return rc;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Sets bit i of one of the spool's bitmaps, counting it once. spool.h
+ * has spool_set_placed but no way to say "had" without a piece file, so
+ * this writes the have bitmap the way spool.c does: atomically, counted.
+ */
+static void
+set_bit(uint64_t *w, uint32_t i, uint32_t *count)
+{
+	uint64_t m = (uint64_t)1 << (i % 64);
+
+	if ((__atomic_fetch_or(&w[i / 64], m, __ATOMIC_RELEASE) & m) == 0)
+		__atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
+}
+
+int
+assemble_mark(const struct metainfo *mi, const struct aopts *opt,
+    const char *hex, uint32_t *count, char *err)
+{
+	struct asm a;
+	size_t want = ((size_t)mi->npieces + 7) / 8 * 2, k;
+	uint32_t i;
+	int hi, lo, byte, rc = -1;
+
+	*count = 0;
+	if (strlen(hex) != want)
+		return bt_err(err, "--mark: %zu hex digits, want %zu for %u "
+		    "pieces", strlen(hex), want, mi->npieces);
+	for (k = 0; k < want; k++)
+		if (hexval((unsigned char)hex[k]) == -1)
+			return bt_err(err, "--mark: not a hex digit at %zu",
+			    k);
+	/* Bits past the last piece must be clear (BEP 3). */
+	if (mi->npieces % 8 != 0 && (hexval((unsigned char)hex[want - 1]) |
+	    hexval((unsigned char)hex[want - 2]) << 4) &
+	    (0xff >> (mi->npieces % 8)))
+		return bt_err(err, "--mark: spare bits set");
+	if (setup(&a, mi, opt, err) == -1)
+		goto out;
+	for (k = 0; k < want; k += 2) {
+		hi = hexval((unsigned char)hex[k]);
+		lo = hexval((unsigned char)hex[k + 1]);
+		byte = hi << 4 | lo;
+		for (int b = 0; b < 8; b++) {
+			i = (uint32_t)(k / 2 * 8 + (size_t)b);
+			if (!(byte & (0x80 >> b)) || i >= mi->npieces)
+				continue;
+			set_bit(a.sp.have, i, &a.sp.hdr->nhave);
+			set_bit(a.sp.placed, i, &a.sp.hdr->nplaced);
+			(*count)++;
+		}
+	}
+	if (!opt->nosync && msync(a.sp.hdr, a.sp.maplen, MS_SYNC) == -1) {
+		bt_err(err, "%s/state: sync: %s", opt->spool, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	teardown(&a);
+	return rc;
+}
