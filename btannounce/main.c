@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -112,6 +113,10 @@ option(int c, const char *arg, struct ann_opts *o, int *has_left,
 		o->verbose++;
 		return 0;
 	case 't':
+		if (strncasecmp(arg, "http://", 7) != 0 &&
+		    strncasecmp(arg, "https://", 8) != 0 &&
+		    strncasecmp(arg, "udp://", 6) != 0)
+			return bad("-t", arg, "want an http, https or udp URL");
 		t = realloc(o->trackers, (o->ntrackers + 1) * sizeof(*t));
 		if (t == NULL || o->ntrackers >= ANN_MAX_TRACKERS)
 			return bad("-t", arg, "too many trackers");
