@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# btverify: data written by real clients (aria2c downloading from a
+# libtorrent seeder on loopback; torrents from mktorrent, libtorrent and
+# transmission-create), verdicts cross-checked piece by piece against
+# python3-libtorrent's own recheck.
+
+load helpers
+load helpers/spool
+
+# A mktorrent v1 torrent of the multi-file payload, 32 KiB pieces:
+# a.bin 0-300000, c.bin -370000, empty, sub/b.bin -870001; 27 pieces.
+multi() {
+	mkmulti "$T/src"
+	mktorrent -l 15 -o "$T/m.torrent" "$T/src/multi" >/dev/null
+}
+
+@test "btverify: aria2c's download from a libtorrent seeder is complete, as libtorrent says" {
+	multi
+	port=$(freeport)
+	timeout 40 aria2c --enable-dht=false --enable-dht6=false \
+	    --bt-enable-lpd=false --enable-peer-exchange=false \
+	    --disable-ipv6=true --interface=127.0.0.1 --listen-port="$port" \
+	    --seed-time=0 --bt-stop-timeout=30 --summary-interval=0 \
+	    --console-log-level=warn --show-console-readout=false \
+	    -d "$T/dl" "$T/m.torrent" >"$T/aria.log" 2>&1 &
+	aria=$!
+	echo "$aria" >>"$T/pids"
+	waitfor "ss -ltn | grep -q 127.0.0.1:$port" 10
+	timeout 40 /usr/bin/python3 "$HELPERS/lt_seed.py" "$T/m.torrent" \
+	    "$T/src" --connect "127.0.0.1:$port" --seconds 35 >/dev/null 2>&1 &
+	echo $! >>"$T/pids"
+	wait "$aria" || { cat "$T/aria.log"; false; }
+	run btverify --json "$T/m.torrent" "$T/dl"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -c '[.complete, .good, .bad, .missing]')" = '[true,27,0,0]' ]
+	[ "$(echo "$output" | jq -r '[.files[].status] | unique | join(",")')" = complete ]
+	[ "$(btverify --bitfield "$T/m.torrent" "$T/dl")" = "$(ltcheck "$T/m.torrent" "$T/dl")" ]
+	[ "$(btverify --bitfield "$T/m.torrent" "$T/dl")" = ffffffe0 ]
+}
+
+@test "btverify: one flipped byte makes exactly its piece bad (and its files), as libtorrent says" {
+	multi
+	flip "$T/src/multi/sub/b.bin" 200000	# stream 570000: piece 17
+	run btverify --json "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -c .bad_pieces)" = '[17]' ]
+	[ "$(echo "$output" | jq -c .missing_pieces)" = '[]' ]
+	[ "$(echo "$output" | jq -c '[.files[] | select(.status != "complete") | [.path, .status]]')" = '[["multi/sub/b.bin","bad"]]' ]
+	[ "$(btverify --bitfield "$T/m.torrent" "$T/src")" = "$(ltcheck "$T/m.torrent" "$T/src")" ]
+	# Piece 9 spans a.bin and c.bin: both files are bad.
+	flip "$T/src/multi/sub/b.bin" 200000
+	flip "$T/src/multi/c.bin" 100
+	run btverify "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -q '^bad pieces: 9$'
+	echo "$output" | grep -q '^bad  *multi/a.bin$'
+	echo "$output" | grep -q '^bad  *multi/c.bin$'
+	! echo "$output" | grep -q 'b.bin'
+	[ "$(btverify --bitfield "$T/m.torrent" "$T/src")" = "$(ltcheck "$T/m.torrent" "$T/src")" ]
+}
+
+@test "btverify: a truncated file's pieces are missing, as libtorrent says" {
+	multi
+	truncate -s 100 "$T/src/multi/c.bin"
+	run btverify --json "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	# Bytes 300100-369999 of the stream: pieces 9 to 11.
+	[ "$(echo "$output" | jq -c .missing_pieces)" = '[9,10,11]' ]
+	[ "$(echo "$output" | jq -c .bad_pieces)" = '[]' ]
+	[ "$(echo "$output" | jq -r '.files[] | select(.path == "multi/c.bin") | "\(.status) \(.size)"')" = "wrong-size 100" ]
+	[ "$(echo "$output" | jq -r '.files[] | select(.path == "multi/a.bin") | .status')" = partial ]
+	[ "$(btverify --bitfield "$T/m.torrent" "$T/src")" = "$(ltcheck "$T/m.torrent" "$T/src")" ]
+	rm "$T/src/multi/c.bin"
+	run btverify "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -q '^missing  *multi/c.bin$'
+	echo "$output" | grep -q '^missing pieces: 9-11$'
+}
+
+@test "btverify: pad files of a libtorrent hybrid torrent count as zeros" {
+	mkmulti "$T/src"
+	/usr/bin/python3 "$HELPERS/lt_mktorrent.py" "$T/src/multi" "$T/h.torrent" hybrid 16384 >/dev/null
+	[ "$(btinfo "$T/h.torrent" | jq '[.files[] | select(.pad)] | length')" -gt 0 ]
+	run btverify --json "$T/h.torrent" "$T/src"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq .complete)" = true ]
+	[ "$(echo "$output" | jq '.files | length')" -eq 4 ]
+	flip "$T/src/multi/c.bin" 69999
+	[ "$(btverify --bitfield "$T/h.torrent" "$T/src")" = "$(ltcheck "$T/h.torrent" "$T/src")" ]
+	run btverify --json "$T/h.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq .bad)" -eq 1 ]
+}
+
+@test "btverify: a transmission-create single-file torrent, -j1 and -j2 agree" {
+	mkdir "$T/d"
+	mkpayload "$T/d/one.bin" 1500000 one
+	transmission-create -s 16 -o "$T/s.torrent" "$T/d/one.bin" >/dev/null
+	run btverify "$T/s.torrent" "$T/d"
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q '^one.bin: 92 pieces: 92 good, 0 bad, 0 missing'
+	flip "$T/d/one.bin" 1499999
+	flip "$T/d/one.bin" 16384
+	a=$(btverify -j1 --json "$T/s.torrent" "$T/d" | jq -c 'del(.milliseconds)')
+	b=$(btverify -j 2 --json "$T/s.torrent" "$T/d" | jq -c 'del(.milliseconds)')
+	[ "$a" = "$b" ]
+	[ "$(echo "$a" | jq -c .bad_pieces)" = '[1,91]' ]
+	[ "$(btverify --bitfield "$T/s.torrent" "$T/d")" = "$(ltcheck "$T/s.torrent" "$T/d")" ]
+}
+
+@test "btverify: --spool finds missing, short and corrupt pieces" {
+	multi
+	mkspool "$T/m.torrent" "$T/src" "$T/sp/pieces"
+	run btverify --spool "$T/sp" "$T/m.torrent"
+	[ "$status" -eq 0 ]
+	rm "$T/sp/pieces/3"
+	flip "$T/sp/pieces/5" 7
+	truncate -s 100 "$T/sp/pieces/26"
+	run btverify --json --spool "$T/sp" "$T/m.torrent"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -c '[.source, .bad_pieces, .missing_pieces]')" = '["spool",[5,26],[3]]' ]
+}
+
+@test "btverify: bad input gets a clear message and exit 2; a directory in place of a file" {
+	multi
+	rm "$T/src/multi/c.bin"
+	mkdir "$T/src/multi/c.bin"
+	run btverify "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	echo "$output" | grep -q 'btverify: multi/c.bin: not a regular file'
+	echo "$output" | grep -q '^not-a-file  *multi/c.bin'
+	# Pieces that do not match the total length.
+	/usr/bin/python3 "$HELPERS/benc.py" \
+	    '{"info": {"length": 100000, "name": "x", "piece length": 16384, "pieces": b"A" * 40}}' >"$T/bad.torrent"
+	run btverify "$T/bad.torrent" "$T/src"
+	[ "$status" -eq 2 ]
+	echo "$output" | grep -q '^btverify: .*bad.torrent: .*pieces'
+	run btverify "$T/m.torrent" "$T/nonexistent"
+	[ "$status" -eq 2 ]
+	echo "$output" | grep -q 'nonexistent: No such file'
+	run btverify -j 0 "$T/m.torrent" "$T/src"
+	[ "$status" -eq 2 ]
+	run btverify --json --bitfield "$T/m.torrent" "$T/src"
+	[ "$status" -eq 2 ]
+	run btverify "$T/m.torrent"
+	[ "$status" -eq 2 ]
+	run sh -c 'btverify "$1" "$2" >/dev/full' sh "$T/m.torrent" "$T/src"
+	[ "$status" -ne 0 ]
+	echo "$output" | grep -q 'btverify: stdout'
+}
