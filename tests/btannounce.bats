@@ -311,6 +311,17 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 	[ "$output" = "$(printf '5\t7\t11\tudp://127.0.0.1:%s' "$FPORT")" ]
 }
 
+@test "btannounce: UDP: a lost datagram is sent again after 15 s (BEP 15)" {
+	fake udp drop-first
+	SECONDS=0
+	run timeout 40 btannounce --timeout 17 -t "udp://127.0.0.1:$FPORT" "$D/x.torrent"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '127.0.0.2:6881\n127.0.0.3:6882')" ]
+	[ "$(cat "$FDIR/log" | tr '\n' ' ')" = "connect connect announce " ]
+	[ "$SECONDS" -ge 14 ] && [ "$SECONDS" -le 18 ]
+}
+
 @test "btannounce: UDP: wrong transaction ids, errors, short and truncated replies" {
 	fake udp wrongtid
 	run timeout 20 btannounce --timeout 1 -t "udp://127.0.0.1:$FPORT" "$D/x.torrent"
@@ -352,6 +363,18 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 	run timeout 20 btannounce -t "http://[::1]:$FPORT/announce" "$D/x.torrent"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '127.0.0.2:6881\n127.0.0.3:6882\n[::1]:6883')" ]
+}
+
+@test "btannounce: HTTPS: certificates are verified" {
+	mkdir -p "$T/fake.https.ok.4"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -subj /CN=127.0.0.1 -days 1 -keyout "$T/fake.https.ok.4/key.pem" \
+	    -out "$T/fake.https.ok.4/cert.pem" 2>/dev/null
+	fake https ok
+	run timeout 20 btannounce -t "https://127.0.0.1:$FPORT/announce" "$D/x.torrent"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/announce: SSL certificate problem: self"*"signed certificate"* ]]
 }
 
 @test "btannounce: BEP 12 tiers: order, fallback, promotion, --all" {

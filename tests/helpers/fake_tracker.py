@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""fake_tracker.py http|udp MODE DIR [ADDR]: a misbehaving tracker for tests.
+"""fake_tracker.py http|https|udp MODE DIR [ADDR]: a misbehaving tracker for tests.
 
 Binds ADDR (127.0.0.1 by default; ::1 for IPv6) on a free port, writes the
 port to DIR/port once it listens, and appends one line per request to
 DIR/log ("GET <path>" for HTTP; "connect", "announce", "scrape" for UDP).
 Serves until killed. MODE picks the (mis)behaviour; see HTTP_MODES and
-UDP_MODES below. Only loopback addresses are accepted.
+the UDP modes in udp_serve below. https needs DIR/cert.pem and DIR/key.pem.
+Only loopback addresses are accepted.
 """
 import gzip
 import http.server
@@ -148,6 +149,10 @@ def udp_serve():
             if action < 3 else "action %d" % action)
         if MODE == "silent":
             continue
+        if MODE == "drop-first" and not os.path.exists(
+                os.path.join(DIR, "dropped")):
+            open(os.path.join(DIR, "dropped"), "w").close()
+            continue
         if action == 0:
             if MODE == "wrongtid":
                 tid ^= 1
@@ -180,5 +185,11 @@ if PROTO == "udp":
     udp_serve()
 else:
     srv = Server((ADDR, 0), Handler)
+    if PROTO == "https":
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(DIR, "cert.pem"),
+                            os.path.join(DIR, "key.pem"))
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     ready(srv.server_address[1])
     srv.serve_forever()
