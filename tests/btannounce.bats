@@ -42,6 +42,8 @@ fake() {
 # 127.0.0.1, the asking one included, as 127.0.0.1 peers: nothing else is
 # needed for loopback (no "ip=" parameter, no -A). It does not answer
 # compact=0, so dictionary lists are tested with the fake tracker only.
+# Debian's build is IPv4 only ("V4 Tracker is V4 only!" for -i ::1): the
+# IPv6 tests use the fake tracker.
 otstart() {
 	OT=$(freeport)
 	mkdir -p "$T/ot"
@@ -163,14 +165,14 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 	    ."tracker id" == {"$hex": "746964 00ff" | gsub(" "; "")} and
 	    .peers[2] == {"ip": "::1", "port": 6883}'
 	fake http dict
-	run timeout 20 btannounce -t "http://127.0.0.1:$FPORT/announce" "$D/x.torrent"
+	run sh -c "timeout 20 btannounce -t http://127.0.0.1:$FPORT/announce '$D/x.torrent' 2>'$T/err'"
 	echo "$output"
 	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '127.0.0.4:7000\n[::1]:7001')" ]
 	# Host names, entries without a port and non-dictionaries are dropped.
-	[ "$output" = "$(printf '127.0.0.4:7000\n[::1]:7001\nbtannounce: http://127.0.0.1:%s/announce: 3 peers dropped (over 16384, or unusable)' "$FPORT")" ] ||
-	[ "$output" = "$(printf 'btannounce: http://127.0.0.1:%s/announce: 3 peers dropped (over 16384, or unusable)\n127.0.0.4:7000\n[::1]:7001' "$FPORT")" ]
-	run timeout 20 btannounce -j -t "http://127.0.0.1:$FPORT/announce" "$D/x.torrent"
-	echo "$output" | sed -n '/^{/,$p' | jq -e '.trackers[0].peers[0]."peer id" == "AAAAAAAAAAAAAAAAAAAA"'
+	[ "$(cat "$T/err")" = "btannounce: http://127.0.0.1:$FPORT/announce: 3 peers dropped (over 16384, or unusable)" ]
+	run sh -c "timeout 20 btannounce -j -t http://127.0.0.1:$FPORT/announce '$D/x.torrent' 2>/dev/null"
+	echo "$output" | jq -e '.trackers[0].peers[0]."peer id" == "AAAAAAAAAAAAAAAAAAAA"'
 	# A tracker that knows no peer: exit 0, empty output.
 	fake http empty-peers
 	run timeout 20 btannounce -t "http://127.0.0.1:$FPORT/announce" "$D/x.torrent"
