@@ -1,0 +1,279 @@
+/*
+ * btpeer: the wire protocol with one peer. Downloads what it can claim
+ * into the shared spool and answers the peer's requests; or serves a
+ * socket on fds 0/1, or listens; or debugs one peer (--bitfield,
+ * --piece). Event lines on stdout, traces on stderr with -v.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bt.h"
+#include "metainfo.h"
+#include "net.h"
+#include "session.h"
+#include "spool.h"
+
+/* Default seconds without progress before the peer is given up. */
+#define DEFAULT_TIMEOUT	60
+/* Default cap on --listen children: one process each, keep it modest. */
+#define DEFAULT_MAXCONNS	32
+
+static const char usage[] =
+    "usage: btpeer [-hv] [--version] [--strategy sequential|random|rarest]"
+    " [--queue n] [--timeout seconds] [-o dir] --spool dir file.torrent"
+    " host:port\n"
+    "       btpeer [-v] --bitfield file.torrent host:port\n"
+    "       btpeer [-v] --piece n file.torrent host:port\n"
+    "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
+    "       btpeer [-v] --listen [host:]port [--max-conns n] [--spool dir]"
+    " [-o dir] file.torrent\n";
+
+static int
+number(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	*v = strtol(s, &end, 10);
+	return *s != '\0' && *end == '\0' && *v >= lo && *v <= hi ? 0 : -1;
+}
+
+struct ctx {
+	const struct opts *o;
+	const struct metainfo *mi;
+};
+
+/* Opens the spool (after any fork: OFD claims are per open). */
+static int
+open_spool(const struct opts *o, const struct metainfo *mi,
+    struct spool *sp, struct spool **spp)
+{
+	char err[BT_ERRLEN];
+
+	*spp = NULL;
+	if (o->spooldir == NULL)
+		return 0;
+	if (spool_open(sp, o->spooldir, mi, err) == -1) {
+		fprintf(stderr, "btpeer: spool: %s\n", err);
+		return -1;
+	}
+	*spp = sp;
+	return 0;
+}
+
+static int
+handle(int fd, void *arg)
+{
+	struct ctx *c = arg;
+	struct spool sp, *spp;
+	int rc;
+
+	if (open_spool(c->o, c->mi, &sp, &spp) == -1)
+		return BT_EXIT_INPUT;
+	rc = session_run(c->o, c->mi, spp, fd, fd, stdout);
+	if (spp != NULL)
+		spool_close(spp);
+	return rc;
+}
+
+static int
+run(const struct opts *o, const struct metainfo *mi)
+{
+	struct spool sp, *spp = NULL;
+	struct ctx c = { o, mi };
+	char err[BT_ERRLEN];
+	int fd, port, rc;
+
+	if (o->mode == MODE_SERVE && o->listen != NULL) {
+		fd = net_listen(o->listen, &port, err);
+		if (fd < 0) {
+			fprintf(stderr, "btpeer: %s\n", err);
+			return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
+		}
+		printf("listening %d\n", port);
+		fflush(stdout);
+		rc = net_accept_loop(fd, o->maxconns, handle, &c);
+		close(fd);
+		return rc;
+	}
+	if (o->mode == MODE_SERVE) {
+		if (open_spool(o, mi, &sp, &spp) == -1)
+			return BT_EXIT_INPUT;
+		/* stdout is the socket: no event lines. */
+		rc = session_run(o, mi, spp, 0, 1, NULL);
+		if (spp != NULL)
+			spool_close(spp);
+		return rc;
+	}
+	if (o->mode == MODE_FETCH && open_spool(o, mi, &sp, &spp) == -1)
+		return BT_EXIT_INPUT;
+	if (spp != NULL && spool_nhave(spp) == mi->npieces) {
+		puts("done");
+		spool_close(spp);
+		return BT_EXIT_OK;
+	}
+	fd = net_connect(o->addr, o->timeout, err);
+	if (fd < 0) {
+		fprintf(stderr, "btpeer: %s\n", err);
+		printf("error %s\n", err);
+		if (spp != NULL)
+			spool_close(spp);
+		return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
+	}
+	rc = session_run(o, mi, spp, fd, fd,
+	    o->mode == MODE_PIECE ? NULL : stdout);
+	close(fd);
+	if (spp != NULL)
+		spool_close(spp);
+	return rc;
+}
+
+static int
+bad_usage(const char *msg)
+{
+	if (msg != NULL)
+		fprintf(stderr, "btpeer: %s\n", msg);
+	fputs(usage, stderr);
+	return BT_EXIT_INPUT;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { O_STRATEGY = 256, O_QUEUE, O_TIMEOUT, O_SPOOL, O_BITFIELD,
+	    O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ "strategy", required_argument, NULL, O_STRATEGY },
+		{ "queue", required_argument, NULL, O_QUEUE },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "spool", required_argument, NULL, O_SPOOL },
+		{ "bitfield", no_argument, NULL, O_BITFIELD },
+		{ "piece", required_argument, NULL, O_PIECE },
+		{ "serve", no_argument, NULL, O_SERVE },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "max-conns", required_argument, NULL, O_MAXCONNS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o;
+	struct metainfo mi;
+	char err[BT_ERRLEN];
+	long v;
+	int c, rc, modes = 0, want;
+
+	memset(&o, 0, sizeof(o));
+	o.mode = MODE_FETCH;
+	o.strategy = SPOOL_RAREST;
+	o.queue = SESS_QUEUE_DEFAULT;
+	o.timeout = DEFAULT_TIMEOUT;
+	o.maxconns = DEFAULT_MAXCONNS;
+	while ((c = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return BT_EXIT_OK;
+		case 'v':
+			o.verbose = 1;
+			break;
+		case 'o':
+			o.outdir = optarg;
+			break;
+		case O_VERSION:
+			puts("btpeer " BT_VERSION);
+			return BT_EXIT_OK;
+		case O_STRATEGY:
+			if (strcmp(optarg, "sequential") == 0)
+				o.strategy = SPOOL_SEQUENTIAL;
+			else if (strcmp(optarg, "random") == 0)
+				o.strategy = SPOOL_RANDOM;
+			else if (strcmp(optarg, "rarest") == 0)
+				o.strategy = SPOOL_RAREST;
+			else
+				return bad_usage("unknown strategy");
+			break;
+		case O_QUEUE:
+			if (number(optarg, 1, SESS_QUEUE_MAX, &v) == -1)
+				return bad_usage("--queue: want 1..1024");
+			o.queue = (int)v;
+			break;
+		case O_TIMEOUT:
+			if (number(optarg, 1, 86400, &v) == -1)
+				return bad_usage("--timeout: want 1..86400");
+			o.timeout = (int)v;
+			break;
+		case O_SPOOL:
+			o.spooldir = optarg;
+			break;
+		case O_BITFIELD:
+			o.mode = MODE_BITFIELD;
+			modes++;
+			break;
+		case O_PIECE:
+			if (number(optarg, 0, LONG_MAX, &v) == -1 ||
+			    v > UINT32_MAX)
+				return bad_usage("--piece: want a piece index");
+			o.mode = MODE_PIECE;
+			o.piece = (uint32_t)v;
+			modes++;
+			break;
+		case O_SERVE:
+			o.mode = MODE_SERVE;
+			modes++;
+			break;
+		case O_LISTEN:
+			o.mode = MODE_SERVE;
+			o.listen = optarg;
+			modes++;
+			break;
+		case O_MAXCONNS:
+			if (number(optarg, 1, 4096, &v) == -1)
+				return bad_usage("--max-conns: want 1..4096");
+			o.maxconns = (int)v;
+			break;
+		default:
+			return bad_usage(NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (modes > 1)
+		return bad_usage("choose one of --bitfield, --piece, --serve, "
+		    "--listen");
+	want = o.mode == MODE_SERVE ? 1 : 2;
+	if (argc != want)
+		return bad_usage(NULL);
+	o.torrent = argv[0];
+	o.addr = want == 2 ? argv[1] : NULL;
+	if (o.mode == MODE_FETCH && o.spooldir == NULL)
+		return bad_usage("--spool is needed to download");
+	if (o.mode == MODE_SERVE && o.spooldir == NULL && o.outdir == NULL)
+		return bad_usage("--spool or -o is needed to serve");
+	if (mi_load(&mi, o.torrent, err) == -1) {
+		fprintf(stderr, "btpeer: %s: %s\n", o.torrent, err);
+		return BT_EXIT_INPUT;
+	}
+	if (o.mode == MODE_PIECE && o.piece >= mi.npieces) {
+		fprintf(stderr, "btpeer: --piece %u: the torrent has %u "
+		    "pieces\n", o.piece, mi.npieces);
+		mi_free(&mi);
+		return BT_EXIT_INPUT;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	rc = run(&o, &mi);
+	mi_free(&mi);
+	if (o.mode != MODE_SERVE || o.listen != NULL) {
+		if (fflush(stdout) == EOF || ferror(stdout) ||
+		    fclose(stdout) == EOF) {
+			perror("btpeer: writing output failed");
+			return BT_EXIT_WORLD;
+		}
+	}
+	return rc;
+}

@@ -1,0 +1,211 @@
+/* net.c: TCP connect and listen for btpeer (net.h). */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bt.h"
+#include "net.h"
+
+/* Splits "host:port", "[v6]:port" or (with dflt) "port" into parts. */
+static int
+split(const char *spec, char *host, size_t hlen, char *port, size_t plen,
+    const char *dflt, char *err)
+{
+	const char *c;
+	size_t n;
+
+	if (spec[0] == '[') {
+		c = strchr(spec, ']');
+		if (c == NULL || c[1] != ':')
+			return bt_err(err, "%s: bad address", spec);
+		n = (size_t)(c - spec - 1);
+		if (n >= hlen)
+			return bt_err(err, "%s: host too long", spec);
+		memcpy(host, spec + 1, n);
+		host[n] = '\0';
+		c++;
+	} else if ((c = strrchr(spec, ':')) != NULL) {
+		n = (size_t)(c - spec);
+		if (n >= hlen || strchr(spec, ':') != c)
+			return bt_err(err, "%s: bad address", spec);
+		memcpy(host, spec, n);
+		host[n] = '\0';
+	} else if (dflt != NULL) {
+		snprintf(host, hlen, "%s", dflt);
+		c = spec - 1;
+	} else
+		return bt_err(err, "%s: want host:port", spec);
+	if (strlen(c + 1) == 0 || strlen(c + 1) >= plen ||
+	    strspn(c + 1, "0123456789") != strlen(c + 1))
+		return bt_err(err, "%s: bad port", spec);
+	snprintf(port, plen, "%s", c + 1);
+	return 0;
+}
+
+static void
+tune(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+int
+net_connect(const char *spec, int timeout, char *err)
+{
+	struct addrinfo hints, *res, *ai;
+	char host[256], port[8];
+	struct pollfd pf;
+	socklen_t sl;
+	int fd = -1, r, e = 0;
+
+	if (split(spec, host, sizeof(host), port, sizeof(port), NULL, err))
+		return -2;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
+		return bt_err(err, "%s: %s", host, gai_strerror(r));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			e = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pf.fd = fd;
+			pf.events = POLLOUT;
+			r = poll(&pf, 1, timeout * 1000);
+			sl = sizeof(e);
+			if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+			    &sl) == 0 && e == 0)
+				break;
+			if (r == 0)
+				e = ETIMEDOUT;
+		} else
+			e = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		return bt_err(err, "connect to %s: %s", spec, strerror(e));
+	tune(fd);
+	return fd;
+}
+
+int
+net_listen(const char *spec, int *portp, char *err)
+{
+	struct addrinfo hints, *res;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256], port[8];
+	int fd, r, one = 1;
+
+	if (split(spec, host, sizeof(host), port, sizeof(port), "0.0.0.0",
+	    err))
+		return -2;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0)
+		return bt_err(err, "%s: %s", host, gai_strerror(r));
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 64) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		bt_err(err, "listen on %s: %s", spec, strerror(errno));
+		freeaddrinfo(res);
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	freeaddrinfo(res);
+	if (ss.ss_family == AF_INET6)
+		*portp = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	else
+		*portp = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+static volatile sig_atomic_t stop;
+
+static void
+onterm(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+int
+net_accept_loop(int lfd, int maxconns, int (*handler)(int, void *),
+    void *arg)
+{
+	struct sigaction sa;
+	struct pollfd pf;
+	pid_t pid, *kids;
+	int fd, n = 0, st, k;
+
+	if ((kids = calloc((size_t)maxconns, sizeof(*kids))) == NULL)
+		return BT_EXIT_WORLD;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = onterm;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!stop) {
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			for (k = 0; k < n; k++)
+				if (kids[k] == pid) {
+					kids[k] = kids[--n];
+					break;
+				}
+		pf.fd = lfd;
+		pf.events = POLLIN;
+		if (poll(&pf, 1, 500) <= 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1)
+			continue;
+		if (n >= maxconns) {
+			close(fd);	/* over the cap: refused at once */
+			continue;
+		}
+		tune(fd);
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			close(lfd);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			_exit(handler(fd, arg));
+		}
+		if (pid > 0)
+			kids[n++] = pid;
+		close(fd);
+	}
+	for (k = 0; k < n; k++)
+		kill(kids[k], SIGTERM);
+	while (waitpid(-1, &st, 0) > 0)
+		;
+	free(kids);
+	return BT_EXIT_OK;
+}

@@ -1,0 +1,20 @@
+/* net.h: the sockets of btpeer: one outgoing connection, or a listener. */
+#ifndef BTPEER_NET_H
+#define BTPEER_NET_H
+
+/*
+ * Connects to "host:port" or "[v6]:port" within timeout seconds. The fd,
+ * -1 with err on a network failure, -2 with err on a malformed address.
+ */
+int	net_connect(const char *addr, int timeout, char *err);
+/* Listens on "[host:]port" (port 0: any); *port gets the bound one. */
+int	net_listen(const char *spec, int *port, char *err);
+/*
+ * Accepts until SIGTERM/SIGINT, forking handler(fd, arg) per connection
+ * (its return is the child's exit code); past maxconns live children a
+ * new connection is closed at once. Children are killed on the way out.
+ */
+int	net_accept_loop(int lfd, int maxconns, int (*handler)(int, void *),
+	    void *arg);
+
+#endif

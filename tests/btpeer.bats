@@ -1,0 +1,197 @@
+#!/usr/bin/env bats
+# btpeer against real peers on loopback: python3-libtorrent, aria2c and
+# transmission seeders, libtorrent and aria2c leechers, a misbehaving peer.
+
+load helpers
+
+ARIA=(--enable-dht=false --enable-dht6=false --bt-enable-lpd=false
+    --enable-peer-exchange=false --disable-ipv6=true --interface=127.0.0.1
+    --console-log-level=warn --summary-interval=0 --file-allocation=none)
+
+# A single-file torrent: 46 pieces of 64 KiB (not a multiple of 8), the
+# last one 50880 bytes.
+single() {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/data.bin" 3000000 single
+	mktorrent -l 16 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	N=46
+}
+
+# A multi-file torrent: 33 pieces, the last one short.
+multi() {
+	mkdir -p "$T/src/multi/sub"
+	mkpayload "$T/src/multi/a.bin" 100000 a
+	mkpayload "$T/src/multi/sub/b.bin" 777777 b
+	mkpayload "$T/src/multi/c.bin" 1234567 c
+	mktorrent -l 16 -o "$T/m.torrent" "$T/src/multi" >/dev/null
+	N=33
+}
+
+# The torrent's bytes as the source has them, in torrent order.
+expected() {
+	local f
+	btinfo "$1" | jq -r '.files[].path_string' | while read -r f; do
+		cat "$T/src/$f"
+	done
+}
+
+# Pieces 0..N-1 of spool $1 in order (single- or multi-file alike).
+joined() {
+	local i
+	for ((i = 0; i < N; i++)); do cat "$1/pieces/$i"; done
+}
+
+# lt_seed TORRENT [NAME]: a libtorrent seeder of $T/src; sets PORT.
+lt_seed() {
+	local out=$T/${2:-lt}.out
+	/usr/bin/python3 "$HELPERS/lt_peer.py" seed "$1" "$T/src" \
+	    >"$out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q seeding '$out'" 30
+	PORT=$(awk '/^listening/ { print $2 }' "$out")
+}
+
+# aria_seed TORRENT: an aria2c seeder of $T/src; sets PORT.
+aria_seed() {
+	PORT=$(freeport)
+	timeout 120 aria2c -V --seed-ratio=0 --seed-time=10 -d "$T/src" \
+	    --listen-port="$PORT" "${ARIA[@]}" "$1" >"$T/aria.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "ss -Htln 'sport = :$PORT' | grep -q LISTEN" 30
+}
+
+@test "btpeer: usage, bad input, bad address exit 2" {
+	single
+	run btpeer --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == usage:* ]]
+	run btpeer "$T/s.torrent" 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--spool is needed"* ]]
+	run btpeer --spool "$T/sp" "$T/s.torrent" nocolon
+	[ "$status" -eq 2 ]
+	run btpeer --spool "$T/sp" "$T/s.torrent" 127.0.0.1:99999999
+	[ "$status" -eq 2 ]
+	run btpeer --queue 0 --spool "$T/sp" "$T/s.torrent" 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	printf 'd4:infoe' >"$T/bad.torrent"
+	run btpeer --spool "$T/sp" "$T/bad.torrent" 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	run btpeer --piece 46 "$T/s.torrent" 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"has 46 pieces"* ]]
+	# Nobody listens: the world said no.
+	run btpeer --spool "$T/sp" "$T/s.torrent" 127.0.0.1:1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"error connect to 127.0.0.1:1"* ]]
+	# Another torrent's spool is refused.
+	multi
+	run btpeer --spool "$T/sp" "$T/m.torrent" 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"spool of another torrent"* || "$output" == *"wrong size"* ]]
+}
+
+@test "btpeer: downloads a single-file torrent from libtorrent" {
+	single
+	lt_seed "$T/s.torrent"
+	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = done ]
+	[[ "$output" == *"have-all"* ]]
+	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 46 ]
+	[ "$(stat -c %s "$T/sp/pieces/45")" -eq 50880 ]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	# Nothing left in tmp/, and a second run has nothing to do.
+	[ -z "$(ls "$T/sp/tmp")" ]
+	run timeout 10 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = done ]
+}
+
+@test "btpeer: downloads a multi-file torrent from aria2c" {
+	multi
+	aria_seed "$T/m.torrent"
+	run timeout 60 btpeer --strategy sequential --spool "$T/sp" \
+	    "$T/m.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = done ]
+	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 33 ]
+	# Sequential: pieces come in order.
+	[ "$(grep '^piece' <<<"$output" | head -3 | tr '\n' ' ')" = "piece 0 ok piece 1 ok piece 2 ok " ]
+	cmp <(joined "$T/sp") <(expected "$T/m.torrent")
+}
+
+@test "btpeer: downloads from transmission" {
+	single
+	PORT=$(freeport)
+	mkdir -p "$T/trcfg"
+	HOME=$T timeout 120 transmission-cli -g "$T/trcfg" -w "$T/src" \
+	    -p "$PORT" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q Seeding '$T/tr.out'" 40
+	run timeout 60 btpeer --strategy random --spool "$T/sp" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"peer-id 2d5452"* ]]	# -TR...
+	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 46 ]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+}
+
+@test "btpeer: --bitfield and --piece against libtorrent" {
+	multi
+	lt_seed "$T/m.torrent"
+	run timeout 20 btpeer --bitfield "$T/m.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "bitfield 33" ]
+	[ "${lines[-1]}" = "pieces 0-32" ]
+	timeout 20 btpeer --piece 32 "$T/m.torrent" "127.0.0.1:$PORT" >"$T/p32"
+	expected "$T/m.torrent" | tail -c +$((32 * 65536 + 1)) | cmp - "$T/p32"
+	timeout 20 btpeer --piece 7 "$T/m.torrent" "127.0.0.1:$PORT" >"$T/p7"
+	expected "$T/m.torrent" | head -c $((8 * 65536)) | tail -c 65536 |
+	    cmp - "$T/p7"
+	# -v traces every message with a time stamp.
+	run timeout 20 btpeer -v --piece 1 "$T/m.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^btpeer: *[0-9.]* < unchoke$' <<<"$output"
+	grep -q '^btpeer: *[0-9.]* > request 1 16384+16384$' <<<"$output"
+	grep -q '^btpeer: *[0-9.]* < piece 1 49152+16384$' <<<"$output"
+}
+
+@test "btpeer: --listen serves final files to a libtorrent leecher" {
+	multi
+	btpeer --listen 127.0.0.1:0 -o "$T/src" "$T/m.torrent" \
+	    >"$T/ev" 2>"$T/err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/ev'" 10
+	port=$(awk '/^listening/ { print $2 }' "$T/ev")
+	mkdir "$T/dl"
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_peer.py" \
+	    leech "$T/m.torrent" "$T/dl" "127.0.0.1:$port"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = complete ]
+	diff -r "$T/src/multi" "$T/dl/multi"
+	waitfor "grep -q '^sent ' '$T/ev'" 5
+}
+
+@test "btpeer: --serve (inetd style, under socat) serves a spool" {
+	single
+	lt_seed "$T/s.torrent"
+	timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT" \
+	    >/dev/null
+	port=$(freeport)
+	socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+	    EXEC:"$BT_BIN/btpeer --serve --spool $T/sp $T/s.torrent" \
+	    >"$T/socat.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "ss -Htln 'sport = :$port' | grep -q LISTEN" 10
+	mkdir "$T/dl"
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_peer.py" \
+	    leech "$T/s.torrent" "$T/dl" "127.0.0.1:$port"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = complete ]
+	cmp "$T/src/data.bin" "$T/dl/data.bin"
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""bad_peer.py MODE NPIECES: a misbehaving BitTorrent peer for btpeer's
+tests. Listens on 127.0.0.1, prints "listening PORT", serves one
+connection, then exits. It answers the handshake with the info-hash it
+was sent, announces every piece, unchokes on interest, then misbehaves:
+  corrupt    answers every request with wrong bytes
+  oversize   sends a message length prefix of 2^32-1
+  sparebits  sends a bitfield with its spare bits set
+  longbf     sends a bitfield one byte too long
+  stall      unchokes and never answers a request
+  unasked    sends a block of a piece nobody asked for
+  badindex   sends a have for a piece past the end
+  wronghash  answers the handshake with another info-hash"""
+import socket
+import struct
+import sys
+
+mode, npieces = sys.argv[1], int(sys.argv[2])
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", 0))
+ls.listen(1)
+ls.settimeout(30)
+print("listening", ls.getsockname()[1], flush=True)
+c, _ = ls.accept()
+c.settimeout(30)
+
+
+def recvn(n):
+    b = b""
+    while len(b) < n:
+        try:
+            d = c.recv(n - len(b))
+        except OSError:
+            sys.exit(0)
+        if not d:
+            sys.exit(0)
+        b += d
+    return b
+
+
+hs = recvn(68)
+ih = hs[28:48]
+if mode == "wronghash":
+    ih = bytes(20)
+c.sendall(hs[:20] + bytes(8) + ih + b"-XX0000-badpeer00000")
+nb = (npieces + 7) // 8
+bf = bytearray(b"\xff" * nb)
+if npieces % 8:
+    bf[-1] = (0xff << (8 - npieces % 8)) & 0xff
+if mode == "sparebits":
+    bf[-1] |= 1
+if mode == "longbf":
+    bf += b"\0"
+c.sendall(struct.pack(">IB", 1 + len(bf), 5) + bf)
+if mode == "oversize":
+    c.sendall(b"\xff\xff\xff\xff\x07")
+if mode == "badindex":
+    c.sendall(struct.pack(">IBI", 5, 4, npieces))
+if mode == "unasked":
+    c.sendall(struct.pack(">IBII", 9 + 16384, 7, 0, 0) + bytes(16384))
+while True:
+    n = struct.unpack(">I", recvn(4))[0]
+    if n == 0:
+        continue
+    msg = recvn(n)
+    if msg[0] == 2:
+        c.sendall(struct.pack(">IB", 1, 1))
+    elif msg[0] == 6 and mode == "corrupt":
+        i, b, ln = struct.unpack(">III", msg[1:13])
+        c.sendall(struct.pack(">IBII", 9 + ln, 7, i, b) + b"\x5a" * ln)
