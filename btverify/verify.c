@@ -3,7 +3,10 @@
  * BATCH bytes; worker threads take the next batch from a shared counter,
  * read it with one large pread per file it touches and hash each piece
  * with OpenSSL. Taking batches in order keeps the reads close to
- * sequential whatever the number of workers.
+ * sequential whatever the number of workers. Each worker is a pair of
+ * threads: a reader fills one of two batch buffers while the hasher
+ * hashes the other, so the copy out of the page cache (about a fifth of
+ * the CPU time) runs beside the SHA-1 instead of before it.
  */
 #include <sys/stat.h>
 
@@ -49,12 +52,29 @@ struct job {
 	EVP_MD		*md;
 };
 
-struct worker {
-	struct job	*job;
-	pthread_t	 tid;
+/* A batch buffer handed from a worker's reader to its hasher. */
+enum { SLOT_EMPTY, SLOT_FULL, SLOT_END };
+struct slot {
 	unsigned char	*buf;
 	unsigned char	*miss;		/* per piece of the batch: 0 to hash,
 					   else its PS_* + 1 */
+	uint32_t	 p0, n;
+	uint64_t	 len;
+	int		 state;
+};
+
+/*
+ * One job: a reader thread fills one buffer while the hasher hashes the
+ * other, so the copy out of the page cache overlaps the SHA-1.
+ */
+struct worker {
+	struct job	*job;
+	pthread_t	 tid, rtid;
+	struct slot	 slot[2];
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	unsigned char	*buf;		/* the reader's current slot */
+	unsigned char	*miss;
 	size_t		 curfile;	/* the one open file, SIZE_MAX if none */
 	int		 curfd;
 	EVP_MD_CTX	*ctx;
@@ -191,6 +211,65 @@ read_spool(struct worker *w, uint32_t p0, uint32_t n)
 	}
 }
 
+static void
+slot_set(struct worker *w, struct slot *sl, int state)
+{
+	pthread_mutex_lock(&w->mu);
+	sl->state = state;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Waits until slot sl is not in state st; returns its state. */
+static int
+slot_wait(struct worker *w, struct slot *sl, int st)
+{
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	while (sl->state == st)
+		pthread_cond_wait(&w->cv, &w->mu);
+	r = sl->state;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+static void *
+reader(void *arg)
+{
+	struct worker *w = arg;
+	struct job *j = w->job;
+	const struct metainfo *mi = j->mi;
+	struct slot *sl;
+	uint32_t b;
+	int k;
+
+	for (k = 0;; k ^= 1) {
+		sl = &w->slot[k];
+		slot_wait(w, sl, SLOT_FULL);
+		if (atomic_load(&j->failed) ||
+		    (b = atomic_fetch_add(&j->next, 1)) >= j->nbatch) {
+			slot_set(w, sl, SLOT_END);
+			break;
+		}
+		sl->p0 = b * j->per;
+		sl->n = mi->npieces - sl->p0 < j->per ? mi->npieces - sl->p0 :
+		    j->per;
+		sl->len = (uint64_t)(sl->n - 1) * mi->piece_length +
+		    mi_piece_size(mi, sl->p0 + sl->n - 1);
+		w->buf = sl->buf;
+		w->miss = sl->miss;
+		if (j->opt->spool != NULL)
+			read_spool(w, sl->p0, sl->n);
+		else
+			read_layout(w, sl->p0, sl->n, sl->len);
+		slot_set(w, sl, SLOT_FULL);
+	}
+	if (w->curfd != -1)
+		close(w->curfd);
+	return NULL;
+}
+
 static void *
 work(void *arg)
 {
@@ -199,39 +278,34 @@ work(void *arg)
 	const struct metainfo *mi = j->mi;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
-	uint32_t b, p0, n, i, sz;
-	uint64_t len;
+	struct slot *sl;
+	uint32_t i, sz, p;
+	int k;
 
-	while (!atomic_load(&j->failed) &&
-	    (b = atomic_fetch_add(&j->next, 1)) < j->nbatch) {
-		p0 = b * j->per;
-		n = mi->npieces - p0 < j->per ? mi->npieces - p0 : j->per;
-		len = (uint64_t)(n - 1) * mi->piece_length +
-		    mi_piece_size(mi, p0 + n - 1);
-		if (j->opt->spool != NULL)
-			read_spool(w, p0, n);
-		else
-			read_layout(w, p0, n, len);
-		for (i = 0; i < n; i++) {
-			sz = mi_piece_size(mi, p0 + i);
-			if (w->miss[i]) {
-				j->res->piece[p0 + i] = w->miss[i] - 1;
+	for (k = 0;; k ^= 1) {
+		sl = &w->slot[k];
+		if (slot_wait(w, sl, SLOT_EMPTY) == SLOT_END)
+			break;
+		for (i = 0; i < sl->n && !atomic_load(&j->failed); i++) {
+			p = sl->p0 + i;
+			sz = mi_piece_size(mi, p);
+			if (sl->miss[i]) {
+				j->res->piece[p] = sl->miss[i] - 1;
 				continue;
 			}
 			if (!EVP_DigestInit_ex2(w->ctx, j->md, NULL) ||
-			    !EVP_DigestUpdate(w->ctx, w->buf +
+			    !EVP_DigestUpdate(w->ctx, sl->buf +
 			    (uint64_t)i * mi->piece_length, sz) ||
 			    !EVP_DigestFinal_ex(w->ctx, md, &mdlen)) {
 				job_fail(j, "SHA-1", EIO);
 				break;
 			}
-			j->res->piece[p0 + i] = memcmp(md, mi->pieces +
-			    (size_t)(p0 + i) * 20, 20) == 0 ? PS_GOOD : PS_BAD;
+			j->res->piece[p] = memcmp(md, mi->pieces +
+			    (size_t)p * 20, 20) == 0 ? PS_GOOD : PS_BAD;
 		}
-		atomic_fetch_add(&j->done, len);
+		atomic_fetch_add(&j->done, sl->len);
+		slot_set(w, sl, SLOT_EMPTY);
 	}
-	if (w->curfd != -1)
-		close(w->curfd);
 	atomic_fetch_sub(&j->running, 1);
 	return NULL;
 }
@@ -362,7 +436,7 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 	struct worker *w = NULL;
 	const char *root = opt->spool != NULL ? opt->spool : dir;
 	double t0 = now();
-	int i, e, nw = 0, started = 0, rc = -1;
+	int i, k, e, nw = 0, started = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&j, 0, sizeof(j));
@@ -400,11 +474,19 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 		w[i].job = &j;
 		w[i].curfd = -1;
 		w[i].curfile = SIZE_MAX;
-		w[i].buf = malloc((size_t)j.per * mi->piece_length);
-		w[i].miss = malloc(j.per);
+		pthread_mutex_init(&w[i].mu, NULL);
+		pthread_cond_init(&w[i].cv, NULL);
+		for (k = 0; k < 2; k++) {
+			w[i].slot[k].buf = malloc((size_t)j.per *
+			    mi->piece_length);
+			w[i].slot[k].miss = malloc(j.per);
+		}
 		w[i].ctx = EVP_MD_CTX_new();
-		if (w[i].buf == NULL || w[i].miss == NULL || w[i].ctx == NULL) {
+		if (w[i].ctx == NULL || w[i].slot[0].buf == NULL ||
+		    w[i].slot[1].buf == NULL || w[i].slot[0].miss == NULL ||
+		    w[i].slot[1].miss == NULL) {
 			bt_err(err, "out of memory");
+			nw = i + 1;
 			goto out;
 		}
 	}
@@ -416,6 +498,14 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 			atomic_fetch_sub(&j.running, nw - started);
 			break;
 		}
+		if ((e = pthread_create(&w[started].rtid, NULL, reader,
+		    &w[started])) != 0) {
+			job_fail(&j, "pthread_create", e);
+			slot_set(&w[started], &w[started].slot[0], SLOT_END);
+			pthread_join(w[started].tid, NULL);
+			atomic_fetch_sub(&j.running, nw - started - 1);
+			break;
+		}
 	}
 	while (opt->progress && atomic_load(&j.running) > 0) {
 		struct timespec ts = { 0, TICK_MS * 1000000L };
@@ -423,8 +513,10 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 		bar(&j, t0, 0);
 		nanosleep(&ts, NULL);
 	}
-	for (i = 0; i < started; i++)
+	for (i = 0; i < started; i++) {
 		pthread_join(w[i].tid, NULL);
+		pthread_join(w[i].rtid, NULL);
+	}
 	if (opt->progress)
 		bar(&j, t0, 1);
 	if (atomic_load(&j.failed)) {
@@ -437,9 +529,13 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 out:
 	if (w != NULL) {
 		for (i = 0; i < nw; i++) {
-			free(w[i].buf);
-			free(w[i].miss);
+			for (k = 0; k < 2; k++) {
+				free(w[i].slot[k].buf);
+				free(w[i].slot[k].miss);
+			}
 			EVP_MD_CTX_free(w[i].ctx);
+			pthread_mutex_destroy(&w[i].mu);
+			pthread_cond_destroy(&w[i].cv);
 		}
 		free(w);
 	}
