@@ -9,6 +9,7 @@
 #include "assemble.h"
 #include "bt.h"
 #include "metainfo.h"
+#include "proc.h"
 
 static const char usage[] =
     "usage: btassemble [-fhv] [--nosync] [--version] --spool dir -o outdir\n"
@@ -75,6 +76,8 @@ main(int argc, char *argv[])
 		fputs(usage, stderr);
 		return BT_EXIT_INPUT;
 	}
+	if (bt_watch_parent() == -1)
+		return BT_EXIT_WORLD;	/* our orchestrator is gone */
 	if (mi_load(&mi, argv[0], err) == -1) {
 		fprintf(stderr, "btassemble: %s: %s\n", argv[0], err);
 		return BT_EXIT_INPUT;

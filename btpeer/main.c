@@ -15,6 +15,7 @@
 #include "bt.h"
 #include "metainfo.h"
 #include "net.h"
+#include "proc.h"
 #include "session.h"
 #include "spool.h"
 
@@ -251,6 +252,8 @@ main(int argc, char *argv[])
 		return bad_usage(NULL);
 	o.torrent = argv[0];
 	o.addr = want == 2 ? argv[1] : NULL;
+	if (bt_watch_parent() == -1)
+		return BT_EXIT_WORLD;	/* our orchestrator is gone */
 	if (o.mode == MODE_FETCH && o.spooldir == NULL)
 		return bad_usage("--spool is needed to download");
 	if (o.mode == MODE_SERVE && o.spooldir == NULL && o.outdir == NULL)
