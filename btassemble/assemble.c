@@ -50,7 +50,7 @@ struct slot {
 	int		 dirty;
 };
 
-struct asm {
+struct assembler {
 	const struct metainfo *mi;
 	const struct aopts *opt;
 	struct spool	 sp;
@@ -68,7 +68,7 @@ struct asm {
 };
 
 static int
-sync_fd(struct asm *a, struct slot *s)
+sync_fd(struct assembler *a, struct slot *s)
 {
 	if (s->dirty && !a->opt->nosync && fdatasync(s->fd) == -1)
 		return bt_err(a->err, "%s: sync: %s",
@@ -87,7 +87,7 @@ open_error(int e)
 
 /* The slot holding an fd open for writing on file i. */
 static struct slot *
-slot_for(struct asm *a, size_t i)
+slot_for(struct assembler *a, size_t i)
 {
 	struct slot *s;
 	int k, fd;
@@ -120,7 +120,7 @@ slot_for(struct asm *a, size_t i)
 
 /* Creates every file (sparse, at its length) and its directories. */
 static int
-make_files(struct asm *a)
+make_files(struct assembler *a)
 {
 	const struct mi_file *f;
 	struct stat st;
@@ -158,7 +158,7 @@ make_files(struct asm *a)
 
 /* Steps 3 to 5 for the pieces written since the last commit. */
 static int
-commit(struct asm *a)
+commit(struct assembler *a)
 {
 	char name[ST_PIECE_NAME];
 	size_t k;
@@ -190,7 +190,7 @@ commit(struct asm *a)
 
 /* Steps 1 and 2 for piece i. */
 static int
-place(struct asm *a, uint32_t i)
+place(struct assembler *a, uint32_t i)
 {
 	const struct metainfo *mi = a->mi;
 	char name[ST_PIECE_NAME];
@@ -277,7 +277,7 @@ piece_index(const struct metainfo *mi, const char *s, uint32_t *ip)
 
 /* Places every piece now in pieces/, then commits. */
 static int
-scan(struct asm *a)
+scan(struct assembler *a)
 {
 	char name[ST_PIECE_NAME];
 	struct dirent *de;
@@ -310,13 +310,13 @@ scan(struct asm *a)
 }
 
 static uint32_t
-nplaced(const struct asm *a)
+nplaced(const struct assembler *a)
 {
 	return __atomic_load_n(&a->sp.hdr->nplaced, __ATOMIC_ACQUIRE);
 }
 
 static int
-follow(struct asm *a)
+follow(struct assembler *a)
 {
 	struct pollfd pfd;
 	char evbuf[4096], path[MI_MAX_PATH + 16];
@@ -351,7 +351,7 @@ follow(struct asm *a)
 }
 
 static int
-setup(struct asm *a, const struct metainfo *mi, const struct aopts *opt,
+setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
     char *err)
 {
 	memset(a, 0, sizeof(*a));
@@ -374,7 +374,7 @@ setup(struct asm *a, const struct metainfo *mi, const struct aopts *opt,
 }
 
 static void
-teardown(struct asm *a)
+teardown(struct assembler *a)
 {
 	int k;
 
@@ -393,7 +393,7 @@ teardown(struct asm *a)
 int
 assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 {
-	struct asm a;
+	struct assembler a;
 	int rc = BT_EXIT_WORLD;
 
 	if (setup(&a, mi, opt, err) == -1)
@@ -447,7 +447,7 @@ int
 assemble_mark(const struct metainfo *mi, const struct aopts *opt,
     const char *hex, uint32_t *count, char *err)
 {
-	struct asm a;
+	struct assembler a;
 	size_t want = ((size_t)mi->npieces + 7) / 8 * 2, k;
 	uint32_t i;
 	int hi, lo, byte, rc = -1;
