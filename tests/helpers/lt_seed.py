@@ -21,6 +21,8 @@ ap.add_argument("--listen", default="127.0.0.1:0")
 ap.add_argument("--connect", action="append", default=[])
 ap.add_argument("--seconds", type=float, default=600)
 ap.add_argument("--leech", action="store_true")
+ap.add_argument("--rate", type=int, default=0,
+                help="upload limit in bytes/s, loopback included (0: none)")
 a = ap.parse_args()
 
 ip, port = a.listen.rsplit(":", 1)
@@ -36,6 +38,7 @@ ses = lt.session({
     "max_queued_disk_bytes": 16 << 20, "unchoke_slots_limit": 100,
     "connections_limit": 200, "active_seeds": 100, "active_downloads": 100,
     "active_limit": 200,
+    "upload_rate_limit": a.rate, "ignore_limits_on_local_network": False,
 })
 params = lt.add_torrent_params()
 params.ti = lt.torrent_info(a.torrent)
