@@ -51,11 +51,14 @@ lt_seed() {
 	PORT=$(awk '/^listening/ { print $2 }' "$out")
 }
 
-# aria_seed TORRENT: an aria2c seeder of $T/src; sets PORT.
+# aria_seed TORRENT [OPTION...]: an aria2c seeder of $T/src; sets PORT.
 aria_seed() {
+	local t=$1
+	shift
 	PORT=$(freeport)
 	timeout 120 aria2c -V --seed-ratio=0 --seed-time=10 -d "$T/src" \
-	    --listen-port="$PORT" "${ARIA[@]}" "$1" >"$T/aria.out" 2>&1 3>&- &
+	    --listen-port="$PORT" "${ARIA[@]}" "$@" "$t" >"$T/aria.out" 2>&1 \
+	    3>&- &
 	echo $! >>"$T/pids"
 	waitfor "ss -Htln 'sport = :$PORT' | grep -q LISTEN" 30
 }
@@ -194,4 +197,96 @@ aria_seed() {
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = complete ]
 	cmp "$T/src/data.bin" "$T/dl/data.bin"
+}
+
+# bad MODE [btpeer options]: btpeer against bad_peer.py in MODE; sets
+# status and output.
+bad() {
+	local mode=$1
+	shift
+	/usr/bin/python3 "$HELPERS/bad_peer.py" "$mode" "$N" \
+	    >"$T/bad.$mode" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/bad.$mode'" 10
+	run timeout 30 btpeer --timeout 2 "$@" --spool "$T/sp.$mode" \
+	    "$T/s.torrent" "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$mode")"
+	echo "$mode: $status: $output"
+	[ "$status" -eq 1 ]
+	# Nothing reached the spool.
+	[ -z "$(ls "$T/sp.$mode/pieces")" ]
+}
+
+@test "btpeer: a misbehaving peer is dropped with a clear reason" {
+	single
+	bad corrupt
+	[[ "$output" == *"piece "*" bad"* ]]
+	[ "$(grep '^error' <<<"$output")" = "error 3 pieces failed their hash" ]
+	bad oversize
+	[ "$(grep '^error' <<<"$output")" = "error message length 4294967295 over the cap of 16393" ]
+	bad sparebits
+	[ "$(grep '^error' <<<"$output")" = "error bitfield: spare bits set" ]
+	bad longbf
+	[ "$(grep '^error' <<<"$output")" = "error bitfield: 7 bytes, not 6 for 46 pieces" ]
+	bad stall
+	[ "$(grep '^error' <<<"$output")" = "error no block for 2 s" ]
+	bad unasked
+	[ "$(grep '^error' <<<"$output")" = "error piece 0 0+16384 not requested" ]
+	bad badindex
+	[ "$(grep '^error' <<<"$output")" = "error have: piece index 46 out of range (46 pieces)" ]
+	bad wronghash
+	[ "$(grep '^error' <<<"$output")" = "error handshake: info-hash is not this torrent's" ]
+}
+
+@test "btpeer: three processes, three seeders, one spool: each piece once" {
+	single
+	LT_RATE=1000000 lt_seed "$T/s.torrent" lt1
+	p1=$PORT
+	LT_RATE=1000000 lt_seed "$T/s.torrent" lt2
+	p2=$PORT
+	aria_seed "$T/s.torrent" --max-upload-limit=1M
+	p3=$PORT
+	k=0 kids=()
+	for p in "$p1" "$p2" "$p3"; do
+		k=$((k + 1))
+		timeout 60 btpeer --strategy random --spool "$T/sp" \
+		    "$T/s.torrent" "127.0.0.1:$p" >"$T/ev.$k" 2>"$T/err.$k" \
+		    3>&- &
+		kids+=($!)
+		echo $! >>"$T/pids"
+	done
+	for k in "${kids[@]}"; do wait "$k" || echo "btpeer $k: exit $?"; done
+	tail -n 3 "$T"/ev.* "$T"/err.*
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	# Stored once each, and more than one process took part.
+	[ "$(cat "$T"/ev.* | grep -c '^piece [0-9]* ok$')" -eq 46 ]
+	[ "$(cat "$T"/ev.* | grep '^piece [0-9]* ok$' | sort -u | wc -l)" -eq 46 ]
+	[ "$(grep -l '^piece [0-9]* ok$' "$T"/ev.* | wc -l)" -ge 2 ]
+	# Outside endgame no piece was fetched by two processes.
+	for k in 1 2 3; do
+		grep -E '^piece [0-9]+ (ok|dup)$' "$T/ev.$k" | awk '{ print $2 }' |
+		    sort -u >"$T/got.$k"
+		awk '/^endgame/ { print $2 }' "$T/ev.$k" | sort -u >"$T/eg.$k"
+		comm -23 "$T/got.$k" "$T/eg.$k" >"$T/own.$k"
+	done
+	[ "$(cat "$T"/own.* | sort | uniq -d | wc -l)" -eq 0 ]
+}
+
+@test "btpeer: kill -9 mid-download; another process completes" {
+	single
+	LT_RATE=300000 lt_seed "$T/s.torrent" slow
+	slow=$PORT
+	lt_seed "$T/s.torrent" fast
+	btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$slow" \
+	    >"$T/ev.a" 2>&1 3>&- &
+	a=$!
+	echo "$a" >>"$T/pids"
+	waitfor "[ \$(grep -c ' ok\$' '$T/ev.a') -ge 3 ]" 20
+	kill -9 "$a"
+	wait "$a" || true
+	# Its claims went with it: the other process gets every piece.
+	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = done ]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	[ $(( $(grep -c ' ok$' "$T/ev.a") + $(grep -c ' ok$' <<<"$output") )) -eq 46 ]
 }
