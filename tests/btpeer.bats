@@ -290,3 +290,27 @@ bad() {
 	joined "$T/sp" | cmp - "$T/src/data.bin"
 	[ $(( $(grep -c ' ok$' "$T/ev.a") + $(grep -c ' ok$' <<<"$output") )) -eq 46 ]
 }
+
+@test "btpeer: a listener sends have for pieces another process stores" {
+	single
+	LT_RATE=2000000 lt_seed "$T/s.torrent"
+	# The listener starts on an empty spool: it has nothing to offer.
+	btpeer --listen 127.0.0.1:0 --spool "$T/sp" "$T/s.torrent" \
+	    >"$T/ev" 2>"$T/err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/ev'" 10
+	port=$(awk '/^listening/ { print $2 }' "$T/ev")
+	mkdir "$T/dl"
+	LT_TIMEOUT=60 /usr/bin/python3 "$HELPERS/lt_peer.py" leech \
+	    "$T/s.torrent" "$T/dl" "127.0.0.1:$port" >"$T/leech" 2>&1 3>&- &
+	leech=$!
+	echo "$leech" >>"$T/pids"
+	waitfor "grep -q peer-id '$T/ev'" 10
+	# Another process fills the spool; the leecher learns by have.
+	timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT" \
+	    >"$T/fetch"
+	[ "$(tail -n 1 "$T/fetch")" = done ]
+	wait "$leech"
+	[ "$(tail -n 1 "$T/leech")" = complete ]
+	cmp "$T/src/data.bin" "$T/dl/data.bin"
+}
