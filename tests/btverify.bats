@@ -148,3 +148,14 @@ multi() {
 	[ "$status" -ne 0 ]
 	echo "$output" | grep -q 'btverify: stdout'
 }
+
+@test "btverify: a progress bar on stderr only when it is a terminal" {
+	mkdir "$T/d"
+	mkpayload "$T/d/one.bin" 8000000 one
+	transmission-create -s 64 -o "$T/s.torrent" "$T/d/one.bin" >/dev/null
+	run sh -c 'btverify "$1" "$2" 2>&1 >/dev/null' sh "$T/s.torrent" "$T/d"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	timeout 30 script -qec "btverify '$T/s.torrent' '$T/d' >/dev/null" /dev/null >"$T/tty"
+	grep -q 'MB/s ETA' "$T/tty"
+}
