@@ -1,0 +1,247 @@
+#!/usr/bin/env bats
+# bittorrent, the orchestrator: whole downloads from real seeders
+# (libtorrent, aria2c, transmission) and from itself, through opentracker
+# or given peers; resume after SIGTERM and kill -9; dead peers. Loopback only.
+
+load helpers
+
+setup_file() {
+	D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/bittorrent.XXXXXX")
+	export D
+	mkpayload "$D/single.bin" 3000017 one
+	# Names with a space, a quote and UTF-8: the script must quote them.
+	mkdir -p "$D/multi/sub dir"
+	mkpayload "$D/multi/a b.bin" 1500001 two
+	mkpayload "$D/multi/sub dir/it's-"$'\303\274'".txt" 700003 three
+	: >"$D/multi/empty"
+}
+
+teardown_file() {
+	rm -rf "$D"
+}
+
+# mkt SRC URL OUT [PIECE_EXP]: a torrent of SRC announcing to URL.
+mkt() {
+	mktorrent -a "$2" -l "${4:-15}" -o "$3" "$1" >/dev/null
+}
+
+# opentracker whitelisting torrent $1; sets OT.
+otstart() {
+	OT=$(freeport)
+	mkdir -p "$T/ot"
+	chmod 755 "$T" "$T/ot"
+	btinfo "$1" | jq -r .info_hash >"$T/ot/whitelist.txt"
+	opentracker -i 127.0.0.1 -p "$OT" -P "$OT" -d "$T/ot" -u nobody \
+	    -w whitelist.txt >"$T/ot.log" 2>&1 &
+	echo $! >>"$T/pids"
+	waitfor "(: </dev/tcp/127.0.0.1/$OT)" 10
+}
+
+# ltseed TORRENT DATADIR [ARGS...]: a libtorrent seeder; sets LTPORT.
+ltseed() {
+	local out=$T/lt.$RANDOM
+	/usr/bin/python3 "$HELPERS/lt_seed.py" "$@" --seconds 120 >"$out" 2>&1 &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$out'" 20
+	LTPORT=$(sed -n 's/^listening //p' "$out")
+}
+
+# ariaseed TORRENT DATADIR PORT: aria2c seeding on 127.0.0.1:PORT.
+ariaseed() {
+	aria2c -q -d "$2" -V --seed-ratio=0.0 --enable-dht=false \
+	    --enable-dht6=false --bt-enable-lpd=false \
+	    --enable-peer-exchange=false --disable-ipv6=true \
+	    --interface=127.0.0.1 --listen-port="$3" --bt-external-ip=127.0.0.1 \
+	    "$1" >"$T/aria.log" 2>&1 &
+	echo $! >>"$T/pids"
+	waitfor "(: </dev/tcp/127.0.0.1/$3)" 20
+}
+
+# trseed TORRENT DATADIR PORT: transmission-cli seeding on PORT.
+trseed() {
+	mkdir -p "$T/trcfg"
+	cat >"$T/trcfg/settings.json" <<-JSON
+	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+	 "utp-enabled": false, "port-forwarding-enabled": false,
+	 "bind-address-ipv4": "127.0.0.1", "rpc-enabled": false,
+	 "peer-port-random-on-start": false}
+	JSON
+	transmission-cli -g "$T/trcfg" -p "$3" -w "$2" "$1" >"$T/tr.log" 2>&1 &
+	echo $! >>"$T/pids"
+	waitfor "(: </dev/tcp/127.0.0.1/$3)" 20
+	# It listens before it has checked its data: wait for that too.
+	waitfor "grep -q 'Seeding\|Complete\|seeding' '$T/tr.log'" 20 || true
+}
+
+# okpieces LOG: the pieces a run stored, sorted.
+okpieces() {
+	sed -n 's/^piece \([0-9]*\) ok$/\1/p' "$1" | sort -n
+}
+
+@test "bittorrent: --help is the man page SYNOPSIS; --info; bad usage" {
+	run bittorrent --help
+	[ "$status" -eq 0 ]
+	want=$(MANWIDTH=1000 man "$TOP/scripts/bittorrent.1" 2>/dev/null |
+	    sed -n '/^SYNOPSIS/{n;p}' | sed 's/^ *//')
+	[ "$output" = "usage: $want" ]
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	run bittorrent -t "$T/s.torrent" --info
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(btinfo -s "$T/s.torrent")" ]
+	run bittorrent
+	[ "$status" -eq 2 ]
+	run bittorrent -t "$T/s.torrent" --strategy best
+	[ "$status" -eq 2 ]
+	[ "$output" = "bittorrent: unknown strategy 'best'" ]
+	run bittorrent -t "$T/nope.torrent"
+	[ "$status" -eq 2 ]
+	[[ "$output" == "btinfo: $T/nope.torrent: No such file"* ]]
+	run bittorrent -t "$T/s.torrent" --seed
+	[ "$status" -eq 2 ]
+	[ "$output" = "bittorrent: seeding needs --port" ]
+	shellcheck "$TOP/scripts/bittorrent"
+	mandoc -Tlint -W warning "$TOP/scripts/bittorrent.1"
+}
+
+@test "bittorrent: single file from a libtorrent seeder given by --peer" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D"
+	run timeout 120 bittorrent -t "$T/s.torrent" -o "$T/out" \
+	    --peer "127.0.0.1:$LTPORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"complete: $T/out/single.bin"* ]]
+	cmp "$D/single.bin" "$T/out/single.bin"
+	# The default spool goes once the download is complete.
+	[ "$(ls -A "$T/out")" = single.bin ]
+}
+
+@test "bittorrent: multi-file with awkward names from aria2c, via opentracker" {
+	mkt "$D/multi" "http://127.0.0.1:1/announce" "$T/m0.torrent"
+	otstart "$T/m0.torrent"
+	# The tracker URL is part of the torrent, not of the info-hash.
+	mkt "$D/multi" "http://127.0.0.1:$OT/announce" "$T/m.torrent"
+	[ "$(btinfo "$T/m.torrent" | jq -r .info_hash)" = "$(cat "$T/ot/whitelist.txt")" ]
+	ap=$(freeport)
+	ariaseed "$T/m.torrent" "$D" "$ap"
+	waitfor "btannounce --port 1 '$T/m.torrent' | grep -q ':$ap\$'" 30
+	run timeout 120 bittorrent -t "$T/m.torrent" -o "$T/out"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	diff -r "$D/multi" "$T/out/multi"
+	[ -f "$T/out/multi/empty" ]
+}
+
+@test "bittorrent: from a transmission seeder" {
+	mkt "$D/multi" http://127.0.0.1:1/announce "$T/m.torrent"
+	tp=$(freeport)
+	trseed "$T/m.torrent" "$D" "$tp"
+	run timeout 120 bittorrent -t "$T/m.torrent" -o "$T/out" \
+	    --peer "127.0.0.1:$tp"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	diff -r "$D/multi" "$T/out/multi"
+}
+
+@test "bittorrent: its own swarm: a seeder, a leecher, then a third from both" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/0.torrent" 15
+	otstart "$T/0.torrent"
+	mkt "$D/single.bin" "http://127.0.0.1:$OT/announce" "$T/s.torrent" 15
+	mkdir -p "$T/a"
+	cp "$D/single.bin" "$T/a/"
+	pa=$(freeport)
+	bittorrent -t "$T/s.torrent" -o "$T/a" --port "$pa" --seed \
+	    >"$T/a.out" 2>"$T/a.err" &
+	echo $! >>"$T/pids"
+	waitfor "btannounce --port 1 '$T/s.torrent' | grep -q ':$pa\$'" 30
+	pb=$(freeport)
+	bittorrent -t "$T/s.torrent" -o "$T/b" --port "$pb" --seed \
+	    >"$T/b.out" 2>"$T/b.err" &
+	echo $! >>"$T/pids"
+	waitfor "grep -q complete '$T/b.out'" 60
+	cmp "$D/single.bin" "$T/b/single.bin"
+	waitfor "btannounce --port 1 '$T/s.torrent' | grep -q ':$pb\$'" 30
+	run timeout 120 bittorrent -t "$T/s.torrent" -o "$T/c" \
+	    --spool "$T/c.spool"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$D/single.bin" "$T/c/single.bin"
+	# C reached both: two btpeer processes stored pieces. Each "sent"
+	# line of a seeder is bytes it uploaded; B uploads only to C.
+	waitfor "grep -q '^sent [1-9]' '$T/b/.bt-'*/run/events.log" 10
+}
+
+# interrupt SIGNAL SETSID: start a slow download, stop it halfway with
+# SIGNAL (to the script, or with SETSID=1 to its whole process group),
+# run it again, and check nothing stored in the first run was fetched again.
+interrupt() {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	n=$(btinfo "$T/s.torrent" | jq .piece_count)
+	ltseed "$T/s.torrent" "$D" --rate 600000
+	if [ "$2" -eq 1 ]; then
+		setsid bittorrent -t "$T/s.torrent" -o "$T/out" --spool "$T/sp" \
+		    --peer "127.0.0.1:$LTPORT" >/dev/null 2>"$T/1.err" &
+	else
+		bittorrent -t "$T/s.torrent" -o "$T/out" --spool "$T/sp" \
+		    --peer "127.0.0.1:$LTPORT" >/dev/null 2>"$T/1.err" &
+	fi
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "[ \$(grep -c ' ok\$' '$T/sp/run/events.log') -ge $((n / 2)) ]" 60
+	kids=$(pgrep -P "$pid" | tr '\n' ' ')
+	[ -n "$kids" ]
+	if [ "$2" -eq 1 ]; then
+		kill -"$1" -- "-$pid"
+	else
+		kill -"$1" "$pid"
+	fi
+	run wait "$pid"
+	[ "$status" -ne 0 ]
+	# No child outlives the run.
+	waitfor "! kill -0 $kids 2>/dev/null" 10
+	okpieces "$T/sp/run/events.log" >"$T/run1"
+	[ "$(wc -l <"$T/run1")" -lt "$n" ]
+	run timeout 120 bittorrent -t "$T/s.torrent" -o "$T/out" --spool "$T/sp" \
+	    --peer "127.0.0.1:$LTPORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$D/single.bin" "$T/out/single.bin"
+	okpieces "$T/sp/run/events.log" >"$T/run2"
+	echo "first run: $(wc -l <"$T/run1") pieces, second: $(wc -l <"$T/run2") of $n"
+	[ -z "$(comm -12 "$T/run1" "$T/run2")" ]
+	[ $(( $(wc -l <"$T/run1") + $(wc -l <"$T/run2") )) -le "$n" ]
+}
+
+@test "bittorrent: resumes after SIGTERM without fetching a piece twice" {
+	interrupt TERM 0
+}
+
+@test "bittorrent: resumes after kill -9 of its process group" {
+	interrupt KILL 1
+}
+
+@test "bittorrent: kill -9 of the script alone: its children go too" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D" --rate 300000
+	bittorrent -t "$T/s.torrent" -o "$T/out" --spool "$T/sp" \
+	    --peer "127.0.0.1:$LTPORT" >/dev/null 2>&1 &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "grep -q ' ok\$' '$T/sp/run/events.log'" 30
+	kids=$(pgrep -P "$pid" | tr '\n' ' ')
+	[ -n "$kids" ]
+	kill -9 "$pid"
+	waitfor "! kill -0 $kids 2>/dev/null" 10
+}
+
+@test "bittorrent: dead peers and a dead tracker: exit 1, a message, bounded" {
+	mkt "$D/single.bin" "http://127.0.0.1:$(freeport)/announce" "$T/s.torrent"
+	SECONDS=0
+	run timeout 60 bittorrent -t "$T/s.torrent" -o "$T/out" \
+	    --peer 127.0.0.1:1 --peer "127.0.0.1:$(freeport)" --stall-timeout 3
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bittorrent: tracker: btannounce: "* ]]
+	[[ "$output" == *"bittorrent: no peer left to download from (waited 3s)"* ]]
+	[ "$SECONDS" -lt 30 ]
+}
