@@ -66,7 +66,10 @@ must_fail() {
 }
 
 @test "bencode: jq round trip is byte-exact" {
-	for t in "$D"/*.torrent; do
+	# Also NUL, control bytes, DEL, '$' keys and binary keys through jq.
+	printf 'd1:$l4:\000\001\037\1772:\t"3:\303\251!e4:$hex2:\377\376e' \
+	    >"$T/odd.benc"
+	for t in "$D"/*.torrent "$T/odd.benc"; do
 		echo "$t"
 		bencode -d "$t" | jq . | bencode -e >"$T/b"
 		cmp "$t" "$T/b"
