@@ -146,7 +146,6 @@ static int
 next_piece(struct session *s)
 {
 	int64_t r, eg = -1;
-	char err[BT_ERRLEN];
 
 	if (s->o->mode == MODE_PIECE) {
 		if (s->nact > 0 || s->done >= 0)
@@ -157,11 +156,14 @@ next_piece(struct session *s)
 	}
 	if (s->sp == NULL || s->nact >= s->maxact)
 		return 0;
+	s->nothing_left = 0;
 	r = spool_pick(s->sp, s->o->strategy, s->peer_has, &eg);
 	if (r >= 0) {
-		if (is_active(s, (uint32_t)r))	/* a piece we dropped */
-			return 0;
-		return start_piece(s, (uint32_t)r, 0) == -1 ? -1 : 1;
+		if (start_piece(s, (uint32_t)r, 0) == -1) {
+			spool_unclaim(s->sp, (uint32_t)r);
+			return -1;
+		}
+		return 1;
 	}
 	if (r == -2) {
 		s->nothing_left = 1;
@@ -169,7 +171,6 @@ next_piece(struct session *s)
 	}
 	/* Endgame: everything we could fetch is claimed elsewhere. */
 	if (s->nact == 0 && eg >= 0 && !is_active(s, (uint32_t)eg)) {
-		(void)err;
 		return start_piece(s, (uint32_t)eg, 1) == -1 ? -1 : 1;
 	}
 	return 0;
@@ -378,8 +379,9 @@ fetch_tick(struct session *s)
 
 	if (!fetching(s))
 		return 0;
-	if (s->o->mode == MODE_PIECE && s->hs_done && s->nmsgs > 0 &&
-	    !s->interested && t - s->last_recv > 2)
+	/* --piece: a peer that does not announce it within 3 s lacks it. */
+	if (s->o->mode == MODE_PIECE && s->hs_done && !s->interested &&
+	    t - s->hs_time > 3)
 		return fail(s, BT_EXIT_WORLD, "peer does not have piece %u",
 		    s->o->piece);
 	/* Pieces someone else stored meanwhile: stop fetching them. */

@@ -13,6 +13,12 @@
 #include "bt.h"
 #include "session.h"
 
+/*
+ * Seconds --bitfield waits after the handshake for a bitfield: a peer
+ * with no piece may send none (BEP 3), and peers send it at once.
+ */
+#define BITFIELD_WAIT	3
+
 /* BEP 20 style: -BP, version 0100, then random. */
 #define PEER_ID_PREFIX	"-BP0100-"
 
@@ -157,9 +163,9 @@ on_message(struct session *s, const struct wire_msg *m)
 	uint32_t i;
 
 	s->nmsgs++;
-	if (m->type != WIRE_PIECE && m->type != WIRE_REQUEST)
-		trace(s, "< %s%s", wire_name(m->type),
-		    m->type == WIRE_HAVE ? "" : "");
+	if (m->type != WIRE_PIECE && m->type != WIRE_REQUEST &&
+	    m->type != WIRE_HAVE && m->type != WIRE_CANCEL)
+		trace(s, "< %s", wire_name(m->type));
 	switch (m->type) {
 	case WIRE_KEEPALIVE:
 		break;
@@ -253,6 +259,7 @@ on_input(struct session *s)
 			if (r == 0)
 				break;
 			s->hs_done = 1;
+			s->hs_time = now();
 			memcpy(s->peer_id, hs.peer_id, 20);
 			for (k = 0; k < 20; k++)
 				snprintf(hex + 2 * k, 3, "%02x", hs.peer_id[k]);
@@ -348,9 +355,9 @@ tick(struct session *s)
 		return fail(s, BT_EXIT_WORLD, "peer silent for %.0f s",
 		    t - s->last_recv);
 	if (s->o->mode == MODE_BITFIELD && s->hs_done &&
-	    t - s->last_recv > 2 && s->nmsgs == 0) {
+	    t - s->hs_time > BITFIELD_WAIT) {
 		/* BEP 3: a peer with no piece may send no bitfield. */
-		event(s, "bitfield 0");
+		event(s, "bitfield %u", s->peer_count);
 		print_ranges(s);
 		s->done = BT_EXIT_OK;
 		return 0;

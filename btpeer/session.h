@@ -16,7 +16,11 @@
 #include "spool.h"
 #include "wire.h"
 
-/* Blocks requested and not yet received: measured on loopback (btpeer(1)). */
+/*
+ * Blocks requested and not yet received. 256 MiB from libtorrent on
+ * loopback: 16 blocks 4.0 s, 64 3.4 s, 128 3.1 s, 256 3.05 s, 512 2.9 s
+ * (btpeer(1)); 128 is most of the gain for 2 MiB in flight.
+ */
 #define SESS_QUEUE_DEFAULT	128
 #define SESS_QUEUE_MAX		1024
 /* Requests a peer may queue with us: 32 MiB of answers, then dropped. */
@@ -116,7 +120,7 @@ struct session {
 	int		 piecefd;	/* cached open spool piece */
 	uint32_t	 piecefd_i;
 
-	double		 last_recv, last_send, last_progress;
+	double		 last_recv, last_send, last_progress, hs_time;
 	uint64_t	 down, up, up_reported;
 	int		 done;		/* exit code once finished, or -1 */
 	char		 err[256];

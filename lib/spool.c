@@ -221,6 +221,10 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 		bt_err(err, "%s: spool of another torrent", dir);
 		goto fail;
 	}
+	if ((s->mine = calloc(words(s->npieces) + 1, 8)) == NULL) {
+		bt_err(err, "out of memory");
+		goto fail;
+	}
 	s->have = (uint64_t *)((char *)m + SPOOL_HDRLEN);
 	s->placed = s->have + words(s->npieces);
 	s->avail = (uint32_t *)(s->placed + words(s->npieces));
@@ -241,6 +245,8 @@ spool_close(struct spool *s)
 {
 	if (s->hdr != NULL)
 		munmap(s->hdr, s->maplen);
+	free(s->mine);
+	s->mine = NULL;
 	if (s->claimfd != -1)
 		close(s->claimfd);
 	if (s->tmpfd != -1)
@@ -293,8 +299,12 @@ lockbyte(struct spool *s, uint32_t i, short type)
 int
 spool_claim(struct spool *s, uint32_t i, char *err)
 {
-	if (lockbyte(s, i, F_WRLCK) == 0)
+	if (i >= s->npieces)
+		return bt_err(err, "claim piece %u: out of range", i);
+	if (lockbyte(s, i, F_WRLCK) == 0) {
+		s->mine[i / 64] |= (uint64_t)1 << (i % 64);
 		return 1;
+	}
 	if (errno == EAGAIN || errno == EACCES)
 		return 0;
 	return bt_err(err, "claim piece %u: %s", i, strerror(errno));
@@ -303,7 +313,10 @@ spool_claim(struct spool *s, uint32_t i, char *err)
 void
 spool_unclaim(struct spool *s, uint32_t i)
 {
+	if (i >= s->npieces)
+		return;
 	lockbyte(s, i, F_UNLCK);
+	s->mine[i / 64] &= ~((uint64_t)1 << (i % 64));
 }
 
 static int
@@ -348,7 +361,7 @@ spool_pick(struct spool *s, enum spool_strategy strat,
 	limit = strat == SPOOL_RAREST ? SPOOL_RAREST_WINDOW : UINT32_MAX;
 	for (k = 0, i = start; k < n; ) {
 		uint64_t w = __atomic_load_n(&s->have[i / 64],
-		    __ATOMIC_ACQUIRE);
+		    __ATOMIC_ACQUIRE) | s->mine[i / 64];
 
 		if (i % 64 == 0 && w == ~(uint64_t)0 && n - k >= 64 &&
 		    i + 64 <= n) {

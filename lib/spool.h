@@ -98,6 +98,7 @@ struct spool {
 	uint32_t	*avail;
 	uint32_t	 npieces;
 	uint32_t	 cursor;	/* where this process's next pick starts */
+	uint64_t	*mine;		/* malloc'd: pieces this handle claims */
 	uint64_t	 rng;		/* per-process xorshift state */
 	const struct metainfo *mi;
 };
@@ -127,6 +128,7 @@ void	spool_unclaim(struct spool *, uint32_t i);
 /*
  * Picks a piece that is missing, that the peer has (peer_has: BEP 3
  * bitfield bytes, npieces bits), and that nobody holds, and claims it.
+ * Pieces this handle already claims are skipped.
  * Returns the index, -1 when no such piece exists but some missing piece
  * the peer has is claimed by another process (endgame possible), -2 when
  * the peer has nothing we miss. If endgame is non-NULL and -1 would be

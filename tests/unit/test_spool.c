@@ -44,6 +44,9 @@ basics(void)
 	/* Sequential takes the lowest missing piece nobody holds. */
 	CHECK(spool_claim(&b, 0, err) == 1);
 	CHECK(spool_pick(&a, SPOOL_SEQUENTIAL, all, NULL) == 1);
+	/* Its own claims are skipped too. */
+	CHECK(spool_pick(&a, SPOOL_SEQUENTIAL, all, NULL) == 2);
+	spool_unclaim(&a, 2);
 	spool_avail_bits(&a, all, 1);
 	spool_avail_add(&a, 5, -1);
 	CHECK(spool_avail(&b, 5) == 0 && spool_avail(&b, 4) == 1);
