@@ -154,6 +154,15 @@ aria_seed() {
 	timeout 20 btpeer --piece 7 "$T/m.torrent" "127.0.0.1:$PORT" >"$T/p7"
 	expected "$T/m.torrent" | head -c $((8 * 65536)) | tail -c 65536 |
 	    cmp - "$T/p7"
+	# A full standard output is an error.
+	run bash -c "timeout 20 btpeer --piece 1 '$T/m.torrent' \
+	    127.0.0.1:$PORT >/dev/full"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"writing piece: output error"* ]]
+	run bash -c "timeout 20 btpeer --bitfield '$T/m.torrent' \
+	    127.0.0.1:$PORT >/dev/full"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"writing output failed"* ]]
 	# -v traces every message with a time stamp.
 	run timeout 20 btpeer -v --piece 1 "$T/m.torrent" "127.0.0.1:$PORT"
 	[ "$status" -eq 0 ]
@@ -313,4 +322,31 @@ bad() {
 	wait "$leech"
 	[ "$(tail -n 1 "$T/leech")" = complete ]
 	cmp "$T/src/data.bin" "$T/dl/data.bin"
+}
+
+@test "btpeer: with btassemble --follow; then serves placed pieces from -o" {
+	multi
+	lt_seed "$T/m.torrent"
+	mkdir "$T/out"
+	timeout 60 btassemble --follow --spool "$T/sp" -o "$T/out" \
+	    "$T/m.torrent" >"$T/asm" 2>&1 3>&- &
+	asm=$!
+	echo "$asm" >>"$T/pids"
+	run timeout 60 btpeer --spool "$T/sp" "$T/m.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = done ]
+	wait "$asm"
+	diff -r "$T/src/multi" "$T/out/multi"
+	# Every piece moved out of the spool, still known as had.
+	[ -z "$(ls "$T/sp/pieces")" ]
+	btpeer --listen 127.0.0.1:0 --spool "$T/sp" -o "$T/out" "$T/m.torrent" \
+	    >"$T/ev" 2>"$T/err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/ev'" 10
+	port=$(awk '/^listening/ { print $2 }' "$T/ev")
+	mkdir "$T/dl"
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_peer.py" \
+	    leech "$T/m.torrent" "$T/dl" "127.0.0.1:$port"
+	[ "$status" -eq 0 ]
+	diff -r "$T/src/multi" "$T/dl/multi"
 }
