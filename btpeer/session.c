@@ -441,7 +441,9 @@ session_run(const struct opts *o, const struct metainfo *mi,
 			}
 		}
 		t = now();
-		r = poll(pf, (nfds_t)n, t >= next_tick ? 0 :
+		/* Requests left to answer and room to: do not sleep. */
+		r = poll(pf, (nfds_t)n, t >= next_tick || (s.rqlen > 0 &&
+		    s.wlen - s.wpos < SESS_WLOW) ? 0 :
 		    (int)((next_tick - t) * 1000) + 1);
 		if (r == -1 && errno != EINTR) {
 			fail(&s, BT_EXIT_WORLD, "poll: %s", strerror(errno));

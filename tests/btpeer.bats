@@ -350,3 +350,30 @@ bad() {
 	[ "$status" -eq 0 ]
 	diff -r "$T/src/multi" "$T/dl/multi"
 }
+
+@test "btpeer: serving caps blocks and queued requests, honours cancel" {
+	single
+	btpeer --listen 127.0.0.1:0 -o "$T/src" "$T/s.torrent" \
+	    >"$T/ev" 2>"$T/err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/ev'" 10
+	port=$(awk '/^listening/ { print $2 }' "$T/ev")
+	ih=$(btinfo "$T/s.torrent" | jq -r .info_hash)
+	bl() {
+		timeout 30 /usr/bin/python3 "$HELPERS/bad_leecher.py" "$1" \
+		    "$ih" "127.0.0.1:$2"
+	}
+	# BEP 3: a request over 16 KiB closes the connection.
+	[ "$(bl bigblock "$port")" = closed ]
+	waitfor "grep -q 'error request: block length 32768 not in 1..16384' '$T/ev'" 5
+	# 3000 requests at once: the first 2048 are answered.
+	[ "$(bl flood "$port")" = "blocks 2048" ]
+	# A cancel in the same write as its request: never answered.
+	[ "$(bl cancel "$port" | tr '\n' ' ')" = "blocks 99 cancelled-sent no " ]
+	# A piece we do not have is not served.
+	btpeer --listen 127.0.0.1:0 --spool "$T/empty" "$T/s.torrent" \
+	    >"$T/ev2" 2>"$T/err2" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/ev2'" 10
+	[ "$(bl absent "$(awk '/^listening/ { print $2 }' "$T/ev2")")" = "blocks 0" ]
+}
