@@ -326,6 +326,9 @@ do_write(struct session *s)
 		if (w == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return fail(s, BT_EXIT_WORLD, "peer closed the "
+				    "connection");
 			return fail(s, BT_EXIT_WORLD, "write: %s",
 			    strerror(errno));
 		}

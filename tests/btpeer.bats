@@ -214,15 +214,20 @@ bad() {
 	local mode=$1
 	shift
 	/usr/bin/python3 "$HELPERS/bad_peer.py" "$mode" "$N" \
-	    >"$T/bad.$mode" 2>&1 3>&- &
+	    "$T/src/data.bin" 65536 >"$T/bad.$mode" 2>&1 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "grep -q listening '$T/bad.$mode'" 10
 	run timeout 30 btpeer --timeout 2 "$@" --spool "$T/sp.$mode" \
 	    "$T/s.torrent" "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$mode")"
 	echo "$mode: $status: $output"
 	[ "$status" -eq 1 ]
-	# Nothing reached the spool.
-	[ -z "$(ls "$T/sp.$mode/pieces")" ]
+	# Nothing reached the spool, or only good pieces.
+	for p in "$T/sp.$mode"/pieces/*; do
+		[ -f "$p" ] || continue
+		i=${p##*/}
+		cmp "$p" <(tail -c +$((i * 65536 + 1)) "$T/src/data.bin" |
+		    head -c "$(stat -c %s "$p")")
+	done
 }
 
 @test "btpeer: a misbehaving peer is dropped with a clear reason" {
@@ -244,6 +249,23 @@ bad() {
 	[ "$(grep '^error' <<<"$output")" = "error have: piece index 46 out of range (46 pieces)" ]
 	bad wronghash
 	[ "$(grep '^error' <<<"$output")" = "error handshake: info-hash is not this torrent's" ]
+	bad hangup
+	[ "$(grep '^error' <<<"$output")" = "error peer closed the connection" ]
+	[ -z "$(ls "$T/sp.wronghash/pieces")" ]
+	[ -z "$(ls "$T/sp.corrupt/pieces")" ]
+}
+
+@test "btpeer: a peer that chokes mid-piece, dropping requests" {
+	single
+	/usr/bin/python3 "$HELPERS/bad_peer.py" choker "$N" \
+	    "$T/src/data.bin" 65536 >"$T/bad" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/bad'" 10
+	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" \
+	    "127.0.0.1:$(awk '{ print $2 }' "$T/bad")"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = done ]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
 }
 
 @test "btpeer: three processes, three seeders, one spool: each piece once" {

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""bad_peer.py MODE NPIECES: a misbehaving BitTorrent peer for btpeer's
-tests. Listens on 127.0.0.1, prints "listening PORT", serves one
+"""bad_peer.py MODE NPIECES [DATA PIECELEN]: a misbehaving BitTorrent
+peer for btpeer's tests. Listens on 127.0.0.1, prints "listening PORT", serves one
 connection, then exits. It answers the handshake with the info-hash it
 was sent, announces every piece, unchokes on interest, then misbehaves:
   corrupt    answers every request with wrong bytes
@@ -10,12 +10,18 @@ was sent, announces every piece, unchokes on interest, then misbehaves:
   stall      unchokes and never answers a request
   unasked    sends a block of a piece nobody asked for
   badindex   sends a have for a piece past the end
-  wronghash  answers the handshake with another info-hash"""
+  wronghash  answers the handshake with another info-hash
+  choker     serves DATA correctly but chokes (and unchokes 0.2 s later)
+             on every 7th request, dropping the requests it had
+  hangup     serves DATA for 10 requests, then closes the connection"""
 import socket
 import struct
 import sys
+import time
 
 mode, npieces = sys.argv[1], int(sys.argv[2])
+data = open(sys.argv[3], "rb").read() if len(sys.argv) > 3 else b""
+plen = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("127.0.0.1", 0))
@@ -31,6 +37,8 @@ def recvn(n):
     while len(b) < n:
         try:
             d = c.recv(n - len(b))
+        except socket.timeout:
+            raise
         except OSError:
             sys.exit(0)
         if not d:
@@ -59,6 +67,7 @@ if mode == "badindex":
     c.sendall(struct.pack(">IBI", 5, 4, npieces))
 if mode == "unasked":
     c.sendall(struct.pack(">IBII", 9 + 16384, 7, 0, 0) + bytes(16384))
+nreq = 0
 while True:
     n = struct.unpack(">I", recvn(4))[0]
     if n == 0:
@@ -69,3 +78,25 @@ while True:
     elif msg[0] == 6 and mode == "corrupt":
         i, b, ln = struct.unpack(">III", msg[1:13])
         c.sendall(struct.pack(">IBII", 9 + ln, 7, i, b) + b"\x5a" * ln)
+    elif msg[0] == 6 and mode in ("choker", "hangup"):
+        nreq += 1
+        if mode == "hangup" and nreq > 10:
+            c.close()
+            sys.exit(0)
+        if mode == "choker" and nreq % 7 == 0:
+            # BEP 3: a choke drops every pending request.
+            c.sendall(struct.pack(">IB", 1, 0))
+            time.sleep(0.2)
+            c.settimeout(0.05)
+            try:
+                while True:
+                    n = struct.unpack(">I", recvn(4))[0]
+                    recvn(n)
+            except socket.timeout:
+                pass
+            c.settimeout(30)
+            c.sendall(struct.pack(">IB", 1, 1))
+            continue
+        i, b, ln = struct.unpack(">III", msg[1:13])
+        off = i * plen + b
+        c.sendall(struct.pack(">IBII", 9 + ln, 7, i, b) + data[off:off + ln])
