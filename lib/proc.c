@@ -21,8 +21,14 @@ bt_watch_parent(void)
 	pid = strtoimax(s, &end, 10);
 	if (errno != 0 || *end != '\0' || pid <= 1)
 		return 0;
+	/*
+	 * The signal comes when our direct parent dies: the orchestrator, or
+	 * a wrapper it ran us under (time, nice, strace), which then only
+	 * delays the end. The orchestrator may have died before the prctl.
+	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		return 0;
-	/* The parent may have died before the prctl: then we were adopted. */
-	return getppid() == (pid_t)pid ? 0 : -1;
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		return -1;
+	return 0;
 }
