@@ -34,6 +34,8 @@
 #define BATCH		(4u << 20)
 /* Segments a batch can touch before it is read in several rounds. */
 #define MAXSEG		64
+/* All jobs' buffers together: 64 jobs of 4 MiB fit; 256 MiB pieces cut jobs. */
+#define MAX_BUFFERS	((uint64_t)1 << 30)
 /* Batch buffers are aligned to, and rounded up to, a huge page. */
 #define HUGEPAGE	(2u << 20)
 /* The progress bar is redrawn this often (ms). */
@@ -486,6 +488,9 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 	nw = opt->jobs < 1 ? 1 : opt->jobs;
 	if ((uint32_t)nw > j.nbatch)
 		nw = (int)j.nbatch;
+	while (nw > 1 && (uint64_t)nw * 2 * j.per * mi->piece_length >
+	    MAX_BUFFERS)
+		nw--;
 	if ((w = calloc((size_t)nw, sizeof(*w))) == NULL) {
 		bt_err(err, "out of memory");
 		goto out;
