@@ -34,6 +34,8 @@
 #define BATCH		(4u << 20)
 /* Segments a batch can touch before it is read in several rounds. */
 #define MAXSEG		64
+/* Buffers a job cycles through: 3 or 4 measured no faster than 2. */
+#define NSLOT		2
 /* All jobs' buffers together: 64 jobs of 4 MiB fit; 256 MiB pieces cut jobs. */
 #define MAX_BUFFERS	((uint64_t)1 << 30)
 /* Batch buffers are aligned to, and rounded up to, a huge page. */
@@ -75,7 +77,7 @@ struct slot {
 struct worker {
 	struct job	*job;
 	pthread_t	 tid, rtid;
-	struct slot	 slot[2];
+	struct slot	 slot[NSLOT];
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	unsigned char	*buf;		/* the reader's current slot */
@@ -266,7 +268,7 @@ reader(void *arg)
 	uint32_t b;
 	int k;
 
-	for (k = 0;; k ^= 1) {
+	for (k = 0;; k = (k + 1) % NSLOT) {
 		sl = &w->slot[k];
 		slot_wait(w, sl, SLOT_FULL);
 		if (atomic_load(&j->failed) ||
@@ -304,7 +306,7 @@ work(void *arg)
 	uint32_t i, sz, p;
 	int k;
 
-	for (k = 0;; k ^= 1) {
+	for (k = 0;; k = (k + 1) % NSLOT) {
 		sl = &w->slot[k];
 		if (slot_wait(w, sl, SLOT_EMPTY) == SLOT_END)
 			break;
@@ -488,7 +490,7 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 	nw = opt->jobs < 1 ? 1 : opt->jobs;
 	if ((uint32_t)nw > j.nbatch)
 		nw = (int)j.nbatch;
-	while (nw > 1 && (uint64_t)nw * 2 * j.per * mi->piece_length >
+	while (nw > 1 && (uint64_t)nw * NSLOT * j.per * mi->piece_length >
 	    MAX_BUFFERS)
 		nw--;
 	if ((w = calloc((size_t)nw, sizeof(*w))) == NULL) {
@@ -501,15 +503,17 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 		w[i].curfile = SIZE_MAX;
 		pthread_mutex_init(&w[i].mu, NULL);
 		pthread_cond_init(&w[i].cv, NULL);
-		for (k = 0; k < 2; k++) {
+		for (k = 0; k < NSLOT; k++) {
 			w[i].slot[k].buf = batch_alloc((size_t)j.per *
 			    mi->piece_length);
 			w[i].slot[k].miss = malloc(j.per);
 		}
 		w[i].ctx = EVP_MD_CTX_new();
-		if (w[i].ctx == NULL || w[i].slot[0].buf == NULL ||
-		    w[i].slot[1].buf == NULL || w[i].slot[0].miss == NULL ||
-		    w[i].slot[1].miss == NULL) {
+		for (k = 0; k < NSLOT; k++)
+			if (w[i].slot[k].buf == NULL ||
+			    w[i].slot[k].miss == NULL)
+				break;
+		if (w[i].ctx == NULL || k < NSLOT) {
 			bt_err(err, "out of memory");
 			nw = i + 1;
 			goto out;
@@ -554,7 +558,7 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 out:
 	if (w != NULL) {
 		for (i = 0; i < nw; i++) {
-			for (k = 0; k < 2; k++) {
+			for (k = 0; k < NSLOT; k++) {
 				free(w[i].slot[k].buf);
 				free(w[i].slot[k].miss);
 			}
