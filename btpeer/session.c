@@ -461,10 +461,13 @@ session_run(const struct opts *o, const struct metainfo *mi,
 				break;
 		}
 	}
-	/* Flush what is queued (a last have, a bitfield), briefly. */
-	if (s.wpos < s.wlen) {
-		fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) & ~O_NONBLOCK);
-		do_write(&s);
+	/* Flush what is queued (a last have, a cancel), for a second at most. */
+	t = now();
+	while (s.wpos < s.wlen && now() - t < 1 && s.err[0] == '\0') {
+		pf[0].fd = wfd;
+		pf[0].events = POLLOUT;
+		if (poll(pf, 1, 100) < 0 || do_write(&s) == -1)
+			break;
 	}
 out:
 	code = s.done < 0 ? BT_EXIT_WORLD : s.done;
