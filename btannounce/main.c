@@ -17,6 +17,7 @@
 #include "bt.h"
 #include "metainfo.h"
 #include "tracker.h"
+#include "util.h"
 
 static const char usage[] =
     "usage: btannounce [-ajsv] [--downloaded bytes] [--event event]\n"
@@ -57,23 +58,11 @@ num(const char *opt, const char *s, uint64_t max, uint64_t *v)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 20 bytes as they are, or 40 hex digits. */
 static int
 peer_id(const char *s, unsigned char id[20])
 {
-	size_t n = strlen(s), i;
+	size_t n = strlen(s);
 
 	if (n == 20) {
 		memcpy(id, s, 20);
@@ -81,12 +70,8 @@ peer_id(const char *s, unsigned char id[20])
 	}
 	if (n != 40)
 		return bad("--peer-id", s, "want 20 bytes or 40 hex digits");
-	for (i = 0; i < 20; i++) {
-		if (hexval(s[2 * i]) < 0 || hexval(s[2 * i + 1]) < 0)
-			return bad("--peer-id", s, "not hex");
-		id[i] = (unsigned char)(hexval(s[2 * i]) << 4 |
-		    hexval(s[2 * i + 1]));
-	}
+	if (hex_decode(id, s, 20) == -1)
+		return bad("--peer-id", s, "not hex");
 	return 0;
 }
 
@@ -144,7 +129,7 @@ option(int c, const char *arg, struct ann_opts *o, int *has_left,
 		errno = 0;
 		v = strtoull(arg, &end, 16);
 		if (*arg == '\0' || *end != '\0' || errno != 0 ||
-		    v > UINT32_MAX || strlen(arg) > 8 || hexval(*arg) < 0)
+		    v > UINT32_MAX || strlen(arg) > 8 || hex_digit(*arg) < 0)
 			return bad("--key", arg, "want 1 to 8 hex digits");
 		o->p.key = (uint32_t)v;
 		o->p.has_key = 1;

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "json.h"
 #include "json_parse.h"
+#include "util.h"
 
 struct jp {
 	const unsigned char	*base;
@@ -59,32 +60,12 @@ ws(struct jp *j)
 		j->p++;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes hex s[0..n) into s itself; the length, or -1 if not hex. */
 static long long
 unhex(unsigned char *s, size_t n)
 {
-	int hi, lo;
-
-	if (n % 2 != 0)
+	if (n % 2 != 0 || hex_decode(s, (const char *)s, n / 2) == -1)
 		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		if ((hi = hexval(s[2 * i])) == -1 ||
-		    (lo = hexval(s[2 * i + 1])) == -1)
-			return -1;
-		s[i] = (unsigned char)(hi << 4 | lo);
-	}
 	return (long long)(n / 2);
 }
 
@@ -96,7 +77,7 @@ u4(const unsigned char *p, uint32_t *out)
 	int d;
 
 	for (int i = 0; i < 4; i++) {
-		if ((d = hexval(p[i])) == -1)
+		if ((d = hex_digit(p[i])) == -1)
 			return -1;
 		v = v << 4 | (uint32_t)d;
 	}

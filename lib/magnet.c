@@ -4,31 +4,7 @@
 
 #include "bt.h"
 #include "magnet.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
-unhex(unsigned char *out, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
-}
+#include "util.h"
 
 /* RFC 4648 base32, 32 characters for 20 bytes. */
 static int
@@ -68,9 +44,9 @@ pdecode(const char *s, size_t n)
 	if ((o = out = malloc(n + 1)) == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && hex_digit(s[i + 1]) >= 0 &&
+		    hex_digit(s[i + 2]) >= 0) {
+			*o++ = (char)(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
 			i += 2;
 		} else
 			*o++ = s[i];
@@ -106,7 +82,7 @@ xt(struct magnet *m, const char *v, char *err)
 	if (strncmp(v, "urn:btih:", 9) == 0) {
 		v += 9;
 		n -= 9;
-		if ((n == 40 && unhex(m->info_hash, v, 20) == 0) ||
+		if ((n == 40 && hex_decode(m->info_hash, v, 20) == 0) ||
 		    (n == 32 && unbase32(m->info_hash, v) == 0)) {
 			m->has_v1 = 1;
 			return 0;
@@ -114,7 +90,7 @@ xt(struct magnet *m, const char *v, char *err)
 		return bt_err(err, "bad btih info-hash");
 	}
 	if (strncmp(v, "urn:btmh:1220", 13) == 0) {
-		if (n != 13 + 64 || unhex(m->info_hash_v2, v + 13, 32) == -1)
+		if (n != 13 + 64 || hex_decode(m->info_hash_v2, v + 13, 32) == -1)
 			return bt_err(err, "bad btmh info-hash");
 		m->has_v2 = 1;
 		return 0;

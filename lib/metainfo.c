@@ -27,19 +27,7 @@
 #include "bt.h"
 #include "buf.h"
 #include "metainfo.h"
-
-/* Copies a string value into a NUL-terminated malloc'd string. */
-static char *
-dupstr(const unsigned char *s, size_t n)
-{
-	char *p;
-
-	if ((p = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
+#include "util.h"
 
 /* Optional string key: 0 (absent is fine), -1 on a wrong type or OOM. */
 static int
@@ -54,7 +42,7 @@ optstr(struct bval d, const char *key, char **out, char *err)
 		return 0;
 	if (benc_str(v, &s, &n) == -1)
 		return bt_err(err, "'%s' is not a string", key);
-	if ((*out = dupstr(s, n)) == NULL)
+	if ((*out = memdup0(s, n)) == NULL)
 		return bt_err(err, "out of memory");
 	return 0;
 }
@@ -195,7 +183,7 @@ parse_files(struct metainfo *mi, struct bval info, char *err)
 				    "is not a string", i);
 			if (check_comp(s, n, "a file path", err) == -1)
 				return -1;
-			if ((mf->comps[j] = dupstr(s, n)) == NULL)
+			if ((mf->comps[j] = memdup0(s, n)) == NULL)
 				return bt_err(err, "out of memory");
 			plen += 1 + n;
 		}
@@ -231,7 +219,7 @@ add_url(char ***list, size_t *n, struct bval v, char *err)
 	if ((nl = realloc(*list, (*n + 1) * sizeof(char *))) == NULL)
 		return bt_err(err, "out of memory");
 	*list = nl;
-	if ((nl[*n] = dupstr(s, len)) == NULL)
+	if ((nl[*n] = memdup0(s, len)) == NULL)
 		return bt_err(err, "out of memory");
 	(*n)++;
 	return 0;
@@ -350,7 +338,7 @@ parse_info(struct metainfo *mi, struct bval info, char *err)
 		return -1;
 	if (n >= MI_MAX_PATH)
 		return bt_err(err, "the torrent name is too long");
-	if ((mi->name = dupstr(s, n)) == NULL)
+	if ((mi->name = memdup0(s, n)) == NULL)
 		return bt_err(err, "out of memory");
 
 	if (benc_dict_get(info, "private", &v) && benc_int(v, &i) == 0)
@@ -524,24 +512,6 @@ mi_file_at(const struct metainfo *mi, uint64_t off)
 	return lo;
 }
 
-static int
-urlenc(struct buf *b, const char *s)
-{
-	static const char hexd[] = "0123456789ABCDEF";
-	int rc = 0;
-
-	for (; *s != '\0' && rc == 0; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~", c) != NULL)
-			rc = buf_addc(b, c);
-		else
-			rc = buf_printf(b, "%%%c%c", hexd[c >> 4], hexd[c & 15]);
-	}
-	return rc;
-}
-
 char *
 mi_magnet(const struct metainfo *mi)
 {
@@ -564,12 +534,13 @@ mi_magnet(const struct metainfo *mi)
 	if (rc == 0)
 		rc = buf_adds(&b, "&dn=");
 	if (rc == 0)
-		rc = urlenc(&b, mi->name);
+		rc = url_encode(&b, mi->name, strlen(mi->name));
 	for (size_t t = 0; t < mi->ntiers && rc == 0; t++)
 		for (size_t u = 0; u < mi->tiers[t].nurls && rc == 0; u++) {
 			rc = buf_adds(&b, "&tr=");
 			if (rc == 0)
-				rc = urlenc(&b, mi->tiers[t].urls[u]);
+				rc = url_encode(&b, mi->tiers[t].urls[u],
+				    strlen(mi->tiers[t].urls[u]));
 		}
 	if (rc == 0)
 		rc = buf_addc(&b, '\0');

@@ -21,6 +21,7 @@
 #include "bt.h"
 #include "json.h"
 #include "tracker.h"
+#include "util.h"
 
 void
 trk_reply_init(struct trk_reply *r)
@@ -85,44 +86,6 @@ trk_event_name(enum trk_event ev)
 	}
 }
 
-/* A NUL-terminated malloc'd copy of n bytes, or NULL. */
-static char *
-memdup0(const void *s, size_t n)
-{
-	char *p;
-
-	if ((p = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
-
-/* RFC 3986 percent-encoding of everything but the unreserved bytes. */
-static int
-urlenc(struct buf *b, const unsigned char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
-	int c, rc = 0;
-
-	for (i = 0; i < n && rc == 0; i++) {
-		c = s[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			rc = buf_addc(b, c);
-		else {
-			rc = buf_addc(b, '%');
-			if (rc == 0)
-				rc = buf_addc(b, hex[c >> 4]);
-			if (rc == 0)
-				rc = buf_addc(b, hex[c & 15]);
-		}
-	}
-	return rc;
-}
-
 /* Checks a tracker URL for a scheme we speak and no fragment or spaces. */
 static int
 http_url_ok(const char *url, char *err)
@@ -154,11 +117,11 @@ trk_http_announce_url(struct buf *b, const char *url,
 	if (rc == 0)
 		rc = buf_adds(b, "info_hash=");
 	if (rc == 0)
-		rc = urlenc(b, p->info_hash, 20);
+		rc = url_encode(b, p->info_hash, 20);
 	if (rc == 0)
 		rc = buf_adds(b, "&peer_id=");
 	if (rc == 0)
-		rc = urlenc(b, p->peer_id, 20);
+		rc = url_encode(b, p->peer_id, 20);
 	if (rc == 0)
 		rc = buf_printf(b, "&port=%u&uploaded=%llu&downloaded=%llu"
 		    "&left=%llu&compact=1", (unsigned)p->port,
@@ -203,7 +166,7 @@ trk_http_scrape_url(struct buf *b, const char *url,
 	if (rc == 0)
 		rc = buf_adds(b, q != NULL ? "&info_hash=" : "?info_hash=");
 	if (rc == 0)
-		rc = urlenc(b, info_hash, 20);
+		rc = url_encode(b, info_hash, 20);
 	if (rc != 0)
 		return bt_err(err, "scrape URL too long");
 	return 0;

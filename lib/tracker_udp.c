@@ -20,22 +20,10 @@
 
 #include "bt.h"
 #include "tracker.h"
+#include "util.h"
 
 /* The BEP 15 magic that starts every connect request. */
 #define UDP_PROTOCOL_ID	0x41727101980ULL
-
-/* A NUL-terminated malloc'd copy of n bytes, or NULL. */
-static char *
-memdup0(const void *s, size_t n)
-{
-	char *p;
-
-	if ((p = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
-}
 
 static void
 put32(unsigned char *p, uint32_t v)

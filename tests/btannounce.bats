@@ -306,6 +306,7 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 	: >"$FDIR/log"
 	run timeout 20 btannounce -a -j -t "udp://127.0.0.1:$FPORT" \
 	    -t "udp://127.0.0.1:$FPORT/announce" "$D/x.torrent"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$FDIR/log" | tr '\n' ' ')" = "connect announce announce " ]
 	echo "$output" | jq -e '.trackers | length == 2 and all(.ok) and .[0].complete == 1 and .[0].incomplete == 2'
