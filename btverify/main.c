@@ -129,7 +129,7 @@ main(int argc, char *argv[])
 		rc = report_text(stdout, &mi, &res, verbose);
 	if (rc == -1)
 		fputs("btverify: report: out of memory\n", stderr);
-	rc = rc == -1 ? BT_EXIT_INPUT : res.good == mi.npieces ? BT_EXIT_OK :
+	rc = rc == -1 ? BT_EXIT_INPUT : res.complete ? BT_EXIT_OK :
 	    BT_EXIT_WORLD;
 	vresult_free(&res);
 	mi_free(&mi);

@@ -134,7 +134,7 @@ report_json(FILE *fp, const struct metainfo *mi, const struct vresult *res,
 	jw_key(&w, "source");
 	jw_str(&w, spool ? "spool" : "files");
 	jw_key(&w, "complete");
-	jw_bool(&w, res->good == mi->npieces);
+	jw_bool(&w, res->complete);
 	jw_key(&w, "pieces");
 	jw_uint(&w, mi->npieces);
 	jw_key(&w, "piece_length");

@@ -440,10 +440,13 @@ tally(const struct metainfo *mi, struct vresult *res)
 			off += seg[k - 1].boff + seg[k - 1].len;
 		}
 	}
+	res->complete = res->good == mi->npieces;
 	for (i = 0; i < mi->nfiles; i++) {
 		vf = &res->file[i];
-		if (vf->status != FS_COMPLETE)
+		if (vf->status != FS_COMPLETE) {
+			res->complete = 0;
 			continue;
+		}
 		if (vf->bad > 0)
 			vf->status = FS_BAD;
 		else if (vf->missing > 0)

@@ -42,6 +42,7 @@ struct vresult {
 	unsigned char	*piece;		/* PS_* for each piece */
 	struct vfile	*file;		/* one per mi->files[] entry */
 	uint32_t	 good, bad, missing;
+	int		 complete;	/* every piece good, every file right */
 	uint64_t	 good_bytes, bad_bytes, missing_bytes;
 	double		 seconds;
 };

@@ -70,6 +70,13 @@ multi() {
 	[ "$(echo "$output" | jq -r '.files[] | select(.path == "multi/c.bin") | "\(.status) \(.size)"')" = "wrong-size 100" ]
 	[ "$(echo "$output" | jq -r '.files[] | select(.path == "multi/a.bin") | .status')" = partial ]
 	[ "$(btverify --bitfield "$T/m.torrent" "$T/src")" = "$(ltcheck "$T/m.torrent" "$T/src")" ]
+	# Longer than the torrent says: every piece good, still not complete.
+	mkpayload "$T/src/multi/c.bin" 70000 c
+	printf x >>"$T/src/multi/c.bin"
+	run btverify --json "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -c '[.complete, .good, .bad, .missing]')" = '[false,27,0,0]' ]
+	[ "$(echo "$output" | jq -r '.files[] | select(.path == "multi/c.bin") | .status')" = wrong-size ]
 	rm "$T/src/multi/c.bin"
 	run btverify "$T/m.torrent" "$T/src"
 	[ "$status" -eq 1 ]
