@@ -7,7 +7,7 @@ build="gcc make pkg-config libcurl4-openssl-dev libssl-dev"
 # Real peers and tools the tests run against (DESIGN.md), plus the
 # fuzzer runtime, the man page linter and the JSON filter the tests use.
 test="$build bats jq clang libclang-rt-14-dev mandoc shellcheck socat
-mktorrent aria2 transmission-cli transmission-daemon opentracker
+mktorrent aria2 transmission-cli opentracker
 python3-libtorrent ctorrent"
 
 case "${1:-build}" in
