@@ -38,6 +38,32 @@ multi() {
 	[ "$(btverify --bitfield "$T/m.torrent" "$T/dl")" = ffffffe0 ]
 }
 
+@test "btverify: transmission-cli's download is complete but for the 0-byte file it never creates" {
+	multi
+	port=$(freeport)
+	mkdir -p "$T/tdl" "$T/home/cfg"
+	# Loopback only, no DHT, LPD, PEX, uTP or port mapping.
+	cat >"$T/home/cfg/settings.json" <<-'JSON'
+	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+	 "utp-enabled": false, "port-forwarding-enabled": false,
+	 "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
+	 "rpc-enabled": false}
+	JSON
+	HOME=$T/home timeout 60 transmission-cli -p "$port" -w "$T/tdl" \
+	    -g "$T/home/cfg" "$T/m.torrent" >"$T/tr.log" 2>&1 &
+	echo $! >>"$T/pids"
+	waitfor "ss -ltn | grep -q ':$port '" 10
+	timeout 60 /usr/bin/python3 "$HELPERS/lt_seed.py" "$T/m.torrent" \
+	    "$T/src" --connect "127.0.0.1:$port" --seconds 50 >/dev/null 2>&1 &
+	echo $! >>"$T/pids"
+	waitfor "[ \"\$(btverify --json '$T/m.torrent' '$T/tdl' | jq .good)\" = 27 ]" 45
+	run btverify --json "$T/m.torrent" "$T/tdl"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -c '[.good, .bad, .missing]')" = '[27,0,0]' ]
+	[ "$(echo "$output" | jq -c '[.files[] | select(.status != "complete") | [.path, .status]]')" = '[["multi/empty","missing"]]' ]
+	[ "$(btverify --bitfield "$T/m.torrent" "$T/tdl")" = "$(ltcheck "$T/m.torrent" "$T/tdl")" ]
+}
+
 @test "btverify: one flipped byte makes exactly its piece bad (and its files), as libtorrent says" {
 	multi
 	flip "$T/src/multi/sub/b.bin" 200000	# stream 570000: piece 17
