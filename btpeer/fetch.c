@@ -111,8 +111,9 @@ start_piece(struct session *s, uint32_t i, int endgame)
 			s->pool[k] = s->pool[--s->npool];
 			break;
 		}
-	if (data == NULL)
-		data = malloc(s->mi->piece_length);
+	if (data == NULL && posix_memalign((void **)&data, 4096,
+	    s->mi->piece_length) != 0)
+		data = NULL;
 	a->data = data;
 	a->st = calloc(a->nblocks, 1);
 	a->md = EVP_MD_CTX_new();

@@ -25,7 +25,8 @@
 #define DEFAULT_MAXCONNS	32
 
 static const char usage[] =
-    "usage: btpeer [-hv] [--version] [--strategy sequential|random|rarest]"
+    "usage: btpeer [-hv] [--direct] [--version]"
+    " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [-o dir] --spool dir file.torrent"
     " host:port\n"
     "       btpeer [-v] --bitfield file.torrent host:port\n"
@@ -62,6 +63,7 @@ open_spool(const struct opts *o, const struct metainfo *mi,
 		fprintf(stderr, "btpeer: spool: %s\n", err);
 		return -1;
 	}
+	sp->direct = o->direct;
 	*spp = sp;
 	return 0;
 }
@@ -145,13 +147,14 @@ bad_usage(const char *msg)
 int
 main(int argc, char *argv[])
 {
-	enum { O_STRATEGY = 256, O_QUEUE, O_TIMEOUT, O_SPOOL, O_BITFIELD,
-	    O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
+	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
+	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "version", no_argument, NULL, O_VERSION },
+		{ "direct", no_argument, NULL, O_DIRECT_IO },
 		{ "strategy", required_argument, NULL, O_STRATEGY },
 		{ "queue", required_argument, NULL, O_QUEUE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -189,6 +192,9 @@ main(int argc, char *argv[])
 		case O_VERSION:
 			puts("btpeer " BT_VERSION);
 			return BT_EXIT_OK;
+		case O_DIRECT_IO:
+			o.direct = 1;
+			break;
 		case O_STRATEGY:
 			if (strcmp(optarg, "sequential") == 0)
 				o.strategy = SPOOL_SEQUENTIAL;

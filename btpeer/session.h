@@ -30,7 +30,7 @@
 /* Pieces in flight at once, and the memory they may take. */
 #define SESS_MAX_ACTIVE		64
 #define SESS_MAX_INFLIGHT	(64u << 20)
-/* Read at most this much at once; unanswered output above WLOW pauses serving. */
+/* Read at most this much at once; past WLOW unsent bytes, serving waits. */
 #define SESS_READ_CHUNK		(1u << 20)
 #define SESS_WLOW		(512u << 10)
 /* Silence after which we send a keepalive (BEP 3: about two minutes). */
@@ -72,6 +72,7 @@ struct opts {
 	enum spool_strategy strategy;
 	enum sess_mode	 mode;
 	int		 verbose;
+	int		 direct;	/* O_DIRECT piece writes */
 	int		 queue;
 	int		 timeout;	/* seconds without progress */
 	uint32_t	 piece;		/* MODE_PIECE */

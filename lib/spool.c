@@ -17,6 +17,10 @@
 
 _Static_assert(sizeof(struct spool_hdr) == SPOOL_HDRLEN, "spool header");
 
+/* O_DIRECT wants buffer, length and offset in logical blocks: 4 KiB
+ * covers every block size Linux file systems use. */
+#define DIRECT_ALIGN	4096
+
 static size_t
 words(uint32_t n)
 {
@@ -419,11 +423,25 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%u.%ld", i, (long)getpid());
 	snprintf(name, sizeof(name), "%u", i);
-	fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0666);
+	fd = -1;
+	if (s->direct && len % DIRECT_ALIGN == 0 &&
+	    (uintptr_t)data % DIRECT_ALIGN == 0) {
+		fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC | O_DIRECT, 0666);
+		if (fd != -1 && writeall(fd, data, len) == -1) {
+			/* Not for this file system: write it plainly. */
+			close(fd);
+			fd = -1;
+		}
+		if (fd != -1)
+			len = 0;
+	}
+	if (fd == -1)
+		fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0666);
 	if (fd == -1)
 		return bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
-	if (writeall(fd, data, len) == -1) {
+	if (len > 0 && writeall(fd, data, len) == -1) {
 		bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlinkat(s->tmpfd, tmp, 0);
