@@ -401,3 +401,20 @@ bad() {
 	waitfor "grep -q listening '$T/ev2'" 10
 	[ "$(bl absent "$(awk '/^listening/ { print $2 }' "$T/ev2")")" = "blocks 0" ]
 }
+
+@test "btpeer: --listen --max-conns closes connections past the cap" {
+	single
+	btpeer --listen 127.0.0.1:0 --max-conns 1 -o "$T/src" "$T/s.torrent" \
+	    >"$T/ev" 2>"$T/err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/ev'" 10
+	port=$(awk '/^listening/ { print $2 }' "$T/ev")
+	# The first connection gets a handler, which sends its handshake.
+	exec 5<>"/dev/tcp/127.0.0.1/$port"
+	[ "$(timeout 5 head -c 20 <&5 | tail -c 19)" = "BitTorrent protocol" ]
+	# The second is closed at once: end of file, no handshake.
+	run timeout 5 bash -c "exec 6<>/dev/tcp/127.0.0.1/$port; cat <&6 | wc -c"
+	[ "$status" -eq 0 ]
+	[ "$output" -eq 0 ]
+	exec 5<&-
+}
