@@ -358,9 +358,13 @@ spool_pick(struct spool *s, enum spool_strategy strat,
 
 	if (n == 0)
 		return -2;
-	if (strat == SPOOL_SEQUENTIAL)
-		start = 0;
-	else
+	if (strat == SPOOL_SEQUENTIAL) {
+		/* Everything below the cursor is had: never look there again. */
+		while (s->cursor + 64 <= n && __atomic_load_n(
+		    &s->have[s->cursor / 64], __ATOMIC_ACQUIRE) == ~(uint64_t)0)
+			s->cursor += 64;
+		start = s->cursor;
+	} else
 		start = (uint32_t)(rnd(s) % n);
 	limit = strat == SPOOL_RAREST ? SPOOL_RAREST_WINDOW : UINT32_MAX;
 	for (k = 0, i = start; k < n; ) {

@@ -65,8 +65,8 @@ direct(void)
 
 	CHECK(spool_open(&a, dir, &mi, err) == 0);
 	a.direct = 1;
-	CHECK(posix_memalign((void **)&p, 4096, 32768) == 0);
-	memset(p, 0x42, 32768);
+	CHECK(posix_memalign((void **)&p, 4096, 32768 + 1) == 0);
+	memset(p, 0x42, 32768 + 1);
 	CHECK(spool_commit(&a, 7, p, 32768, err) == 1);
 	CHECK(spool_read(&a, 7, 32768 - 16, back, 16, err) == 0);
 	CHECK(back[15] == 0x42);
@@ -75,6 +75,29 @@ direct(void)
 	CHECK(spool_read(&a, 8, 0, back, 16, err) == 0 && back[0] == 0x42);
 	free(p);
 	spool_close(&a);
+}
+
+static void
+cursor(void)
+{
+	struct spool a;
+	struct metainfo big = mi;
+	char err[BT_ERRLEN], d2[80];
+	unsigned char all[25];
+
+	snprintf(d2, sizeof(d2), "%s.big", dir);
+	big.npieces = 200;
+	big.total_length = 200 * 32768;
+	memset(all, 0xff, sizeof(all));
+	CHECK(spool_open(&a, d2, &big, err) == 0);
+	/* As if pieces 0..127 were had: sequential starts past them. */
+	a.have[0] = a.have[1] = ~(uint64_t)0;
+	CHECK(spool_pick(&a, SPOOL_SEQUENTIAL, all, NULL) == 128);
+	CHECK(a.cursor == 128);
+	CHECK(spool_pick(&a, SPOOL_SEQUENTIAL, all, NULL) == 129);
+	spool_close(&a);
+	snprintf(d2, sizeof(d2), "rm -rf %s.big", dir);
+	CHECK(system(d2) == 0);
 }
 
 static void
@@ -139,6 +162,7 @@ main(void)
 	memset(mi.info_hash, 0x5a, 20);
 	RUN(basics);
 	RUN(direct);
+	RUN(cursor);
 	RUN(endgame);
 	RUN(recovery);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
