@@ -48,7 +48,8 @@ split(const char *spec, char *host, size_t hlen, char *port, size_t plen,
 	} else
 		return bt_err(err, "%s: want host:port", spec);
 	if (strlen(c + 1) == 0 || strlen(c + 1) >= plen ||
-	    strspn(c + 1, "0123456789") != strlen(c + 1))
+	    strspn(c + 1, "0123456789") != strlen(c + 1) ||
+	    strtol(c + 1, NULL, 10) > 65535)
 		return bt_err(err, "%s: bad port", spec);
 	snprintf(port, plen, "%s", c + 1);
 	return 0;

@@ -75,6 +75,13 @@ aria_seed() {
 	[ "$status" -eq 2 ]
 	run btpeer --spool "$T/sp" "$T/s.torrent" 127.0.0.1:99999999
 	[ "$status" -eq 2 ]
+	run btpeer --spool "$T/sp" "$T/s.torrent" 127.0.0.1:65536
+	[ "$status" -eq 2 ]
+	run btpeer --spool "$T/sp" "$T/s.torrent" '[::1:6881'
+	[ "$status" -eq 2 ]
+	run btpeer --spool "$T/sp" "$T/s.torrent" '[::1]:1'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"error connect to [::1]:1"* ]]
 	run btpeer --queue 0 --spool "$T/sp" "$T/s.torrent" 127.0.0.1:1
 	[ "$status" -eq 2 ]
 	printf 'd4:infoe' >"$T/bad.torrent"
