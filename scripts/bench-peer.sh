@@ -8,8 +8,8 @@
 #
 # BENCH_SIZE (bytes, default 1 GiB), BENCH_RUNS (default 3),
 # BENCH_CLIENTS (default "btpeer aria2c ctorrent libtorrent"),
-# BENCH_QUEUE (btpeer --queue, default its own), BENCH_DIR (default
-# build/bench; the payload is cached there).
+# BENCH_PEER_ARGS (more btpeer options, e.g. "--queue 256 --direct"),
+# BENCH_DIR (default build/bench; the payload is cached there).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/build/bin:$top/scripts:$PATH
@@ -18,7 +18,7 @@ size=${BENCH_SIZE:-1073741824}
 runs=${BENCH_RUNS:-3}
 seeders=1
 clients=${BENCH_CLIENTS:-btpeer aria2c ctorrent libtorrent}
-queue=${BENCH_QUEUE:+--queue $BENCH_QUEUE}
+btpeer_args=${BENCH_PEER_ARGS:-}
 dir=${BENCH_DIR:-$top/build/bench}
 limit=600	# seconds any one download may take
 
@@ -80,8 +80,8 @@ run_client() {
 	case $c in
 	btpeer)
 		start_seeders "$n" ""
-		# shellcheck disable=SC2086 # $queue is empty or two words
-		res=$(/usr/bin/python3 "$H/bench_run.py" $limit btpeer $queue \
+		# shellcheck disable=SC2086 # split on purpose
+		res=$(/usr/bin/python3 "$H/bench_run.py" $limit btpeer $btpeer_args \
 		    --spool "$out/sp" "$work/b.torrent" "${seedaddrs[0]}")
 		# The spool's pieces in order are the payload.
 		n_p=$(btinfo "$work/b.torrent" | jq .piece_count)
