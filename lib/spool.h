@@ -144,8 +144,9 @@ int64_t	spool_pick(struct spool *, enum spool_strategy,
  * (nothing written), -1 with err. The caller has checked the SHA-1.
  * With s->direct set (0 after spool_open), a piece whose buffer is
  * 4096-aligned and whose length is a multiple of 4096 is written with
- * O_DIRECT, skipping the copy into the page cache (about 20% of a
- * download's CPU here); a file system that refuses it gets a plain write.
+ * O_DIRECT, skipping the copy into the page cache (measured both ways on
+ * a busy machine: no clear gain); a file system that refuses it gets a
+ * plain write.
  */
 int	spool_commit(struct spool *, uint32_t i, const void *data,
 	    size_t len, char *err);
