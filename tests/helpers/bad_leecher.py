@@ -7,7 +7,7 @@ interested, waits for unchoke, then:
   cancel    sends 100 requests for piece 0..., cancels the 100th in the
             same write: prints "blocks N" and "cancelled-sent yes|no"
   absent    requests piece 0 that btpeer lacks: prints "blocks N"
-Blocks are counted until the link is quiet for a second."""
+Blocks are counted until the link is quiet for 3 seconds."""
 import socket
 import struct
 import sys
@@ -69,7 +69,7 @@ elif mode == "cancel":
 else:
     out = req(6, 0, 0, 16384)
 c.sendall(out)
-c.settimeout(1)
+c.settimeout(3)
 n, got = 0, set()
 try:
     while True:
