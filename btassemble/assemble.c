@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@
 #include "bt.h"
 #include "spool.h"
 #include "storage.h"
+#include "util.h"
 
 /* A sync every 64 MiB: a few syncs a second at disk speed, few enough. */
 #define COMMIT_BYTES	(64u << 20)
@@ -58,6 +60,7 @@ struct assembler {
 	int		 out;
 	struct slot	 slot[FD_SLOTS];
 	int		 nslot, evict;
+	uint32_t	 dropped;	/* pieces removed as damaged */
 	unsigned char	*buf;
 	uint32_t	*batch;
 	size_t		 nbatch, maxbatch;
@@ -188,6 +191,27 @@ commit(struct assembler *a)
 	return 0;
 }
 
+
+/*
+ * A spool piece that fails its check (a power cut can leave one: pieces
+ * are not synced) is never placed: it is removed and its have bit
+ * cleared, so btpeer fetches it again; the run goes on.
+ */
+static int
+drop(struct assembler *a, uint32_t i, const char *name, const char *why)
+{
+	if (spool_drop(&a->sp, i, a->err) == -1)
+		return -1;
+	fprintf(stderr, "btassemble: %s/%s: %s, removed to be fetched "
+	    "again\n", a->opt->spool, name, why);
+	if (a->opt->events != NULL) {
+		fprintf(a->opt->events, "dropped %u\n", i);
+		fflush(a->opt->events);
+	}
+	a->dropped++;
+	return 0;
+}
+
 /* Steps 1 and 2 for piece i. */
 static int
 place(struct assembler *a, uint32_t i)
@@ -213,11 +237,14 @@ place(struct assembler *a, uint32_t i)
 		return bt_err(a->err, "%s/%s: %s", a->opt->spool, name,
 		    strerror(errno));
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size != (off_t)sz) {
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return bt_err(a->err, "%s/%s: not a file of %u bytes, left "
-		    "in the spool", a->opt->spool, name, sz);
+		return bt_err(a->err, "%s/%s: not a regular file, left in "
+		    "the spool", a->opt->spool, name);
+	}
+	if (st.st_size != (off_t)sz) {
+		close(fd);
+		return drop(a, i, name, "wrong size");
 	}
 	r = st_pread_full(fd, a->buf, sz, 0);
 	close(fd);
@@ -229,8 +256,7 @@ place(struct assembler *a, uint32_t i)
 	    !EVP_DigestFinal_ex(a->ctx, md, &mdlen))
 		return bt_err(a->err, "SHA-1 failed");
 	if (memcmp(md, mi->pieces + (size_t)i * 20, 20) != 0)
-		return bt_err(a->err, "%s/%s: SHA-1 mismatch, left in the "
-		    "spool", a->opt->spool, name);
+		return drop(a, i, name, "SHA-1 mismatch");
 	for (base = off; off < end; ) {
 		if ((n = st_segments(mi, off, end - off, seg, 64)) == 0)
 			break;
@@ -417,32 +443,6 @@ out:
 	return rc;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Sets bit i of one of the spool's bitmaps, counting it once. spool.h
- * has spool_set_placed but no way to say "had" without a piece file, so
- * this writes the have bitmap the way spool.c does: atomically, counted.
- */
-static void
-set_bit(uint64_t *w, uint32_t i, uint32_t *count)
-{
-	uint64_t m = (uint64_t)1 << (i % 64);
-
-	if ((__atomic_fetch_or(&w[i / 64], m, __ATOMIC_RELEASE) & m) == 0)
-		__atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
-}
-
 int
 assemble_mark(const struct metainfo *mi, const struct aopts *opt,
     const char *hex, uint32_t *count, char *err)
@@ -457,26 +457,26 @@ assemble_mark(const struct metainfo *mi, const struct aopts *opt,
 		return bt_err(err, "--mark: %zu hex digits, want %zu for %u "
 		    "pieces", strlen(hex), want, mi->npieces);
 	for (k = 0; k < want; k++)
-		if (hexval((unsigned char)hex[k]) == -1)
+		if (hex_digit((unsigned char)hex[k]) == -1)
 			return bt_err(err, "--mark: not a hex digit at %zu",
 			    k);
 	/* Bits past the last piece must be clear (BEP 3). */
-	if (mi->npieces % 8 != 0 && (hexval((unsigned char)hex[want - 1]) |
-	    hexval((unsigned char)hex[want - 2]) << 4) &
+	if (mi->npieces % 8 != 0 && (hex_digit((unsigned char)hex[want - 1]) |
+	    hex_digit((unsigned char)hex[want - 2]) << 4) &
 	    (0xff >> (mi->npieces % 8)))
 		return bt_err(err, "--mark: spare bits set");
 	if (setup(&a, mi, opt, err) == -1)
 		goto out;
 	for (k = 0; k < want; k += 2) {
-		hi = hexval((unsigned char)hex[k]);
-		lo = hexval((unsigned char)hex[k + 1]);
+		hi = hex_digit((unsigned char)hex[k]);
+		lo = hex_digit((unsigned char)hex[k + 1]);
 		byte = hi << 4 | lo;
 		for (int b = 0; b < 8; b++) {
 			i = (uint32_t)(k / 2 * 8 + (size_t)b);
 			if (!(byte & (0x80 >> b)) || i >= mi->npieces)
 				continue;
-			set_bit(a.sp.have, i, &a.sp.hdr->nhave);
-			set_bit(a.sp.placed, i, &a.sp.hdr->nplaced);
+			spool_set_have(&a.sp, i);
+			spool_set_placed(&a.sp, i);
 			(*count)++;
 		}
 	}

@@ -535,3 +535,28 @@ spool_set_placed(struct spool *s, uint32_t i)
 	if (i < s->npieces)
 		setbit_atomic(s->placed, i, &s->hdr->nplaced);
 }
+
+void
+spool_set_have(struct spool *s, uint32_t i)
+{
+	if (i < s->npieces)
+		setbit_atomic(s->have, i, &s->hdr->nhave);
+}
+
+int
+spool_drop(struct spool *s, uint32_t i, char *err)
+{
+	uint64_t m = (uint64_t)1 << (i % 64), old;
+	char name[16];
+
+	if (i >= s->npieces || spool_placed(s, i))
+		return 0;
+	snprintf(name, sizeof(name), "%u", i);
+	if (unlinkat(s->piecesfd, name, 0) == -1 && errno != ENOENT)
+		return bt_err(err, "pieces/%s: %s", name, strerror(errno));
+	/* The file goes first: a bit without a file is what we mend. */
+	old = __atomic_fetch_and(&s->have[i / 64], ~m, __ATOMIC_RELEASE);
+	if (old & m)
+		__atomic_fetch_sub(&s->hdr->nhave, 1, __ATOMIC_RELAXED);
+	return 0;
+}

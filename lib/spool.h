@@ -21,8 +21,9 @@
  *
  *       offset 0   struct spool_hdr (128 bytes, host byte order)
  *       have       ceil(npieces/64) uint64_t: bit (i % 64) of word i / 64
- *                  is set once piece i is in pieces/ and never cleared,
- *                  so pieces btassemble moved out are still known as had.
+ *                  is set once piece i is in pieces/ and stays set, so
+ *                  pieces btassemble moved out are still known as had;
+ *                  only spool_drop clears it, for a damaged piece file.
  *       placed     the same size: set by btassemble when piece i is in
  *                  the final files (durably); never cleared.
  *       avail      npieces uint32_t: how many connected peers (over all
@@ -166,5 +167,13 @@ uint32_t spool_avail(const struct spool *, uint32_t i);
 
 /* For btassemble: marks piece i placed in the final files (after fsync). */
 void	spool_set_placed(struct spool *, uint32_t i);
+/* For a resume: marks piece i had, though no piece file exists. */
+void	spool_set_have(struct spool *, uint32_t i);
+/*
+ * For a piece file found damaged after all (a power cut: pieces are not
+ * synced): removes pieces/<i> and clears its have bit, so that it is
+ * fetched again. A placed piece is left alone. 0, or -1 with err.
+ */
+int	spool_drop(struct spool *, uint32_t i, char *err);
 
 #endif
