@@ -7,7 +7,10 @@
 # to bittorrent; once with one seeder and once with four.
 #
 # BENCH_SIZE (bytes, default 1 GiB), BENCH_RUNS (default 3),
-# BENCH_SEEDERS (default "1 4"), BENCH_CLIENTS (default all),
+# BENCH_SEEDERS (default "1 4"), BENCH_CLIENTS (default: bittorrent
+# aria2c ctorrent transmission libtorrent; "btpeer" is one btpeer process
+# into a spool, no btassemble), BENCH_REF (the client the ratios are to;
+# default the first one), BENCH_PEER_ARGS (more btpeer options),
 # BENCH_DIR (default build/bench; the payload is cached there).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +20,8 @@ size=${BENCH_SIZE:-1073741824}
 runs=${BENCH_RUNS:-3}
 seeders=${BENCH_SEEDERS:-1 4}
 clients=${BENCH_CLIENTS:-bittorrent aria2c ctorrent transmission libtorrent}
+ref=${BENCH_REF:-${clients%% *}}
+btpeer_args=${BENCH_PEER_ARGS:-}
 dir=${BENCH_DIR:-$top/build/bench}
 limit=600	# seconds any one download may take
 
@@ -78,7 +83,7 @@ stop_seeders() {
 
 port=17000
 run_client() {
-	local c=$1 n=$2 out res peerargs=() a
+	local c=$1 n=$2 out res peerargs=() a i np
 	out=$work/out-$c
 	rm -rf "$out" "$work/cfg"
 	mkdir -p "$out"
@@ -89,6 +94,16 @@ run_client() {
 		for a in "${seedaddrs[@]}"; do peerargs+=(--peer "$a"); done
 		res=$(/usr/bin/python3 "$H/bench_run.py" $limit bittorrent \
 		    -t "$work/b.torrent" -o "$out" "${peerargs[@]}")
+		;;
+	btpeer)
+		start_seeders "$n" ""
+		# shellcheck disable=SC2086 # split on purpose
+		res=$(/usr/bin/python3 "$H/bench_run.py" $limit btpeer $btpeer_args \
+		    --spool "$out/sp" "$work/b.torrent" "${seedaddrs[0]}")
+		# The spool's pieces in order are the payload.
+		np=$(btinfo "$work/b.torrent" | jq .piece_count)
+		for ((i = 0; i < np; i++)); do cat "$out/sp/pieces/$i"; done \
+		    >"$out/payload" 2>/dev/null
 		;;
 	aria2c)
 		start_seeders "$n" "127.0.0.1:$port"
@@ -147,8 +162,8 @@ for n in $seeders; do
 	done
 done
 
-# Medians per client and seeder count, and ratios to bittorrent.
-awk -v size="$size" '
+# Medians per client and seeder count, and ratios to the reference.
+awk -v size="$size" -v ref="$ref" '
 function median(s,   a, k, i, j, t) {
 	k = split(s, a, " ")
 	for (i = 2; i <= k; i++)	# insertion sort: a handful of runs
@@ -162,10 +177,10 @@ function median(s,   a, k, i, j, t) {
 END {
 	gib = size / 1073741824
 	printf "%-8s %-13s %9s %9s %10s %9s %10s %10s\n", "seeders", "client",
-	    "median_s", "MB/s", "cpu_s/GiB", "peak_MiB", "time/bt", "cpu/bt"
+	    "median_s", "MB/s", "cpu_s/GiB", "peak_MiB", "time/ref", "cpu/ref"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
-		bt = k[1] " bittorrent"
+		bt = k[1] " " ref
 		w = median(wall[order[i]]); c = median(cpu[order[i]])
 		m = median(mem[order[i]])
 		wb = (bt in seen) ? median(wall[bt]) : 0
