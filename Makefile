@@ -31,7 +31,10 @@ UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.
 BINS	:= $(foreach t,$(TOOLS),$(BUILD)/bin/$(t))
 MANS	:= $(wildcard */*.[1-9])
 
-all: $(BINS)
+all: deps
+	@$(MAKE) --no-print-directory bins
+
+bins: $(BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -102,4 +105,4 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all units deps deps-test check asan check-asan fuzz demo bench install clean
+.PHONY: all bins units deps deps-test check asan check-asan fuzz demo bench install clean
