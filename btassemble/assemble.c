@@ -6,10 +6,11 @@
  *   2. pwrite it into the final files (a piece spanning files is split);
  *   3. fdatasync every final file written since the last commit;
  *   4. set the spool's "placed" bit of i and msync the state file;
- *   5. unlink pieces/<i>.
+ *   5. move pieces/<i> to free/ for btpeer to reuse, or unlink it
+ *      (spool_recycle).
  * A kill at any point leaves either the piece in the spool (it is placed
  * again: writing the same bytes twice is harmless) or its placed bit set
- * (a leftover piece file is just unlinked). Steps 3 and 4 are batched: a
+ * (a leftover piece file is just recycled or unlinked). Steps 3 and 4 are batched: a
  * commit covers up to COMMIT_BYTES of pieces, so the cost of a sync is
  * paid once per batch, not once per piece.
  *
@@ -163,7 +164,6 @@ make_files(struct assembler *a)
 static int
 commit(struct assembler *a)
 {
-	char name[ST_PIECE_NAME];
 	size_t k;
 
 	if (a->nbatch == 0)
@@ -177,10 +177,8 @@ commit(struct assembler *a)
 		return bt_err(a->err, "%s/state: sync: %s", a->opt->spool,
 		    strerror(errno));
 	for (k = 0; k < a->nbatch; k++) {
-		st_piece_name(name, a->batch[k]);
-		if (unlinkat(a->sp.dirfd, name, 0) == -1 && errno != ENOENT)
-			return bt_err(a->err, "%s/%s: %s", a->opt->spool,
-			    name, strerror(errno));
+		if (spool_recycle(&a->sp, a->batch[k], a->err) == -1)
+			return -1;
 		if (a->opt->events != NULL)
 			fprintf(a->opt->events, "placed %u\n", a->batch[k]);
 	}
@@ -305,7 +303,6 @@ piece_index(const struct metainfo *mi, const char *s, uint32_t *ip)
 static int
 scan(struct assembler *a)
 {
-	char name[ST_PIECE_NAME];
 	struct dirent *de;
 	DIR *d;
 	uint32_t i;
@@ -322,8 +319,7 @@ scan(struct assembler *a)
 		if (piece_index(a->mi, de->d_name, &i) == -1)
 			continue;
 		if (spool_placed(&a->sp, i)) {
-			st_piece_name(name, i);
-			unlinkat(a->sp.dirfd, name, 0);	/* a leftover */
+			spool_recycle(&a->sp, i, a->err);	/* a leftover */
 			continue;
 		}
 		if (place(a, i) == -1) {
@@ -362,6 +358,7 @@ follow(struct assembler *a)
 		if (nplaced(a) >= a->mi->npieces) {
 			if (ifd != -1)
 				close(ifd);
+			spool_free_clear(&a->sp);	/* nothing to reuse them */
 			return 0;
 		}
 		pfd.fd = ifd;
@@ -438,6 +435,8 @@ assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 	if ((opt->follow ? follow(&a) : scan(&a)) == -1)
 		goto out;
 	rc = nplaced(&a) >= mi->npieces ? BT_EXIT_OK : BT_EXIT_WORLD;
+	if (rc == BT_EXIT_OK && !opt->follow)
+		spool_free_clear(&a.sp);	/* nothing to reuse them */
 out:
 	teardown(&a);
 	return rc;

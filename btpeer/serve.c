@@ -236,7 +236,14 @@ read_block(struct session *s, const struct preq *q, unsigned char *p)
 		}
 		if (s->piecefd != -1) {
 			r = st_pread_full(s->piecefd, p, q->length, q->begin);
-			if (r == (ssize_t)q->length)
+			/*
+			 * Placed by now, the file may have been recycled
+			 * (btspool(5) free/) and hold another piece: the
+			 * bit is set before it leaves pieces/, so it is
+			 * seen set here if what we read was overwritten.
+			 */
+			if (r == (ssize_t)q->length &&
+			    !spool_placed(s->sp, q->index))
 				return 1;
 		}
 		/* Moved out by btassemble meanwhile: the final files. */

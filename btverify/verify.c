@@ -212,7 +212,7 @@ read_spool(struct worker *w, uint32_t p0, uint32_t n)
 {
 	struct job *j = w->job;
 	char name[ST_PIECE_NAME];
-	struct stat st;
+	struct stat st, st2;
 	uint32_t i, sz;
 	int fd;
 
@@ -230,6 +230,17 @@ read_spool(struct worker *w, uint32_t p0, uint32_t n)
 			else if (st_pread_full(fd, w->buf + (uint64_t)i *
 			    j->mi->piece_length, sz, 0) == (ssize_t)sz)
 				w->miss[i] = 0;
+			/*
+			 * Moved out while we read (a live spool): btassemble
+			 * may have recycled the file for another piece
+			 * (btspool(5) free/), so it counts as gone.
+			 */
+			if (fstatat(j->root, name, &st2, AT_SYMLINK_NOFOLLOW)
+			    == -1 || st2.st_ino != st.st_ino ||
+			    st2.st_dev != st.st_dev ||
+			    st2.st_ctim.tv_sec != st.st_ctim.tv_sec ||
+			    st2.st_ctim.tv_nsec != st.st_ctim.tv_nsec)
+				w->miss[i] = PS_MISSING + 1;
 		}
 		close(fd);
 	}

@@ -161,7 +161,7 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	int fd = -1;
 
 	memset(s, 0, sizeof(*s));
-	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = -1;
+	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
 	s->mi = mi;
 	s->npieces = mi->npieces;
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
@@ -172,6 +172,9 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	}
 	if (mkdirat_ok(s->dirfd, "pieces") == -1 ||
 	    mkdirat_ok(s->dirfd, "tmp") == -1 ||
+	    mkdirat_ok(s->dirfd, "free") == -1 ||
+	    (s->freefd = openat(s->dirfd, "free",
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    (s->piecesfd = openat(s->dirfd, "pieces",
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    (s->tmpfd = openat(s->dirfd, "tmp",
@@ -235,6 +238,12 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s->rng = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^
 	    0x9e3779b97f4a7c15ULL;
+	s->nfree = SPOOL_FREE_BYTES / (mi->piece_length > 0 ?
+	    mi->piece_length : 1);
+	if (s->nfree < SPOOL_FREE_MIN)
+		s->nfree = SPOOL_FREE_MIN;
+	if (s->nfree > SPOOL_FREE_SLOTS)
+		s->nfree = SPOOL_FREE_SLOTS;
 	recover(s);
 	return 0;
 fail:
@@ -255,12 +264,14 @@ spool_close(struct spool *s)
 		close(s->claimfd);
 	if (s->tmpfd != -1)
 		close(s->tmpfd);
+	if (s->freefd != -1)
+		close(s->freefd);
 	if (s->piecesfd != -1)
 		close(s->piecesfd);
 	if (s->dirfd != -1)
 		close(s->dirfd);
 	s->hdr = NULL;
-	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = -1;
+	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
 }
 
 static int
@@ -414,6 +425,49 @@ spool_pick(struct spool *s, enum spool_strategy strat,
 	return -1;
 }
 
+/*
+ * Claims a recycled file from free/ as tmp/<tmp> and writes the piece
+ * into it: the rename makes it ours alone (two takers of one slot: one
+ * gets ENOENT). Slots are tried round-robin from where the last take
+ * succeeded, mirroring spool_recycle's puts, so a lone taker following a
+ * lone putter finds each file at the first try. Returns the open fd with
+ * the file exactly data[0..len), or -1 (nothing to take, or any trouble:
+ * the caller creates a file as before).
+ */
+static int
+take_free(struct spool *s, const char *tmp, const void *data, size_t len)
+{
+	char slot[16];
+	struct stat st;
+	uint32_t k, n;
+	int fd;
+
+	for (k = 0; ; k++) {
+		if (k == SPOOL_FREE_TRIES || k == s->nfree)
+			return -1;
+		n = (s->free_take + k) % s->nfree;
+		snprintf(slot, sizeof(slot), "%u", n);
+		if (renameat(s->freefd, slot, s->tmpfd, tmp) == 0)
+			break;
+		if (errno != ENOENT)
+			return -1;
+	}
+	s->free_take = (n + 1) % s->nfree;
+	/* O_NOFOLLOW, S_ISREG: whatever else sits in free/ is not used. */
+	fd = openat(s->tmpfd, tmp, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || writeall(fd, data, len) == -1 ||
+	    ((uint64_t)st.st_size > len && ftruncate(fd, (off_t)len) == -1)) {
+		if (fd != -1)
+			close(fd);
+		if (unlinkat(s->tmpfd, tmp, 0) == -1 && errno == EISDIR)
+			unlinkat(s->tmpfd, tmp, AT_REMOVEDIR);
+		return -1;
+	}
+	return fd;
+}
+
 int
 spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
     char *err)
@@ -427,8 +481,9 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%u.%ld", i, (long)getpid());
 	snprintf(name, sizeof(name), "%u", i);
-	fd = -1;
-	if (s->direct && len % DIRECT_ALIGN == 0 &&
+	/* O_DIRECT writes a new file: recycling is for the plain path. */
+	fd = s->direct ? -1 : take_free(s, tmp, data, len);
+	if (fd == -1 && s->direct && len % DIRECT_ALIGN == 0 &&
 	    (uintptr_t)data % DIRECT_ALIGN == 0) {
 		fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC | O_DIRECT, 0666);
@@ -437,19 +492,19 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 			close(fd);
 			fd = -1;
 		}
-		if (fd != -1)
-			len = 0;
 	}
-	if (fd == -1)
+	if (fd == -1) {
 		fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0666);
-	if (fd == -1)
-		return bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
-	if (len > 0 && writeall(fd, data, len) == -1) {
-		bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlinkat(s->tmpfd, tmp, 0);
-		return -1;
+		if (fd == -1)
+			return bt_err(err, "tmp/%s: %s", tmp,
+			    strerror(errno));
+		if (writeall(fd, data, len) == -1) {
+			bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
+			close(fd);
+			unlinkat(s->tmpfd, tmp, 0);
+			return -1;
+		}
 	}
 	if (close(fd) == -1) {
 		bt_err(err, "tmp/%s: %s", tmp, strerror(errno));
@@ -497,6 +552,12 @@ spool_read(struct spool *s, uint32_t i, uint32_t off, void *buf, size_t len,
 	}
 	r = pread(fd, buf, len, off);
 	close(fd);
+	/* Placed meanwhile: the file may be recycled, its bytes another's. */
+	if (spool_placed(s, i)) {
+		bt_err(err, "pieces/%s: moved out", name);
+		errno = ENOENT;
+		return -1;
+	}
 	if (r != (ssize_t)len) {
 		errno = EIO;
 		return bt_err(err, "pieces/%s: short read", name);
@@ -559,4 +620,43 @@ spool_drop(struct spool *s, uint32_t i, char *err)
 	if (old & m)
 		__atomic_fetch_sub(&s->hdr->nhave, 1, __ATOMIC_RELAXED);
 	return 0;
+}
+
+int
+spool_recycle(struct spool *s, uint32_t i, char *err)
+{
+	char name[16], slot[16];
+	uint32_t k, n;
+
+	if (i >= s->npieces)
+		return 0;
+	snprintf(name, sizeof(name), "%u", i);
+	for (k = 0; k < SPOOL_FREE_TRIES && k < s->nfree; k++) {
+		n = (s->free_put + k) % s->nfree;
+		snprintf(slot, sizeof(slot), "%u", n);
+		if (renameat2(s->piecesfd, name, s->freefd, slot,
+		    RENAME_NOREPLACE) == 0) {
+			s->free_put = (n + 1) % s->nfree;
+			return 0;
+		}
+		if (errno == ENOENT)
+			return 0;	/* gone already */
+		if (errno != EEXIST)
+			break;	/* no free/ (EXDEV?): unlink as before */
+	}
+	if (unlinkat(s->piecesfd, name, 0) == -1 && errno != ENOENT)
+		return bt_err(err, "pieces/%s: %s", name, strerror(errno));
+	return 0;
+}
+
+void
+spool_free_clear(struct spool *s)
+{
+	char slot[16];
+	uint32_t n;
+
+	for (n = 0; n < s->nfree; n++) {
+		snprintf(slot, sizeof(slot), "%u", n);
+		unlinkat(s->freefd, slot, 0);
+	}
 }

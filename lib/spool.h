@@ -9,10 +9,22 @@
  *                    atomically: written to DIR/tmp/<i>.<pid>, then
  *                    renamed (renameat2 RENAME_NOREPLACE) into pieces/.
  *                    A reader never sees a partial piece. btassemble
- *                    copies it into the final files and unlinks it once
- *                    durable, after setting the piece's "placed" bit.
+ *                    copies it into the final files and moves it to free/
+ *                    (or unlinks it) once durable, after setting the
+ *                    piece's "placed" bit.
  *   DIR/tmp/         temporary files of writers; a file whose <pid> is
  *                    no longer alive is garbage and removed by spool_open.
+ *   DIR/free/<slot>  recycled piece files, <slot> 0 to nfree - 1 (below):
+ *                    btassemble renames a placed piece here (renameat2
+ *                    RENAME_NOREPLACE) instead of unlinking it, and
+ *                    spool_commit claims one by renaming it to tmp/ and
+ *                    overwrites it, sparing the file system an inode and
+ *                    block allocation plus a free per piece. Contents are
+ *                    garbage: nothing reads free/ as a piece, and a file
+ *                    is only ever a piece again after a full overwrite,
+ *                    truncation and the rename into pieces/. Anything in
+ *                    free/ may be removed at any time; btassemble empties
+ *                    it once every piece is placed.
  *   DIR/claims       an empty file; a process fetching piece i holds an
  *                    OFD write lock (F_OFD_SETLK) on byte i. The kernel
  *                    drops it when the process dies (even by kill -9), so
@@ -67,6 +79,19 @@
 /* Candidates rarest-first compares per pick: bounded cost, good enough
  * rarity when pieces are plenty; a torrent smaller than this is seen whole. */
 #define SPOOL_RAREST_WINDOW	1024
+/*
+ * Recycled files kept in free/: up to SPOOL_FREE_BYTES of pieces, the
+ * size of btassemble's commit batch (it frees a whole batch at once, and
+ * a smaller pool would recycle only part of it), but at least
+ * SPOOL_FREE_MIN and at most SPOOL_FREE_SLOTS files. This is disk held
+ * beyond the payload while downloading, the same order as the pieces a
+ * batch holds in pieces/ anyway.
+ */
+#define SPOOL_FREE_BYTES	(64u << 20)
+#define SPOOL_FREE_MIN		4
+#define SPOOL_FREE_SLOTS	1024
+/* Slots tried per put or take before giving up (unlink / create). */
+#define SPOOL_FREE_TRIES	4
 
 struct spool_hdr {
 	char		magic[8];	/* SPOOL_MAGIC, no NUL */
@@ -92,6 +117,10 @@ struct spool {
 	int		 piecesfd;	/* DIR/pieces */
 	int		 tmpfd;		/* DIR/tmp */
 	int		 claimfd;	/* DIR/claims, for OFD locks */
+	int		 freefd;	/* DIR/free, recycled piece files */
+	uint32_t	 nfree;		/* slots in free/ */
+	uint32_t	 free_put;	/* next slot spool_recycle tries */
+	uint32_t	 free_take;	/* next slot spool_commit tries */
 	struct spool_hdr *hdr;		/* the mapped state file */
 	size_t		 maplen;
 	uint64_t	*have;		/* inside the mapping */
@@ -140,7 +169,8 @@ int64_t	spool_pick(struct spool *, enum spool_strategy,
 	    const unsigned char *peer_has, int64_t *endgame);
 
 /*
- * Stores verified piece i (len == mi_piece_size(i)): tmp file, rename
+ * Stores verified piece i (len == mi_piece_size(i)): tmp file (a file
+ * claimed from free/ when there is one, else a new one), rename
  * without replace, have bit. 1 stored, 0 someone else stored it first
  * (nothing written), -1 with err. The caller has checked the SHA-1.
  * With s->direct set (0 after spool_open), a piece whose buffer is
@@ -175,5 +205,14 @@ void	spool_set_have(struct spool *, uint32_t i);
  * fetched again. A placed piece is left alone. 0, or -1 with err.
  */
 int	spool_drop(struct spool *, uint32_t i, char *err);
+/*
+ * For btassemble, once piece i is placed and its bit durable: moves
+ * pieces/<i> into a free slot for spool_commit to reuse, or unlinks it
+ * when the slots it tries are taken. 0 (also when the file is gone), or
+ * -1 with err.
+ */
+int	spool_recycle(struct spool *, uint32_t i, char *err);
+/* Removes every file in free/ (the download is over). */
+void	spool_free_clear(struct spool *);
 
 #endif

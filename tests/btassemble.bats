@@ -45,6 +45,8 @@ same() {
 	[ "$status" -eq 1 ]	# incomplete
 	[ "$(echo "$output" | grep -c '^placed ')" -eq 10 ]
 	[ -z "$(ls "$T/sp/pieces")" ]
+	# Kept for btpeer to reuse (btspool(5) free/).
+	[ "$(ls "$T/sp/free" | wc -l)" -eq 10 ]
 	# Every file exists at its size already (sparse), the empty one too.
 	[ "$(stat -c %s "$T/out/multi/sub/b.bin")" -eq 500001 ]
 	[ -f "$T/out/multi/empty" ]
@@ -56,6 +58,7 @@ same() {
 	[ "$(echo "$output" | grep -c '^placed ')" -eq 17 ]
 	same
 	[ -z "$(ls "$T/sp/pieces")" ]
+	[ -z "$(ls "$T/sp/free")" ]	# nothing left to reuse them
 	btverify "$T/m.torrent" "$T/out"
 }
 

@@ -104,9 +104,16 @@ aria_seed() {
 @test "btpeer: downloads a single-file torrent from libtorrent" {
 	single
 	lt_seed "$T/s.torrent"
+	# Recycled files (btspool(5) free/), longer and shorter than a
+	# piece: taken, overwritten and cut to each piece's size.
+	mkdir -p "$T/sp/free"
+	for i in 0 1 2 3 4 5; do
+		head -c $((i * 40000)) /dev/urandom >"$T/sp/free/$i"
+	done
 	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = done ]
+	[ -z "$(ls "$T/sp/free")" ]
 	[[ "$output" == *"have-all"* ]]
 	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 46 ]
 	[ "$(stat -c %s "$T/sp/pieces/45")" -eq 50880 ]

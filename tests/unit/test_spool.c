@@ -149,6 +149,108 @@ recovery(void)
 	CHECK(spool_open(&a, dir, &other, err) == -1);
 }
 
+/* Size and every byte of a spool file against c repeated len times. */
+static int
+file_is(const char *d, const char *name, int c, size_t len)
+{
+	char path[160];
+	unsigned char buf[40000];
+	struct stat st;
+	ssize_t r;
+	size_t k;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return 0;
+	r = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (r != (ssize_t)len || stat(path, &st) == -1 ||
+	    (size_t)st.st_size != len)
+		return 0;
+	for (k = 0; k < len; k++)
+		if (buf[k] != c)
+			return 0;
+	return 1;
+}
+
+static ino_t
+ino(const char *d, const char *name)
+{
+	char path[160];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	return lstat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+static void
+recycle(void)
+{
+	struct spool a;
+	char err[BT_ERRLEN], d[80], path[160], cmd[128];
+	unsigned char data[32768], back[16];
+	ino_t in;
+	int fd;
+
+	snprintf(d, sizeof(d), "%s.free", dir);
+	CHECK(spool_open(&a, d, &mi, err) == 0);
+	CHECK(a.nfree == SPOOL_FREE_SLOTS);	/* 64 MiB of 32 KiB pieces */
+	memset(data, 0x11, sizeof(data));
+	CHECK(spool_commit(&a, 0, data, 32768, err) == 1);
+	in = ino(d, "pieces/0");
+	/* Placed: the file moves to free/ instead of going away. */
+	spool_set_placed(&a, 0);
+	CHECK(spool_recycle(&a, 0, err) == 0);
+	CHECK(ino(d, "pieces/0") == 0 && ino(d, "free/0") == in);
+	CHECK(spool_read(&a, 0, 0, back, 16, err) == -1);
+	/* The short last piece reuses the long file: cut to its length. */
+	memset(data, 0x22, sizeof(data));
+	CHECK(spool_commit(&a, 9, data, 1000, err) == 1);
+	CHECK(ino(d, "free/0") == 0 && ino(d, "pieces/9") == in);
+	CHECK(file_is(d, "pieces/9", 0x22, 1000));
+	CHECK(spool_read(&a, 9, 990, back, 10, err) == 0 && back[9] == 0x22);
+	/* And a full piece grows the short file back. */
+	spool_set_placed(&a, 9);
+	CHECK(spool_recycle(&a, 9, err) == 0 && ino(d, "free/1") == in);
+	memset(data, 0x33, sizeof(data));
+	CHECK(spool_commit(&a, 1, data, 32768, err) == 1);
+	CHECK(ino(d, "pieces/1") == in && file_is(d, "pieces/1", 0x33, 32768));
+	/* Every slot taken: the piece is unlinked, the slots left alone. */
+	a.nfree = 2;
+	for (int k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/free/%d", d, k);
+		fd = open(path, O_WRONLY | O_CREAT, 0666);
+		CHECK(fd != -1 && write(fd, "junk", 4) == 4);
+		close(fd);
+	}
+	spool_set_placed(&a, 1);
+	CHECK(spool_recycle(&a, 1, err) == 0 && ino(d, "pieces/1") == 0);
+	CHECK(ino(d, "free/0") != 0 && ino(d, "free/0") != in &&
+	    ino(d, "free/1") != 0 && ino(d, "free/1") != in);
+	/* Gone already: fine. */
+	CHECK(spool_recycle(&a, 1, err) == 0);
+	/* A symbolic link in free/ is never written through. */
+	snprintf(path, sizeof(path), "%s/free/%u", d, a.free_take % a.nfree);
+	CHECK(unlink(path) == 0 && symlink("../outside", path) == 0);
+	snprintf(cmd, sizeof(cmd), "%s/outside", d);
+	fd = open(cmd, O_WRONLY | O_CREAT, 0666);
+	CHECK(fd != -1 && write(fd, "\"\"", 2) == 2);
+	close(fd);
+	memset(data, 0x44, sizeof(data));
+	CHECK(spool_commit(&a, 3, data, 32768, err) == 1);
+	CHECK(file_is(d, "pieces/3", 0x44, 32768));
+	CHECK(file_is(d, "outside", '"', 2));
+	/* A junk file taken is overwritten whole: exactly the piece. */
+	CHECK(spool_commit(&a, 4, data, 32768, err) == 1);
+	CHECK(file_is(d, "pieces/4", 0x44, 32768));
+	spool_free_clear(&a);
+	CHECK(ino(d, "free/0") == 0 && ino(d, "free/1") == 0);
+	spool_close(&a);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+	CHECK(system(cmd) == 0);
+}
+
 int
 main(void)
 {
@@ -165,6 +267,7 @@ main(void)
 	RUN(cursor);
 	RUN(endgame);
 	RUN(recovery);
+	RUN(recycle);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	r = system(cmd);
 	(void)r;
