@@ -245,3 +245,20 @@ interrupt() {
 	[[ "$output" == *"bittorrent: no peer left to download from (waited 3s)"* ]]
 	[ "$SECONDS" -lt 30 ]
 }
+
+@test "bittorrent: a damaged piece in the spool is dropped and fetched again" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D"
+	# A spool holding every piece, as a run killed before btassemble
+	# placed anything leaves it; then one piece is damaged on disk.
+	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	printf 'X' | dd of="$T/sp/pieces/3" bs=1 seek=100 conv=notrunc 2>/dev/null
+	run timeout 120 bittorrent -t "$T/s.torrent" -o "$T/out" --spool "$T/sp" \
+	    --peer "127.0.0.1:$LTPORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$D/single.bin" "$T/out/single.bin"
+	grep -qx 'dropped 3' "$T/sp/run/placed.log"
+	[ "$(okpieces "$T/sp/run/events.log")" = 3 ]
+}
