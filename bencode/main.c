@@ -86,11 +86,7 @@ main(int argc, char *argv[])
 
 	if (read_file(path, mode == 'd' ? BENCODE_MAX_IN : JSON_MAX_IN, &data,
 	    &len, err) == -1) {
-		/* read_file's message names the file already. */
-		if (strcmp(path, "-") == 0 && strncmp(err, "-: ", 3) == 0)
-			fprintf(stderr, "bencode: stdin: %s\n", err + 3);
-		else
-			fprintf(stderr, "bencode: %s\n", err);
+		fprintf(stderr, "bencode: %s: %s\n", name, err);
 		return BT_EXIT_INPUT;
 	}
 	if (mode == 'd')

@@ -208,12 +208,7 @@ main(int argc, char *argv[])
 		return BT_EXIT_INPUT;
 	}
 	if (mi_load(&mi, argv[optind], err) != 0) {
-		/* mi_load names the file itself when the file is the trouble. */
-		if (strncmp(err, argv[optind], strlen(argv[optind])) == 0)
-			fprintf(stderr, "btannounce: %s\n", err);
-		else
-			fprintf(stderr, "btannounce: %s: %s\n", argv[optind],
-			    err);
+		fprintf(stderr, "btannounce: %s: %s\n", argv[optind], err);
 		free(o.trackers);
 		return BT_EXIT_INPUT;
 	}

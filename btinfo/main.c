@@ -69,11 +69,8 @@ main(int argc, char *argv[])
 		magnet_free(&mg);
 	} else {
 		if (mi_load(&mi, path, err) == -1) {
-			if (strncmp(err, path, strlen(path)) == 0)
-				fprintf(stderr, "btinfo: %s\n", err);
-			else
-				fprintf(stderr, "btinfo: %s: %s\n",
-				    strcmp(path, "-") == 0 ? "stdin" : path, err);
+			fprintf(stderr, "btinfo: %s: %s\n",
+			    strcmp(path, "-") == 0 ? "stdin" : path, err);
 			return BT_EXIT_INPUT;
 		}
 		rc = summary ? info_summary(stdout, &mi, pieces) :

@@ -439,19 +439,19 @@ read_file(const char *path, size_t max, unsigned char **data, size_t *len,
 	if (strcmp(path, "-") == 0)
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return bt_err(err, "%s: %s", path, strerror(errno));
+		return bt_err(err, "%s", strerror(errno));
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			bt_err(err, "%s: %s", path, strerror(errno));
+			bt_err(err, "%s", strerror(errno));
 			goto fail;
 		}
 		if (n == 0)
 			break;
 		if (buf_add(&b, chunk, (size_t)n) == -1) {
-			bt_err(err, "%s: larger than %zu bytes", path, max);
+			bt_err(err, "larger than %zu bytes", max);
 			goto fail;
 		}
 	}

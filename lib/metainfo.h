@@ -81,7 +81,8 @@ char	*mi_magnet(const struct metainfo *);
 
 /*
  * Reads a whole file ("-" for stdin) of at most max bytes into a malloc'd
- * buffer. 0 with the data and its length set, or -1 with err.
+ * buffer. 0 with the data and its length set, or -1 with err, which
+ * says what went wrong but not the file's name: the caller names it.
  */
 int	read_file(const char *path, size_t max, unsigned char **data,
 	    size_t *len, char *err);
