@@ -14,13 +14,14 @@
 #include "metainfo.h"
 
 static const char usage[] =
-    "usage: btinfo [-hps] [--version] [file | - | magnet-uri]\n";
+    "usage: btinfo [-hlps] [--version] [file | - | magnet-uri]\n";
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "lines", no_argument, NULL, 'l' },
 		{ "pieces", no_argument, NULL, 'p' },
 		{ "summary", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
@@ -30,13 +31,16 @@ main(int argc, char *argv[])
 	struct magnet mg;
 	char err[BT_ERRLEN];
 	const char *path;
-	int c, pieces = 0, summary = 0, rc;
+	int c, lines = 0, pieces = 0, summary = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "hps", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hlps", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage, stdout);
 			return BT_EXIT_OK;
+		case 'l':
+			lines = 1;
+			break;
 		case 'p':
 			pieces = 1;
 			break;
@@ -64,7 +68,8 @@ main(int argc, char *argv[])
 			fprintf(stderr, "btinfo: bad magnet URI: %s\n", err);
 			return BT_EXIT_INPUT;
 		}
-		rc = summary ? info_magnet_summary(stdout, &mg) :
+		rc = lines ? info_magnet_lines(stdout, &mg) :
+		    summary ? info_magnet_summary(stdout, &mg) :
 		    info_magnet_json(stdout, &mg);
 		magnet_free(&mg);
 	} else {
@@ -73,7 +78,8 @@ main(int argc, char *argv[])
 			    strcmp(path, "-") == 0 ? "stdin" : path, err);
 			return BT_EXIT_INPUT;
 		}
-		rc = summary ? info_summary(stdout, &mi, pieces) :
+		rc = lines ? info_lines(stdout, &mi) :
+		    summary ? info_summary(stdout, &mi, pieces) :
 		    info_json(stdout, &mi, pieces);
 		mi_free(&mi);
 	}
