@@ -10,7 +10,6 @@
  */
 #include <stdio.h>
 
-
 #include "info.h"
 #include "json.h"
 #include "magnet.h"

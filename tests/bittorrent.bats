@@ -78,29 +78,93 @@ okpieces() {
 	sed -n 's/^piece \([0-9]*\) ok$/\1/p' "$1" | sort -n
 }
 
-@test "bittorrent: --help is the man page SYNOPSIS; --info; bad usage" {
+@test "bittorrent: --help starts with the man page SYNOPSIS and lists every option; --info" {
 	run bittorrent --help
 	[ "$status" -eq 0 ]
+	got=$(printf '%s\n' "$output" | sed '/^$/q' | sed 's/^usage: *//; s/^ *//' |
+	    tr -s ' \n' '  ')
 	want=$(MANWIDTH=1000 man "$TOP/scripts/bittorrent.1" 2>/dev/null |
-	    sed -n '/^SYNOPSIS/{n;p}' | sed 's/^ *//')
-	[ "$output" = "usage: $want" ]
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d; s/^ *//' |
+	    tr -s ' \n' '  ')
+	echo "got  '$got'"
+	echo "want '$want'"
+	[ "$got" = "$want" ]
+	# Every option of the man page has its line in --help.
+	for o in $(sed -n 's/^\.It Fl \([a-z]\) , Fl \\-\([a-z-]*\).*/-\1,--\2/p; s/^\.It Fl \\-\([a-z-]*\).*/--\1/p' \
+	    "$TOP/scripts/bittorrent.1"); do
+		echo "$output" | grep -q -- "^ *${o%%,*}[ ,]" || { echo "missing $o"; false; }
+	done
+	run bittorrent --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "bittorrent "[0-9]* ]]
 	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
 	run bittorrent -t "$T/s.torrent" --info
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(btinfo -s "$T/s.torrent")" ]
-	run bittorrent
-	[ "$status" -eq 2 ]
-	run bittorrent -t "$T/s.torrent" --strategy best
-	[ "$status" -eq 2 ]
-	[ "$output" = "bittorrent: unknown strategy 'best'" ]
+	run bittorrent --info "$T/s.torrent"
+	[ "$output" = "$(btinfo -s "$T/s.torrent")" ]
+	shellcheck "$TOP/scripts/bittorrent"
+	mandoc -Tlint -W warning "$TOP/scripts/bittorrent.1"
+}
+
+# badrun WANT_STATUS WANT_MESSAGE ARGS...: bittorrent fails at once, as said.
+badrun() {
+	local st=$1 msg=$2
+	shift 2
+	run timeout 10 bittorrent "$@"
+	echo "bittorrent $*: $status: $output"
+	[ "$status" -eq "$st" ]
+	[ "$output" = "$msg" ]
+}
+
+@test "bittorrent: bad options and values: one message naming them, exit 2, nothing started" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	try="Try 'bittorrent --help'."
+	cd "$T"
+	badrun 2 "bittorrent: unknown option --bogus"$'\n'"$try" --bogus s.torrent
+	badrun 2 "bittorrent: unknown option -x"$'\n'"$try" -x s.torrent
+	badrun 2 "bittorrent: no torrent given"$'\n'"$try"
+	badrun 2 "bittorrent: option --port needs a value"$'\n'"$try" s.torrent --port
+	badrun 2 "bittorrent: option --seed takes no value"$'\n'"$try" --seed=yes s.torrent
+	badrun 2 "bittorrent: one torrent at a time ('s.torrent' and 'x')"$'\n'"$try" s.torrent x
+	badrun 2 "bittorrent: --peer 'foo': want HOST:PORT, [IPv6]:PORT, port 1-65535" --peer foo s.torrent
+	badrun 2 "bittorrent: --peer '1.2.3.4:99999': want HOST:PORT, [IPv6]:PORT, port 1-65535" --peer=1.2.3.4:99999 s.torrent
+	badrun 2 "bittorrent: --port 'abc': want 0 to 65535" --port abc s.torrent
+	badrun 2 "bittorrent: --port '65536': want 0 to 65535" --port=65536 s.torrent
+	badrun 2 "bittorrent: --max-peers '0': want 1 to 1000" --max-peers 0 s.torrent
+	badrun 2 "bittorrent: --stall-timeout 'x': want seconds, at least 1" --stall-timeout x s.torrent
+	badrun 2 "bittorrent: --seed-ratio '1.2.3': want a number such as 1.5" --seed-ratio 1.2.3 s.torrent
+	badrun 2 "bittorrent: unknown strategy 'best' (sequential, random or rarest)" --strategy=best s.torrent
+	: >file
+	badrun 2 "bittorrent: -o 'file': not a directory" -o file s.torrent
+	mkdir ro && chmod 555 ro
+	if [ "$(id -u)" -ne 0 ]; then
+		badrun 1 "bittorrent: -o 'ro/x': cannot create it: Permission denied" -o ro/x s.torrent
+	fi
+	badrun 1 "bittorrent: -o 'file/x': cannot create it: Not a directory" -o file/x s.torrent
 	run bittorrent -t "$T/nope.torrent"
 	[ "$status" -eq 2 ]
 	[[ "$output" == "btinfo: $T/nope.torrent: No such file"* ]]
-	run bittorrent -t "$T/s.torrent" --seed
+	# Nothing was made for any of them.
+	[ "$(ls -A)" = "$(printf 'file\nro\ns.torrent')" ]
+}
+
+@test "bittorrent: a magnet link: exit 2 with the reason; no source of peers: exit 2 at once" {
+	m='magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x'
+	run timeout 10 bittorrent "$m" -o "$T/out"
 	[ "$status" -eq 2 ]
-	[ "$output" = "bittorrent: seeding needs --port" ]
-	shellcheck "$TOP/scripts/bittorrent"
-	mandoc -Tlint -W warning "$TOP/scripts/bittorrent.1"
+	[[ "$output" == "bittorrent: magnet links need "* ]]
+	run timeout 10 bittorrent 'magnet:?xt=urn:btih:nothex'
+	[ "$status" -eq 2 ]
+	[[ "$output" == "btinfo: bad magnet URI: "* ]]
+	# No tracker and no --peer.
+	mktorrent -l 15 -o "$T/nt.torrent" "$D/single.bin" >/dev/null
+	SECONDS=0
+	run timeout 30 bittorrent "$T/nt.torrent" -o "$T/out"
+	[ "$status" -eq 2 ]
+	[ "$output" = "bittorrent: no source of peers: the torrent names no tracker; give one with --peer" ]
+	[ "$SECONDS" -lt 10 ]
+	[ ! -e "$T/out/.bt-"* ]
 }
 
 @test "bittorrent: single file from a libtorrent seeder given by --peer" {
