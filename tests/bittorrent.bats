@@ -4,6 +4,7 @@
 # or given peers; resume after SIGTERM and kill -9; dead peers. Loopback only.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/bittorrent.XXXXXX")
@@ -259,8 +260,13 @@ interrupt() {
 	else
 		kill -"$1" "$pid"
 	fi
-	run wait "$pid"
-	[ "$status" -ne 0 ]
+	st=0
+	wait "$pid" || st=$?
+	case $1 in
+	TERM) [ "$st" -eq 143 ]
+	      grep -qx 'bittorrent: interrupted at [0-9]*\.[0-9]%; run the same command to resume' "$T/1.err" ;;
+	*) [ "$st" -ne 0 ] ;;
+	esac
 	# No child outlives the run.
 	waitfor "! kill -0 $kids 2>/dev/null" 10
 	okpieces "$T/sp/run/events.log" >"$T/run1"
@@ -306,7 +312,8 @@ interrupt() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"bittorrent: tracker: btannounce: "* ]]
-	[[ "$output" == *"bittorrent: no peer left to download from (waited 3s)"* ]]
+	[[ "$output" == *"bittorrent: no peer left to download from (waited 3s); 2 peers: "* ]]
+	[[ "$output" == *"127.0.0.1:1 connection refused x1"* ]]
 	[ "$SECONDS" -lt 30 ]
 }
 
@@ -325,4 +332,102 @@ interrupt() {
 	cmp "$D/single.bin" "$T/out/single.bin"
 	grep -qx 'dropped 3' "$T/sp/run/placed.log"
 	[ "$(okpieces "$T/sp/run/events.log")" = 3 ]
+}
+
+# sigdfl CMD...: execs CMD with SIGINT at its default (a background job
+# of a script starts with SIGINT ignored, and bash cannot trap it then).
+SIGDFL='import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])'
+sigdfl() {
+	exec /usr/bin/python3 -c "$SIGDFL" "$@"
+}
+
+@test "bittorrent: Ctrl-C: children stopped, a fresh line saying how to resume, exit 130" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D" --rate 300000
+	# Its own process group, as a shell gives a foreground job, so that
+	# SIGINT goes to every process as Ctrl-C sends it.
+	setsid /usr/bin/python3 -c "$SIGDFL" bittorrent "$T/s.torrent" \
+	    -o "$T/out" --peer "127.0.0.1:$LTPORT" >"$T/1.out" 2>"$T/1.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "[ -d '$T/out/.bt-'* ] && grep -q ' ok\$' '$T/out/.bt-'*/run/events.log" 30
+	kids=$(pgrep -P "$pid" | tr '\n' ' ')
+	[ -n "$kids" ]
+	kill -INT -- "-$pid"
+	st=0
+	wait "$pid" || st=$?
+	cat "$T/1.err"
+	[ "$st" -eq 130 ]
+	grep -qx 'bittorrent: interrupted at [0-9]*\.[0-9]%; run the same command to resume' "$T/1.err"
+	waitfor "! kill -0 $kids 2>/dev/null" 10
+	# The spool stays for the next run.
+	[ -d "$T/out/.bt-"*/pieces ]
+}
+
+@test "bittorrent: --seed ended by SIGINT after a complete download: exit 0, nothing left behind" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D"
+	sigdfl bittorrent "$T/s.torrent" -o "$T/out" --peer "127.0.0.1:$LTPORT" \
+	    --seed --json >"$T/1.out" 2>"$T/1.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "grep -q '\"event\": \"seeding\"' '$T/1.out'" 60
+	kids=$(pgrep -P "$pid" | tr '\n' ' ')
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	cat "$T/1.err"
+	[ "$st" -eq 0 ]
+	grep -qx 'bittorrent: stopped seeding' "$T/1.err"
+	waitfor "! kill -0 $kids 2>/dev/null" 10
+	[ "$(ls -A "$T/out")" = single.bin ]
+	cmp "$D/single.bin" "$T/out/single.bin"
+}
+
+@test "bittorrent: a busy --port fails at once with the reason; --port 0 picks one" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$T/busy" &
+	echo $! >>"$T/pids"
+	waitfor "[ -s '$T/busy' ]" 10
+	bp=$(cat "$T/busy")
+	SECONDS=0
+	run timeout 30 bittorrent "$T/s.torrent" -o "$T/out" --port "$bp" \
+	    --peer 127.0.0.1:1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "bittorrent: cannot listen on port $bp: Address already in use" ]
+	[ "$SECONDS" -lt 10 ]
+	ltseed "$T/s.torrent" "$D"
+	run --separate-stderr timeout 120 bittorrent "$T/s.torrent" -o "$T/out" \
+	    --port 0 --json --peer "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	lp=$(echo "$output" | jq -r 'select(.event == "listening") | .port')
+	[ "$lp" -gt 0 ]
+	[ "$lp" -ne "$bp" ]
+	cmp "$D/single.bin" "$T/out/single.bin"
+}
+
+@test "bittorrent: --json: one object a line; --quiet: nothing on stderr" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D" --rate 1500000
+	run --separate-stderr timeout 120 bittorrent "$T/s.torrent" -o "$T/out" \
+	    --json -q --peer "127.0.0.1:$LTPORT" --peer 127.0.0.1:1
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	echo "$output"
+	echo "$output" | jq -e . >/dev/null
+	[ "$(echo "$output" | jq -r .event | sort -u | tr '\n' ' ')" = "complete listening progress " ]
+	echo "$output" | jq -s -e 'map(select(.event == "progress")) |
+	    length > 0 and all(.percent >= 0 and .percent <= 100 and .piece_count > 0)' >/dev/null
+	echo "$output" | tail -n 1 | jq -e --arg p "$T/out/single.bin" '.path == $p and .bytes == 3000017' >/dev/null
+	# -q: a dead peer or tracker is not an error of the run.
+	run --separate-stderr timeout 120 bittorrent "$T/s.torrent" -o "$T/out2" -q \
+	    --peer "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "complete: $T/out2/single.bin" ]
+	[ -z "$stderr" ]
 }
