@@ -25,7 +25,7 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
 
 TOOLS	:= $(patsubst %/main.c,%,$(wildcard */main.c))
-SCRIPTS	:= $(filter-out %.sh,$(wildcard scripts/*))
+SCRIPTS	:= $(filter-out %.sh %.1 %.5,$(wildcard scripts/*))
 LIB_OBJ	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 BINS	:= $(foreach t,$(TOOLS),$(BUILD)/bin/$(t))

@@ -185,3 +185,29 @@ F="'piece length': 16384, 'pieces': b'x' * 20"
 	[ "$status" -eq 2 ]
 	mandoc -Tlint -W warning "$TOP/btinfo/btinfo.1"
 }
+
+@test "btinfo --lines: the same fields as the JSON, one a line, tab-separated" {
+	for t in "$D"/*.torrent; do
+		j=$(btinfo "$t")
+		l=$(btinfo --lines "$t")
+		get() { printf '%s\n' "$l" | sed -n "s/^$1	//p"; }
+		[ "$(get info_hash)" = "$(echo "$j" | jq -r .info_hash)" ]
+		[ "$(get piece_count)" = "$(echo "$j" | jq -r .piece_count)" ]
+		[ "$(get piece_length)" = "$(echo "$j" | jq -r .piece_length)" ]
+		[ "$(get total_length)" = "$(echo "$j" | jq -r .total_length)" ]
+		[ "$(get name)" = "$(echo "$j" | jq -r .name)" ]
+		[ "$(get tracker)" = "$(echo "$j" | jq -r '.trackers | to_entries[] | "\(.key + 1)\t\(.value[])"')" ]
+		[ "$(get file)" = "$(echo "$j" | jq -r '.files[] | select(.pad | not) | "\(.length)\t\(.path_string)"')" ]
+		# Every line is KEYWORD TAB VALUE.
+		! printf '%s\n' "$l" | grep -v '^[a-z_0-9]*	'
+	done
+	# Control bytes, tabs and backslashes in a name stay on one line.
+	$BENC "{'announce': 'http://127.0.0.1/a', 'info': {'length': 1, 'name': 'a\\tb\\nc\\\\d', 'piece length': 16384, 'pieces': b'x' * 20}}" >"$T/n.torrent"
+	run btinfo -l "$T/n.torrent"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | sed -n 1p)" = 'name	a\x09b\x0ac\x5cd' ]
+	[ "$(echo "$output" | sed -n '$p')" = 'file	1	a\x09b\x0ac\x5cd' ]
+	# A magnet link.
+	run btinfo -l 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x&tr=udp%3A%2F%2Fa%3A1&tr=http%3A%2F%2Fb%2Fannounce&x.pe=127.0.0.1:5'
+	[ "$output" = "$(printf 'name\tx\ninfo_hash\t0123456789abcdef0123456789abcdef01234567\ntracker\t1\tudp://a:1\ntracker\t2\thttp://b/announce\npeer\t127.0.0.1:5')" ]
+}
