@@ -171,7 +171,7 @@ json_result(struct jw *j, const struct result *res, const struct ann_opts *o)
 	jw_key(j, "url");
 	jw_bytes(j, res->url, strlen(res->url));
 	jw_key(j, "tier");
-	jw_uint(j, res->tier);
+	jw_uint(j, res->tier + 1);	/* numbered from 1, as btinfo -s */
 	jw_key(j, "ok");
 	jw_bool(j, res->ok);
 	if (!res->ok) {

@@ -416,6 +416,9 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 	[ "$(wc -l <"$A/log")" -eq 2 ]
 	[ "$(wc -l <"$B/log")" -eq 2 ]	# a redirect and its target
 	echo "$output" | jq -e '.trackers | length == 2 and all(.ok)'
+	# Tiers are numbered from 1, as btinfo -s and --lines number them.
+	[ "$(echo "$output" | jq -c '[.trackers[].tier]')" = '[1,2]' ]
+	btinfo -s "$T/u.torrent" | grep -q "tier 2: http://127.0.0.1:$b/announce"
 	# One tier of a dead and a live tracker: whatever the shuffle, the
 	# live one is asked and moved to the front.
 	mktorrent -a "http://127.0.0.1:$dead/announce,http://127.0.0.1:$a/announce" \
