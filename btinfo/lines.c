@@ -2,8 +2,9 @@
  * btinfo --lines: the fields a script needs, one a line, for `read`.
  *
  * Each line is a keyword, a tab, then the value; fields of a value are
- * tab-separated too. Text from the torrent has its control bytes, DEL and
- * backslashes written as \xHH, so a value never holds a tab or a newline
+ * tab-separated too. Text from the torrent has its control bytes, bytes
+ * that are not UTF-8 and backslashes written as \xHH, so a value never
+ * holds a tab or a newline
  * and a line is always one record. New keywords may be added; readers skip
  * the ones they do not know. The order is fixed: the single fields first,
  * then the repeated ones (tracker, web_seed, file; peer for magnets).
@@ -15,18 +16,11 @@
 #include "magnet.h"
 #include "metainfo.h"
 
-/* A field's text: control bytes, DEL and backslash as \xHH. */
+/* A field's text: control bytes, bad UTF-8 and backslash as \xHH. */
 static void
 putfield(FILE *f, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			fprintf(f, "\\x%02x", c);
-		else
-			putc(c, f);
-	}
+	info_putsafe(f, s, 1);
 }
 
 static void
@@ -54,6 +48,8 @@ info_lines(FILE *f, const struct metainfo *mi)
 	fprintf(f, "piece_count\t%u\n", mi->npieces);
 	fprintf(f, "total_length\t%llu\n", (unsigned long long)mi->total_length);
 	fprintf(f, "private\t%d\n", mi->private ? 1 : 0);
+	if (mi->unsafe)
+		text(f, "unsafe", mi->unsafe_why);
 	for (i = 0; i < mi->ntiers; i++)
 		for (j = 0; j < mi->tiers[i].nurls; j++) {
 			fprintf(f, "tracker\t%zu\t", i + 1);
@@ -68,7 +64,7 @@ info_lines(FILE *f, const struct metainfo *mi)
 		fprintf(f, "file\t%llu\t",
 		    (unsigned long long)mi->files[i].length);
 		putfield(f, mi->files[i].path);
-		putc('\n', f);
+		fputs(mi->files[i].unsafe ? "\tunsafe\n" : "\n", f);
 	}
 	return 0;
 }
@@ -89,12 +85,16 @@ info_magnet_lines(FILE *f, const struct magnet *m)
 		hex_str(hex, m->info_hash_v2, 32);
 		fprintf(f, "info_hash_v2\t%s\n", hex);
 	}
+	if (m->has_length)
+		fprintf(f, "total_length\t%llu\n", m->length);
 	/* A magnet link's trackers are a tier each, as in the JSON. */
 	for (i = 0; i < m->ntrackers; i++) {
 		fprintf(f, "tracker\t%zu\t", i + 1);
 		putfield(f, m->trackers[i]);
 		putc('\n', f);
 	}
+	for (i = 0; i < m->nwebseeds; i++)
+		text(f, "web_seed", m->webseeds[i]);
 	for (i = 0; i < m->npeers; i++)
 		text(f, "peer", m->peers[i]);
 	return 0;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt.h"
 #include "buf.h"
@@ -61,6 +62,11 @@ main(int argc, char *argv[])
 		fputs(usage, stderr);
 		return BT_EXIT_INPUT;
 	}
+	/* A torrent is never typed in: no argument on a terminal is help. */
+	if (argc == 0 && isatty(STDIN_FILENO)) {
+		fputs(usage, stderr);
+		return BT_EXIT_INPUT;
+	}
 	path = argc == 1 ? argv[0] : "-";
 
 	if (strncmp(path, "magnet:", 7) == 0) {
@@ -73,11 +79,17 @@ main(int argc, char *argv[])
 		    info_magnet_json(stdout, &mg);
 		magnet_free(&mg);
 	} else {
-		if (mi_load(&mi, path, err) == -1) {
+		/* Shown, even with unsafe paths: flagged, and a warning. */
+		if (mi_load_flags(&mi, path, MI_INSPECT, err) == -1) {
 			fprintf(stderr, "btinfo: %s: %s\n",
 			    strcmp(path, "-") == 0 ? "stdin" : path, err);
 			return BT_EXIT_INPUT;
 		}
+		if (mi.unsafe)
+			fprintf(stderr, "btinfo: %s: warning: %s: the tools that "
+			    "write refuse this torrent\n",
+			    strcmp(path, "-") == 0 ? "stdin" : path,
+			    mi.unsafe_why);
 		rc = lines ? info_lines(stdout, &mi) :
 		    summary ? info_summary(stdout, &mi, pieces) :
 		    info_json(stdout, &mi, pieces);
