@@ -104,7 +104,7 @@ okpieces() {
 	[ "$output" = "$(btinfo -s "$T/s.torrent")" ]
 	run bittorrent --info "$T/s.torrent"
 	[ "$output" = "$(btinfo -s "$T/s.torrent")" ]
-	shellcheck "$TOP/scripts/bittorrent"
+	shellcheck "$TOP/scripts/bittorrent" "$TOP/scripts/bittorrent-sources.bash"
 	mandoc -Tlint -W warning "$TOP/scripts/bittorrent.1"
 }
 
