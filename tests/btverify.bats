@@ -192,5 +192,5 @@ multi() {
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	timeout 30 script -qec "btverify '$T/s.torrent' '$T/d' >/dev/null" /dev/null >"$T/tty"
-	grep -q 'MB/s ETA' "$T/tty"
+	grep -q 'MiB/s ETA' "$T/tty"
 }
