@@ -126,6 +126,7 @@ badrun() {
 	badrun 2 "bittorrent: unknown option -x"$'\n'"$try" -x s.torrent
 	badrun 2 "bittorrent: no torrent given"$'\n'"$try"
 	badrun 2 "bittorrent: option --port needs a value"$'\n'"$try" s.torrent --port
+	badrun 2 "bittorrent: the torrent must be a file, not standard input"$'\n'"$try" - <s.torrent
 	badrun 2 "bittorrent: option --seed takes no value"$'\n'"$try" --seed=yes s.torrent
 	badrun 2 "bittorrent: one torrent at a time ('s.torrent' and 'x')"$'\n'"$try" s.torrent x
 	badrun 2 "bittorrent: --peer 'foo': want HOST:PORT, [IPv6]:PORT, port 1-65535" --peer foo s.torrent
