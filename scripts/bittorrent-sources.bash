@@ -205,15 +205,15 @@ source_failed() {
 }
 
 give_up() {
-	local key=$1
+	local key=$1 n=${tries[$1]:-1}
 	state[$key]=bad
 	unset "retry_at[$key]"
 	gaveup=$((gaveup + 1))
 	jsonev peer peer "${key#* }" kind "${key%% *}" error "${lasterr[$key]}" \
-	    tries "${tries[$key]:-1}"
+	    tries "$n"
 	if [ "$gaveup" -le "$MAX_GIVEUP_LINES" ] || [ "$verbose" -eq 1 ]; then
 		undraw
-		info "$key: given up after ${tries[$key]:-1} tries: ${lasterr[$key]}"
+		info "$key: given up after $n tr$([ "$n" -eq 1 ] && echo y || echo ies): ${lasterr[$key]}"
 	elif [ "$gaveup" -eq $((MAX_GIVEUP_LINES + 1)) ]; then
 		undraw
 		info "more peers given up (-v shows each)"
