@@ -192,7 +192,8 @@ reap_sources() {
 	revive_done
 }
 
-# A failure: try again after 5 s, 20 s, 45 s..., at most MAX_TRIES times.
+# A failure: try again after RETRY_SECONDS times 1, 4, 9..., at most
+# MAX_TRIES times.
 source_failed() {
 	local key=$1 n=$(( ${tries[$1]:-0} + 1 ))
 	tries[$key]=$n
@@ -201,7 +202,7 @@ source_failed() {
 		return
 	fi
 	state[$key]=waiting
-	retry_at[$key]=$(( SECONDS + 5 * n * n ))
+	retry_at[$key]=$(( SECONDS + RETRY_SECONDS * n * n ))
 }
 
 give_up() {

@@ -309,14 +309,16 @@ interrupt() {
 @test "bittorrent: dead peers and a dead tracker: exit 1, a message, bounded" {
 	mkt "$D/single.bin" "http://127.0.0.1:$(freeport)/announce" "$T/s.torrent"
 	SECONDS=0
-	run timeout 60 bittorrent -t "$T/s.torrent" -o "$T/out" \
+	# Retries after 1, 4 and 9 s: each peer is given up after 4 tries.
+	BT_RETRY_SECONDS=1 run timeout 60 bittorrent -t "$T/s.torrent" -o "$T/out" \
 	    --peer 127.0.0.1:1 --peer "127.0.0.1:$(freeport)" --stall-timeout 3
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"bittorrent: tracker: btannounce: "* ]]
+	[ "$(echo "$output" | grep -c '^bittorrent: tracker: btannounce: ')" -eq 1 ]
+	[[ "$output" == *"bittorrent: peer 127.0.0.1:1: given up after 4 tries: connection refused"* ]]
 	[[ "$output" == *"bittorrent: no peer left to download from (waited 3s); 2 peers: "* ]]
-	[[ "$output" == *"127.0.0.1:1 connection refused x1"* ]]
-	[ "$SECONDS" -lt 30 ]
+	[[ "$output" == *"127.0.0.1:1 connection refused x4"* ]]
+	[ "$SECONDS" -lt 40 ]
 }
 
 @test "bittorrent: a damaged piece in the spool is dropped and fetched again" {
