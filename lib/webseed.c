@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "storage.h"
 #include "util.h"
 #include "webseed.h"
 
@@ -38,32 +39,28 @@ ws_piece_ranges(const struct metainfo *mi, uint32_t i, struct ws_range *out,
     size_t max)
 {
 	uint64_t start = (uint64_t)i * mi->piece_length;
-	uint64_t end = start + mi_piece_size(mi, i), pos = start;
-	size_t f, n = 0;
+	uint64_t len = mi_piece_size(mi, i), done = 0;
+	struct st_seg seg[16];
+	size_t n = 0, got, k;
 
-	if (start >= mi->total_length)
+	if (i >= mi->npieces)
 		return 0;
-	for (f = mi_file_at(mi, start); f < mi->nfiles && pos < end; f++) {
-		const struct mi_file *mf = &mi->files[f];
-		uint64_t fend = mf->offset + mf->length, stop;
-
-		if (mf->length == 0 || fend <= pos)
-			continue;
-		stop = fend < end ? fend : end;
-		if (out == NULL) {
-			n++;
-			pos = stop;
-			continue;
+	while (done < len) {
+		got = st_segments(mi, start + done, len - done, seg, 16);
+		if (got == 0)
+			break;
+		for (k = 0; k < got; k++, n++) {
+			if (out == NULL)
+				continue;
+			if (n == max)
+				return -1;
+			out[n].file = seg[k].file;
+			out[n].off = seg[k].foff;
+			out[n].len = (uint32_t)seg[k].len;
+			out[n].poff = (uint32_t)(done + seg[k].boff);
+			out[n].pad = mi->files[seg[k].file].pad;
 		}
-		if (n == max)
-			return -1;
-		out[n].file = f;
-		out[n].off = pos - mf->offset;
-		out[n].len = (uint32_t)(stop - pos);
-		out[n].poff = (uint32_t)(pos - start);
-		out[n].pad = mf->pad;
-		n++;
-		pos = stop;
+		done += seg[got - 1].boff + seg[got - 1].len;
 	}
 	return (int)n;
 }
