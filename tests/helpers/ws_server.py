@@ -13,6 +13,7 @@ prints "listening PORT" once bound. MODE says how it misbehaves:
   ftp         every request is redirected to an ftp:// URL
   redirect U  every request is redirected to U + the path (once)
   busy N      the first N requests get 503 with Retry-After: 1
+  slow        honest, but every answer waits 20 ms
 
 Each request is logged on stderr as "METHOD PATH RANGE -> STATUS".
 """
@@ -60,6 +61,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.simple(302, [("Location", "ftp://127.0.0.1/x")])
         if MODE == "redirect":
             return self.simple(302, [("Location", ARG + self.path)])
+        if MODE == "slow":
+            time.sleep(0.02)
         if MODE == "busy" and nth <= int(ARG):
             return self.simple(503, [("Retry-After", "1")])
         rel = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
