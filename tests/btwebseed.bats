@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # btwebseed against real HTTP servers on loopback: webfsd and busybox
-# httpd (both answer Range with 206), aria2c and libtorrent as cross-checks
+# httpd (both answer Range with 206), mini_httpd (ignores it), aria2c and libtorrent as cross-checks
 # of the URL mapping, a libtorrent peer beside it on one spool, and a
 # small misbehaving server (tests/helpers/ws_server.py).
 
@@ -180,7 +180,7 @@ complete() {
 	[ "$(jq -r '.files[0].status' "$T/v.json")" = complete ]
 }
 
-@test "btwebseed: a server ignoring Range is given up at once, nothing stored" {
+@test "btwebseed: a server ignoring Range (ours, mini_httpd) is given up at once, nothing stored" {
 	single
 	badsrv "$T/src" norange
 	run timeout 60 btwebseed --spool "$T/sp" "$T/s.torrent" "${URL}data.bin"
@@ -190,6 +190,17 @@ complete() {
 	[ -z "$(ls -A "$T/sp/pieces")" ]
 	# One request per connection of -j at most, not one per piece.
 	[ "$(grep -c -- '-> 200' "$T/srv.err")" -le 4 ]
+	# mini_httpd 1.30 is such a server.
+	port=$(freeport)
+	/usr/sbin/mini_httpd -D -h 127.0.0.1 -p "$port" -d "$T/src" \
+	    -l /dev/null 2>/dev/null &
+	echo $! >>"$T/pids"
+	waitfor "ss -Htln 'sport = :$port' | grep -q LISTEN" 20
+	run timeout 60 btwebseed --spool "$T/sp" "$T/s.torrent" \
+	    "http://127.0.0.1:$port/data.bin"
+	[ "$status" -eq 1 ]
+	[[ "$(evlast)" == "error server ignores Range (200 for bytes="* ]]
+	[ -z "$(ls -A "$T/sp/pieces")" ]
 }
 
 @test "btwebseed: wrong bytes for one piece: counted, never stored, the rest fetched" {
