@@ -36,6 +36,7 @@ struct wpiece {
 	unsigned char	*st;		/* R_* per range */
 	int		 nrg;
 	int		 ndone;
+	int		 next;		/* no R_TODO range before this one */
 };
 
 /* A header value kept from a response: short, or marked too long. */
@@ -349,12 +350,14 @@ fill(struct eng *e)
 		started = 0;
 		for (k = 0; k < e->nact && !started; k++) {
 			a = &e->act[k];
-			for (r = 0; r < a->nrg && !started; r++)
-				if (a->st[r] == R_TODO) {
-					if (start_xfer(e, a, r) == -1)
-						return;
-					started = 1;
-				}
+			while (a->next < a->nrg && a->st[a->next] != R_TODO)
+				a->next++;
+			if (a->next < a->nrg) {
+				r = a->next;
+				if (start_xfer(e, a, r) == -1)
+					return;
+				started = 1;
+			}
 		}
 		if (!started && next_piece(e) <= 0)
 			return;
@@ -470,6 +473,8 @@ retry(struct eng *e, struct xfer *x, struct wpiece *a, const char *why)
 	long ra = -1, wait;
 
 	a->st[x->r] = R_TODO;
+	if (x->r < a->next)
+		a->next = x->r;
 	if (x->has_retry && ws_retry_after(x->retry, x->retrylen,
 	    time(NULL), &ra) == -1)
 		ra = -1;
