@@ -150,6 +150,22 @@ complete() {
 	[[ "$output" != *"/my%20tree/empty"* ]]
 }
 
+@test "btwebseed: a hybrid torrent's pad files are zeros, never requested" {
+	multi
+	webfs "$T/src"
+	/usr/bin/python3 "$HELPERS/lt_mktorrent.py" "$T/src/my tree" \
+	    "$T/h.torrent" hybrid 16384 >/dev/null
+	[ "$(btinfo "$T/h.torrent" | jq '[.files[] | select(.pad)] | length')" -gt 0 ]
+	N=$(btinfo "$T/h.torrent" | jq .piece_count)
+	run timeout 60 btwebseed -v --spool "$T/sp" "$T/h.torrent" "$URL"
+	complete "$T/h.torrent"
+	[[ "$output" == *"GET ${URL}my%20tree/z.bin bytes="* ]]
+	[[ "$output" != *".pad"* ]]
+	run btassemble --spool "$T/sp" -o "$T/out" "$T/h.torrent"
+	[ "$status" -eq 0 ]
+	diff -r "$T/src/my tree" "$T/out/my tree"
+}
+
 @test "btwebseed: aria2c and libtorrent download the same torrent from the same web seed" {
 	mkdir -p "$T/src"
 	bbhttpd "$T/src"
