@@ -186,6 +186,16 @@ complete() {
 	cmp "$T/src/my tree/z.bin" "$T/lt/my tree/z.bin"
 }
 
+@test "btwebseed: connections are kept alive: -j connections for all requests" {
+	single
+	badsrv "$T/src" good
+	run timeout 60 btwebseed -j 2 --spool "$T/sp" "$T/s.torrent" \
+	    "${URL}data.bin"
+	complete "$T/s.torrent"
+	[ "$(grep -c -- '-> 206' "$T/srv.err")" -eq "$N" ]
+	[ "$(awk '{ print $NF }' "$T/srv.err" | sort -u | wc -l)" -le 2 ]
+}
+
 @test "btwebseed: a 404 for one file marks that file unavailable, the rest is fetched" {
 	multi
 	webfs "$T/src"

@@ -15,7 +15,8 @@ prints "listening PORT" once bound. MODE says how it misbehaves:
   busy N      the first N requests get 503 with Retry-After: 1
   slow        honest, but every answer waits 20 ms
 
-Each request is logged on stderr as "METHOD PATH RANGE -> STATUS".
+Each request is logged on stderr as "METHOD PATH RANGE -> STATUS PORT",
+PORT being the client's, so that connection reuse can be counted.
 """
 import http.server
 import os
@@ -39,8 +40,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def log(self, status):
-        sys.stderr.write("%s %s %s -> %d\n" % (
-            self.command, self.path, self.headers.get("Range"), status))
+        sys.stderr.write("%s %s %s -> %d %d\n" % (
+            self.command, self.path, self.headers.get("Range"), status,
+            self.client_address[1]))
         sys.stderr.flush()
 
     def simple(self, status, headers=()):
