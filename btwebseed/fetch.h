@@ -28,7 +28,15 @@
  * no more than this many bytes (as btpeer's in-flight cap).
  */
 #define WSF_MAX_INFLIGHT	(64u << 20)
-#define WSF_MAX_ACTIVE		64
+#define WSF_MAX_ACTIVE		256
+/*
+ * One request asks for up to WSF_RUN_MAX consecutive pieces of a file
+ * (--span), and stops adding pieces past WSF_RUN_BYTES: a round trip
+ * per 4 MiB costs little on any link, and a failed request loses little.
+ */
+#define WSF_RUN_MAX		32
+#define WSF_RUN_DEFAULT		32
+#define WSF_RUN_BYTES		(4u << 20)
 /* A request slower than this many bytes/s for --timeout s is dropped. */
 #define WSF_LOW_SPEED		1024
 
@@ -39,6 +47,7 @@ struct wsf_opts {
 	int		 jobs;
 	int		 timeout;	/* s: connect, and low-speed window */
 	int		 retries;
+	int		 span;		/* pieces per request at most */
 	int		 verbose;
 };
 

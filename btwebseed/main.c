@@ -71,8 +71,8 @@ run(const struct wsf_opts *o, const char *spooldir,
 int
 main(int argc, char *argv[])
 {
-	enum { O_VERSION = 256, O_CACERT, O_RETRIES, O_STRATEGY, O_TIMEOUT,
-	    O_SPOOL };
+	enum { O_VERSION = 256, O_CACERT, O_RETRIES, O_SPAN, O_STRATEGY,
+	    O_TIMEOUT, O_SPOOL };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -80,6 +80,7 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "cacert", required_argument, NULL, O_CACERT },
 		{ "retries", required_argument, NULL, O_RETRIES },
+		{ "span", required_argument, NULL, O_SPAN },
 		{ "strategy", required_argument, NULL, O_STRATEGY },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "spool", required_argument, NULL, O_SPOOL },
@@ -97,6 +98,7 @@ main(int argc, char *argv[])
 	o.jobs = WSF_JOBS_DEFAULT;
 	o.timeout = DEFAULT_TIMEOUT;
 	o.retries = WSF_RETRIES_DEFAULT;
+	o.span = WSF_RUN_DEFAULT;
 	while ((c = getopt_long(argc, argv, "hvj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -120,6 +122,11 @@ main(int argc, char *argv[])
 			if (number(optarg, 0, 100, &v) == -1)
 				return bad_usage("--retries: want 0..100");
 			o.retries = (int)v;
+			break;
+		case O_SPAN:
+			if (number(optarg, 1, WSF_RUN_MAX, &v) == -1)
+				return bad_usage("--span: want 1..32");
+			o.span = (int)v;
 			break;
 		case O_STRATEGY:
 			if (strcmp(optarg, "sequential") == 0)

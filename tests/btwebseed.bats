@@ -53,6 +53,7 @@ bbhttpd() {
 
 # badsrv DIR MODE [ARG]: the misbehaving server; sets URL, log in $T/srv.err.
 badsrv() {
+	rm -f "$T/srv.out"	# a previous server's port is no answer
 	/usr/bin/python3 "$HELPERS/ws_server.py" "$@" >"$T/srv.out" \
 	    2>"$T/srv.err" &
 	echo $! >>"$T/pids"
@@ -146,6 +147,8 @@ complete() {
 	# Percent-encoded names, a piece in two ranges, 206 answers.
 	[[ "$output" == *"GET ${URL}my%20tree/s%C3%BCb%20dir/%C3%A7%201.bin bytes="* ]]
 	[[ "$output" == *"start piece 3: 2 ranges"* ]]
+	# Consecutive pieces of a file in one request.
+	[[ "$output" == *"bytes="*"(pieces "* ]]
 	[[ "$output" == *"< 206 Content-Range: bytes "* ]]
 	[[ "$output" != *"/my%20tree/empty"* ]]
 }
@@ -189,7 +192,7 @@ complete() {
 @test "btwebseed: connections are kept alive: -j connections for all requests" {
 	single
 	badsrv "$T/src" good
-	run timeout 60 btwebseed -j 2 --spool "$T/sp" "$T/s.torrent" \
+	run timeout 60 btwebseed -j 2 --span 1 --spool "$T/sp" "$T/s.torrent" \
 	    "${URL}data.bin"
 	complete "$T/s.torrent"
 	[ "$(grep -c -- '-> 206' "$T/srv.err")" -eq "$N" ]
@@ -283,7 +286,7 @@ complete() {
 	badsrv "$T/src" redirect "$good"
 	run timeout 60 btwebseed --spool "$T/sp" "$T/s.torrent" "${URL}data.bin"
 	complete "$T/s.torrent"
-	[ "$(grep -c -- '-> 302' "$T/srv.err")" -eq "$N" ]
+	[ "$(grep -c -- '-> 302' "$T/srv.err")" -ge 1 ]
 	badsrv "$T/src" loop
 	run timeout 60 btwebseed --spool "$T/sp2" "$T/s.torrent" "${URL}data.bin"
 	[ "$status" -eq 1 ]
@@ -331,14 +334,15 @@ complete() {
 	mktorrent -l 15 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
 	N=123
 	# Neither source fast enough to take all: libtorrent uploads 500 kB/s,
-	# the web seed answers after 20 ms a request (at most 1.6 MB/s).
+	# the web seed answers after 20 ms a request of one piece (at most
+	# 1.6 MB/s).
 	LT_RATE=500000 /usr/bin/python3 "$HELPERS/lt_peer.py" seed \
 	    "$T/s.torrent" "$T/src" >"$T/lt.out" 2>&1 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "grep -q seeding '$T/lt.out'" 30
 	ltport=$(awk '/^listening/ { print $2 }' "$T/lt.out")
 	badsrv "$T/src" slow
-	timeout 120 btwebseed -j 1 --spool "$T/sp" "$T/s.torrent" \
+	timeout 120 btwebseed -j 1 --span 1 --spool "$T/sp" "$T/s.torrent" \
 	    "${URL}data.bin" >"$T/ws.out" 2>"$T/ws.err" 3>&- &
 	ws=$!
 	# btpeer's exit status is not checked: when another process stores
