@@ -24,7 +24,7 @@
 
 static const char usage[] =
     "usage: btwebseed [-hv] [-j n] [--version] [--cacert file]"
-    " [--retries n] [--strategy sequential|random|rarest]"
+    " [--retries n] [--span n] [--strategy sequential|random|rarest]"
     " [--timeout seconds] --spool dir file.torrent url\n";
 
 static int
