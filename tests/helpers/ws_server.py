@@ -13,7 +13,8 @@ prints "listening PORT" once bound. MODE says how it misbehaves:
   ftp         every request is redirected to an ftp:// URL
   redirect U  every request is redirected to U + the path (once)
   busy N      the first N requests get 503 with Retry-After: 1
-  slow        honest, but every answer waits 20 ms
+  slow        honest, but every answer waits 20 ms and its body comes
+              at 1.6 MB/s (16 KiB every 10 ms)
 
 Each request is logged on stderr as "METHOD PATH RANGE -> STATUS PORT",
 PORT being the client's, so that connection reuse can be counted.
@@ -96,6 +97,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(body[i:i + 1])
                 self.wfile.flush()
                 time.sleep(1)
+            return
+        if MODE == "slow":
+            for i in range(0, len(body), 16384):
+                self.wfile.write(body[i:i + 16384])
+                time.sleep(0.01)
             return
         self.wfile.write(body + extra)
 
