@@ -3,7 +3,9 @@
 # loopback, against curl fetching the same file from the same server (the
 # HTTP ceiling: one stream, no hashing) and aria2c downloading the same
 # torrent from the same web seed (url-list), alternating, same run. All
-# three write the payload to disk (btwebseed into a spool). The payload is
+# write the payload to disk: btwebseed alone into a spool, and with
+# `btassemble -f --nosync` beside it into the final file, as aria2c and
+# curl do (none of them syncs). The payload is
 # read once first, so the server reads from the page cache. Prints
 # medians of BENCH_RUNS runs: wall seconds, CPU seconds of the client,
 # MB/s and CPU-s per GiB, and the ratios.
@@ -69,10 +71,14 @@ timeit() {
 	    awk '{ printf "%.4f:%.2f\n", $2 - $1, $3 + $4 }'
 }
 
-ws=""; cu=""; ar=""
+ws=""; wa=""; cu=""; ar=""
 for _ in $(seq 1 "$runs"); do
 	ws="$ws $(timeit btwebseed -j "$jobs" --spool "$work/sp" "$torrent" \
 	    "$url")"
+	# shellcheck disable=SC2016 # expanded by that sh
+	wa="$wa $(timeit sh -c 'mkdir -p "$1" && btassemble -f --nosync \
+	    --spool "$1" -o "$2" "$3" & btwebseed -j "$4" --spool "$1" "$3" "$5" \
+	    && wait $!' sh "$work/sp" "$work/out" "$torrent" "$jobs" "$url")"
 	cu="$cu $(timeit curl -sSf -o "$work/out/payload" "$url")"
 	ar="$ar $(timeit aria2c --seed-time=0 --enable-dht=false \
 	    --enable-dht6=false --bt-enable-lpd=false \
@@ -81,8 +87,8 @@ for _ in $(seq 1 "$runs"); do
 	    --file-allocation=none --console-log-level=error \
 	    -d "$work/out" "$torrent")"
 done
-case "$ws$cu$ar" in *fail*)
-	echo "bench-webseed: a run failed (btwebseed:$ws curl:$cu aria2c:$ar)" >&2
+case "$ws$wa$cu$ar" in *fail*)
+	echo "bench-webseed: a run failed (btwebseed:$ws +btassemble:$wa curl:$cu aria2c:$ar)" >&2
 	exit 1 ;;
 esac
 wall() { median "$(echo "$1" | tr ' ' '\n' | cut -d: -f1 | tr '\n' ' ')"; }
@@ -90,14 +96,17 @@ cpu() { median "$(echo "$1" | tr ' ' '\n' | cut -d: -f2 | tr '\n' ' ')"; }
 awk -v size="$size" -v runs="$runs" -v jobs="$jobs" -v cores="$(nproc)" \
     -v ws="$(wall "$ws")" -v cu="$(wall "$cu")" -v ar="$(wall "$ar")" \
     -v cw="$(cpu "$ws")" -v cc="$(cpu "$cu")" -v ca="$(cpu "$ar")" \
+    -v wa="$(wall "$wa")" -v caa="$(cpu "$wa")" \
     -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
 	gib = size / 1073741824
 	printf "web seed %d MiB from webfsd on loopback, 256 KiB pieces, medians of %d, %d cores, load %s\n", \
 	    size / 1048576, runs, cores, load
 	printf "  %-28s %6s %8s %8s %10s\n", "", "MB/s", "wall s", "CPU s", "CPU-s/GiB"
 	printf "  %-28s %6.0f %8.3f %8.2f %10.2f\n", "btwebseed -j" jobs, size / ws / 1e6, ws, cw, cw / gib
+	printf "  %-28s %6.0f %8.3f %8.2f %10.2f\n", "  + btassemble -f --nosync", size / wa / 1e6, wa, caa, caa / gib
 	printf "  %-28s %6.0f %8.3f %8.2f %10.2f\n", "curl (one GET, no hashing)", size / cu / 1e6, cu, cc, cc / gib
 	printf "  %-28s %6.0f %8.3f %8.2f %10.2f\n", "aria2c (url-list)", size / ar / 1e6, ar, ca, ca / gib
 	printf "  btwebseed / curl speed     %5.2fx\n", cu / ws
 	printf "  btwebseed / aria2c speed   %5.2fx (CPU per byte: %.2fx less)\n", ar / ws, ca / cw
+	printf "  with btassemble / aria2c   %5.2fx (CPU per byte: %.2fx less)\n", ar / wa, ca / caa
 }'
