@@ -168,6 +168,7 @@ keep_header(const char *p, size_t n, const char *name, char *out,
 		n--;
 	*has = 1;
 	*outlen = 0;
+	out[0] = '\0';
 	if (n >= WSF_HDRLEN)	/* no honest value is this long */
 		return;
 	memcpy(out, p, n);
