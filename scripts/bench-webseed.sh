@@ -107,6 +107,6 @@ awk -v size="$size" -v runs="$runs" -v jobs="$jobs" -v cores="$(nproc)" \
 	printf "  %-28s %6.0f %8.3f %8.2f %10.2f\n", "curl (one GET, no hashing)", size / cu / 1e6, cu, cc, cc / gib
 	printf "  %-28s %6.0f %8.3f %8.2f %10.2f\n", "aria2c (url-list)", size / ar / 1e6, ar, ca, ca / gib
 	printf "  btwebseed / curl speed     %5.2fx\n", cu / ws
-	printf "  btwebseed / aria2c speed   %5.2fx (CPU per byte: %.2fx less)\n", ar / ws, ca / cw
-	printf "  with btassemble / aria2c   %5.2fx (CPU per byte: %.2fx less)\n", ar / wa, ca / caa
+	printf "  btwebseed / aria2c speed   %5.2fx (aria2c CPU / ours %.2fx)\n", ar / ws, ca / cw
+	printf "  with btassemble / aria2c   %5.2fx (aria2c CPU / ours %.2fx)\n", ar / wa, ca / caa
 }'
