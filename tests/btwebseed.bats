@@ -330,6 +330,30 @@ complete() {
 	[[ "$(evlast)" == "error server ignores Range"* ]]
 }
 
+@test "btwebseed: killed with -9 mid-run, its claims go with it and a rerun completes" {
+	single
+	badsrv "$T/src" slow
+	# One piece at a time, 60 ms each: about a second for the 16.
+	btwebseed -j 1 --span 1 --spool "$T/sp" "$T/s.torrent" \
+	    "${URL}data.bin" >"$T/ws1.out" 2>&1 &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "grep -q ' ok$' '$T/ws1.out'" 30
+	kill -9 "$pid"
+	wait "$pid" || true
+	n1=$(grep -c ' ok$' "$T/ws1.out")
+	[ "$n1" -lt "$N" ]
+	webfs "$T/src"
+	run timeout 60 btwebseed --spool "$T/sp" "$T/s.torrent" "${URL}data.bin"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Nothing is held by the dead process: no endgame, no piece twice.
+	[[ "$output" != *endgame* ]]
+	# (-le: a piece stored just before the kill may have no "ok" line.)
+	[ "$(printf '%s\n' "$output" | grep -c ' ok$')" -le $((N - n1)) ]
+	btverify --spool "$T/sp" "$T/s.torrent" >/dev/null
+}
+
 @test "btwebseed: beside a btpeer and a libtorrent seeder on one spool, both contribute" {
 	mkdir -p "$T/src"
 	mkpayload "$T/src/data.bin" 4000000 mix
