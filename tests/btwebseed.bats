@@ -254,6 +254,22 @@ complete() {
 	[[ "$output" == *"15 good, 0 bad, 1 missing"* ]]
 }
 
+@test "btwebseed: three bad pieces and the server is given up" {
+	single
+	# Pieces 1, 3 and 6.
+	badsrv "$T/src" corrupt 70000,200000,400000
+	run timeout 60 btwebseed -j 1 --span 1 --strategy sequential \
+	    --spool "$T/sp" "$T/s.torrent" "${URL}data.bin"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c ' bad$')" -eq 3 ]
+	[ "$(evlast)" = "error 3 pieces failed their hash" ]
+	[ ! -e "$T/sp/pieces/1" ] && [ ! -e "$T/sp/pieces/3" ] &&
+	    [ ! -e "$T/sp/pieces/6" ]
+	# It stopped there: pieces after 6 were not fetched.
+	[ ! -e "$T/sp/pieces/7" ]
+}
+
 @test "btwebseed: a slow drip is dropped after --timeout and retried" {
 	single
 	badsrv "$T/src" drip

@@ -6,7 +6,7 @@ prints "listening PORT" once bound. MODE says how it misbehaves:
 
   good        honest Range support (206), for comparison
   norange     ignores Range: 200 and the whole file (mini_httpd's way)
-  corrupt N   flips the byte at offset N of every file it sends
+  corrupt N   flips the byte at offset N (or N,M,...) of every file it sends
   drip        the first request gets one byte a second, the rest are good
   long        206 with 1000 bytes more than asked after the range
   loop        every request is redirected to itself
@@ -75,8 +75,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.simple(404)
         with open(path, "rb") as f:
             data = bytearray(f.read())
-        if MODE == "corrupt" and int(ARG) < len(data):
-            data[int(ARG)] ^= 0xff
+        if MODE == "corrupt":
+            for off in map(int, ARG.split(",")):
+                if off < len(data):
+                    data[off] ^= 0xff
         m = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
         if MODE == "norange" or m is None:
             status, body, first, last = 200, bytes(data), None, None
