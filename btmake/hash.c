@@ -72,22 +72,19 @@ layout(struct mktree *t, const struct hashopts *o, uint32_t *npieces,
     char *err)
 {
 	uint64_t pl = o->piece_len, off = 0, n;
-	size_t i, last = 0;
+	size_t i;
 
-	for (i = 0; i < t->nfiles; i++)
-		if (t->files[i].length > 0)
-			last = i;
 	for (i = 0; i < t->nfiles; i++) {
 		struct mkfile *f = &t->files[i];
 
 		f->npieces = (uint32_t)((f->length + pl - 1) / pl);
 		f->pad = 0;
 		/*
-		 * Hybrid: every non-empty file but the last starts the next
-		 * one on a piece boundary, with a BEP 47 pad file after it.
+		 * Hybrid: every non-empty file ends on a piece boundary, with
+		 * a BEP 47 pad file after it, the last one too (as libtorrent
+		 * makes them); a single file has no "files" list to pad.
 		 */
-		if (o->mode == MK_HYBRID && f->length > 0 && i < last &&
-		    f->length % pl != 0)
+		if (o->mode == MK_HYBRID && !t->single && f->length % pl != 0)
 			f->pad = pl - f->length % pl;
 		off += f->length + f->pad;
 	}
