@@ -22,8 +22,8 @@
 #include "scan.h"
 
 static const char usage[] =
-    "usage: btmake [-hpv] [-o out.torrent] [-a tracker[,tracker...]]... "
-    "[-w webseed]... [-l piece-size | auto] [-s source] [-c comment] "
+    "usage: btmake [-hpv] [-o out.torrent] [-a tracker[,tracker ...]] ... "
+    "[-w webseed] ... [-l piece-size | auto] [-s source] [-c comment] "
     "[-j jobs] [--no-date] [--v1 | --v2 | --hybrid] [--hidden] [--follow] "
     "[--version] path\n";
 
