@@ -68,7 +68,7 @@ main(int argc, char *argv[])
 		    info_magnet_json(stdout, &mg);
 		magnet_free(&mg);
 	} else {
-		if (mi_load(&mi, path, err) == -1) {
+		if (mi_load_v2(&mi, path, err) == -1) {
 			fprintf(stderr, "btinfo: %s: %s\n",
 			    strcmp(path, "-") == 0 ? "stdin" : path, err);
 			return BT_EXIT_INPUT;

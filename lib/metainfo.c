@@ -423,6 +423,7 @@ mi_free(struct metainfo *mi)
 	free(mi->created_by);
 	free(mi->encoding);
 	free(mi->info);
+	free(mi->layers);
 	memset(mi, 0, sizeof(*mi));
 }
 
@@ -549,4 +550,29 @@ mi_magnet(const struct metainfo *mi)
 		return NULL;
 	}
 	return (char *)b.p;
+}
+
+int
+mi_parse_outer(struct metainfo *mi, const void *top_p, size_t top_len,
+    char *err)
+{
+	struct bval top = { top_p, top_len }, v;
+	int64_t i;
+
+	if (parse_trackers(mi, top, err) == -1 ||
+	    optstr(top, "comment", &mi->comment, err) == -1 ||
+	    optstr(top, "created by", &mi->created_by, err) == -1 ||
+	    optstr(top, "encoding", &mi->encoding, err) == -1)
+		return -1;
+	if (benc_dict_get(top, "creation date", &v) && benc_int(v, &i) == 0) {
+		mi->creation_date = i;
+		mi->has_creation_date = 1;
+	}
+	return 0;
+}
+
+int
+mi_check_comp(const unsigned char *s, size_t n, const char *what, char *err)
+{
+	return check_comp(s, n, what, err);
 }
