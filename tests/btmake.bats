@@ -296,3 +296,102 @@ lt_seed() {
 	btverify "$T/b.torrent" "$T/dl"
 	diff -r -x "empty dir" "$T/src/tree" "$T/dl/tree"
 }
+
+@test "btinfo: v2-only torrents, libtorrent's and ours, with libtorrent's hashes" {
+	tree
+	for pl in 16384 65536; do
+		read -r _ want < <(/usr/bin/python3 "$HELPERS/lt_mktorrent.py" \
+		    "$T/src/tree" "$T/lt.torrent" v2 "$pl")
+		btmake --v2 -l "$pl" -o "$T/b.torrent" "$T/src/tree"
+		for t in "$T/lt.torrent" "$T/b.torrent"; do
+			run btinfo "$t"
+			[ "$status" -eq 0 ]
+			[ "$(jq -r .info_hash_v2 <<<"$output")" = "$want" ]
+			# The v2 swarm's 20-byte id is the v2 hash cut short.
+			[ "$(jq -r .info_hash <<<"$output")" = "${want:0:40}" ]
+			[ "$(jq -r .total_length <<<"$output")" -gt 0 ]
+			[ "$(jq -c '[.files[].path_string]' <<<"$output")" = '["tree/a","tree/one","tree/sub/z","tree/sub dir/x y","tree/zero","tree/é/ü.bin"]' ]
+			[ "$(jq -c '[.files[].length]' <<<"$output")" = '[100000,32768,5,262145,0,70000]' ]
+		done
+	done
+	btmake --v2 "$T/src/tree/a" | btinfo -s - | grep -q '^v2 hash: '
+}
+
+@test "btverify --v2: good, damaged, missing and short data by SHA-256 trees" {
+	tree
+	/usr/bin/python3 "$HELPERS/lt_mktorrent.py" "$T/src/tree" \
+	    "$T/lt.torrent" v2 16384 >/dev/null
+	btmake --v2 -l 16K -o "$T/v2.torrent" "$T/src/tree"
+	btmake --hybrid -l 64K -o "$T/h.torrent" "$T/src/tree"
+	btverify "$T/lt.torrent" "$T/src"
+	btverify "$T/v2.torrent" "$T/src"
+	btverify --v2 "$T/h.torrent" "$T/src"
+	run btverify --v2 "$T/v2.torrent" "$T/src"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "tree: 32 pieces: 32 good, 0 bad, 0 missing"* ]]
+	printf 'X' | dd of="$T/src/tree/sub dir/x y" bs=1 seek=40000 \
+	    conv=notrunc 2>/dev/null
+	rm "$T/src/tree/sub/z"
+	printf 'X' | dd of="$T/src/tree/a" bs=1 seek=3 conv=notrunc 2>/dev/null
+	run btverify --json "$T/v2.torrent" "$T/src"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(jq -c .bad_pieces <<<"$output")" = "[0,12]" ]
+	[ "$(jq -r '.files[] | select(.path == "tree/sub/z") | .status' <<<"$output")" = missing ]
+	[ "$(jq -r '.files[] | select(.path == "tree/a") | .status' <<<"$output")" = bad ]
+	run btverify --v2 "$T/h.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	run btverify "$T/h.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	# A v1 torrent has no trees; a spool has no v2 pieces.
+	btmake -o "$T/v1.torrent" "$T/src/tree"
+	run btverify --v2 "$T/v1.torrent" "$T/src"
+	[ "$status" -eq 2 ]
+	run btverify --spool "$T/sp" "$T/v2.torrent"
+	[ "$status" -eq 2 ]
+}
+
+@test "lib/metainfo_v2: refuses a wrong piece layer, a file with siblings, '..', a hybrid whose halves differ" {
+	tree
+	btmake --v2 -l 16K --no-date -o "$T/v2.torrent" "$T/src/tree"
+	btmake --hybrid -l 16K --no-date -o "$T/h.torrent" "$T/src/tree"
+	/usr/bin/python3 - "$T" <<'PY'
+import sys
+import libtorrent as lt
+d = sys.argv[1]
+def load(n):
+    return lt.bdecode(open("%s/%s" % (d, n), "rb").read())
+def save(t, n):
+    open("%s/%s" % (d, n), "wb").write(lt.bencode(t))
+t = load("v2.torrent")
+k = sorted(t[b"piece layers"])[0]
+v = bytearray(t[b"piece layers"][k]); v[0] ^= 1
+t[b"piece layers"][k] = bytes(v); save(t, "layer.torrent")
+t = load("v2.torrent")
+t[b"piece layers"][k] = t[b"piece layers"][k][:-32]; save(t, "short.torrent")
+t = load("v2.torrent")
+t[b"info"][b"file tree"][b"sub"][b"z"][b"x"] = {b"": {b"length": 1}}
+save(t, "sibling.torrent")
+t = load("v2.torrent")
+t[b"info"][b"file tree"][b".."] = t[b"info"][b"file tree"][b"a"]
+save(t, "dotdot.torrent")
+t = load("v2.torrent")
+t[b"info"][b"file tree"][b"a"][b""][b"pieces root"] = b"x" * 31
+save(t, "root.torrent")
+t = load("h.torrent")
+t[b"info"][b"file tree"][b"zz"] = t[b"info"][b"file tree"][b"a"]
+save(t, "hyb.torrent")
+t = load("h.torrent")
+t[b"info"][b"files"][0][b"length"] += 1	# "a", then its pad file
+t[b"info"][b"files"][1][b"length"] -= 1
+save(t, "hyb2.torrent")
+PY
+	for c in layer:"does not give its pieces root" short:"wrong length" \
+	    sibling:siblings dotdot:"'..'" root:"not 32 bytes" \
+	    hyb:"hybrid: " hyb2:"differ"; do
+		run btinfo "$T/${c%%:*}.torrent"
+		echo "$c: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"${c#*:}"* ]]
+	done
+}
