@@ -298,13 +298,15 @@ main(int argc, char *argv[])
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	memset(&t, 0, sizeof(t));
 	if ((rc = parse_args(&o, argc, argv)) != 0)
-		return rc;
+		goto out;
 	if ((o.out == NULL || strcmp(o.out, "-") == 0) &&
 	    isatty(STDOUT_FILENO)) {
 		fputs("btmake: not writing a torrent to a terminal; use -o or "
 		    "a pipe\n", stderr);
-		return BT_EXIT_INPUT;
+		rc = BT_EXIT_INPUT;
+		goto out;
 	}
 	o.scan.order = o.meta.mode == MK_V1 ? MK_ORDER_PATH : MK_ORDER_TREE;
 	if ((rc = mk_scan(&t, argv[optind], &o.scan, err)) != 0) {
