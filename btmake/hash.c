@@ -71,13 +71,16 @@ static int
 layout(struct mktree *t, const struct hashopts *o, uint32_t *npieces,
     char *err)
 {
-	uint64_t pl = o->piece_len, off = 0, n;
+	uint64_t pl = o->piece_len, off = 0, n, n2 = 0;
 	size_t i;
 
 	for (i = 0; i < t->nfiles; i++) {
 		struct mkfile *f = &t->files[i];
 
-		f->npieces = (uint32_t)((f->length + pl - 1) / pl);
+		n = (f->length + pl - 1) / pl;
+		/* Clamped here, refused below with the total. */
+		f->npieces = n > MI_MAX_PIECES ? MI_MAX_PIECES + 1 :
+		    (uint32_t)n;
 		f->pad = 0;
 		/*
 		 * Hybrid: every non-empty file ends on a piece boundary, with
@@ -87,8 +90,12 @@ layout(struct mktree *t, const struct hashopts *o, uint32_t *npieces,
 		if (o->mode == MK_HYBRID && !t->single && f->length % pl != 0)
 			f->pad = pl - f->length % pl;
 		off += f->length + f->pad;
+		n2 += f->npieces;
 	}
 	n = (off + pl - 1) / pl;
+	/* v2 counts pieces file by file, each file starting a new one. */
+	if ((o->mode & MK_V2) && n2 > n)
+		n = n2;
 	if (n > MI_MAX_PIECES)
 		return bt_err(err, "%llu pieces: more than %u; choose larger "
 		    "pieces", (unsigned long long)n, MI_MAX_PIECES),

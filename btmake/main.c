@@ -258,7 +258,10 @@ parse_args(struct opts *o, int argc, char *argv[])
 	return 0;
 }
 
-/* The torrent must read back as lib/metainfo reads a download's. */
+/*
+ * The torrent must read back as lib/metainfo reads a download's: names,
+ * piece counts, and for v2 the piece layers against their roots.
+ */
 static int
 check_back(const struct buf *b, int verbose)
 {
@@ -266,7 +269,7 @@ check_back(const struct buf *b, int verbose)
 	char err[BT_ERRLEN];
 	unsigned i;
 
-	if (mi_parse(&mi, b->p, b->len, err) == -1) {
+	if (mi_parse_v2(&mi, b->p, b->len, err) == -1) {
 		fprintf(stderr, "btmake: the torrent made would be refused: "
 		    "%s\n", err);
 		return -1;
@@ -342,7 +345,7 @@ main(int argc, char *argv[])
 	if (mk_encode(&b, &t, &o.meta, pieces, npieces, err) == -1) {
 		fprintf(stderr, "btmake: %s\n", err);
 		rc = BT_EXIT_INPUT;
-	} else if (o.meta.mode != MK_V2 && check_back(&b, o.verbose) == -1)
+	} else if (check_back(&b, o.verbose) == -1)
 		rc = BT_EXIT_INPUT;
 	else
 		rc = write_out(o.out, &b) == -1 ? BT_EXIT_WORLD : BT_EXIT_OK;

@@ -104,11 +104,10 @@ add_file(struct walk *w, const char *src, const char *rel, uint64_t len)
 			goto oom;
 		t->files = nv;
 	}
-	f = &t->files[t->nfiles];
+	f = &t->files[t->nfiles++];	/* zeroed: mk_tree_free copes */
 	memset(f, 0, sizeof(*f));
 	if ((f->path = strdup(rel)) == NULL || (f->src = strdup(src)) == NULL)
 		goto oom;
-	t->nfiles++;
 	for (n = 1, p = f->path; *p != '\0'; p++)
 		n += *p == '/';
 	if ((f->comps = calloc(n, sizeof(char *))) == NULL ||

@@ -395,3 +395,19 @@ PY
 		[[ "$output" == *"${c#*:}"* ]]
 	done
 }
+
+@test "btmake: progress on a terminal only; no torrent onto a terminal" {
+	tree
+	run sh -c 'btmake -o "$1" "$2" 2>&1' sh "$T/x.torrent" "$T/src/tree"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	timeout 30 script -qec "btmake -o '$T/y.torrent' '$T/src/tree'" \
+	    /dev/null >"$T/tty"
+	grep -q 'MiB hashed, .* MB/s' "$T/tty"
+	cmp <(bencode -d <"$T/x.torrent" | jq .info) \
+	    <(bencode -d <"$T/y.torrent" | jq .info)
+	run timeout 30 script -qec "btmake '$T/src/tree'; echo status \$?" \
+	    /dev/null
+	[[ "$output" == *"not writing a torrent to a terminal"* ]]
+	[[ "$output" == *"status 2"* ]]
+}
