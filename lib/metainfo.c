@@ -521,12 +521,14 @@ mi_magnet(const struct metainfo *mi)
 	int rc;
 
 	buf_init(&b, 1 << 20);
-	rc = buf_adds(&b, "magnet:?xt=urn:btih:");
-	for (int i = 0; i < 20 && rc == 0; i++)
+	/* A v2-only torrent has no v1 swarm: no btih (BEP 9, 52). */
+	rc = buf_adds(&b, mi->v2_only ? "magnet:?" : "magnet:?xt=urn:btih:");
+	for (int i = 0; i < 20 && rc == 0 && !mi->v2_only; i++)
 		rc = buf_printf(&b, "%c%c", hexd[mi->info_hash[i] >> 4],
 		    hexd[mi->info_hash[i] & 15]);
 	if (mi->has_v2 && rc == 0) {
-		rc = buf_adds(&b, "&xt=urn:btmh:1220");
+		rc = buf_adds(&b, mi->v2_only ? "xt=urn:btmh:1220" :
+		    "&xt=urn:btmh:1220");
 		for (int i = 0; i < 32 && rc == 0; i++)
 			rc = buf_printf(&b, "%c%c",
 			    hexd[mi->info_hash_v2[i] >> 4],

@@ -315,6 +315,12 @@ lt_seed() {
 		done
 	done
 	btmake --v2 "$T/src/tree/a" | btinfo -s - | grep -q '^v2 hash: '
+	# The magnet link names the v2 swarm only, as libtorrent reads it.
+	m=$(btinfo "$T/b.torrent" | jq -r .magnet)
+	[[ "$m" == "magnet:?xt=urn:btmh:1220$want&dn=tree" ]]
+	[ "$(/usr/bin/python3 -c 'import sys, libtorrent as lt
+p = lt.parse_magnet_uri(sys.argv[1]).info_hashes
+print(p.has_v1(), p.v2)' "$m")" = "False $want" ]
 }
 
 @test "btverify --v2: good, damaged, missing and short data by SHA-256 trees" {
