@@ -111,6 +111,7 @@ write_out(const char *out, const struct buf *b)
 {
 	char *tmp;
 	FILE *fp;
+	mode_t mask;
 	int fd;
 
 	if (out == NULL || strcmp(out, "-") == 0) {
@@ -129,7 +130,10 @@ write_out(const char *out, const struct buf *b)
 		free(tmp);
 		return -1;
 	}
-	(void)fchmod(fd, 0644 & ~umask(022));
+	/* mkstemp makes 0600; a torrent is as public as any new file. */
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(fd, 0666 & ~mask);
 	if ((fp = fdopen(fd, "wb")) == NULL ||
 	    fwrite(b->p, 1, b->len, fp) != b->len || fflush(fp) == EOF ||
 	    fsync(fd) == -1 || fclose(fp) == EOF || rename(tmp, out) == -1) {
