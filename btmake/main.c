@@ -105,7 +105,11 @@ piece_size(const char *s, uint64_t total, uint64_t *out)
 	return 0;
 }
 
-/* Writes the torrent to stdout, or to a temporary file renamed to out. */
+/*
+ * Writes the torrent to stdout, or to a temporary file renamed to out, so
+ * that out is never half-written. No fsync: the torrent can be made
+ * again, and on a busy disk the fsync cost more than the hashing.
+ */
 static int
 write_out(const char *out, const struct buf *b)
 {
@@ -136,7 +140,7 @@ write_out(const char *out, const struct buf *b)
 	(void)fchmod(fd, 0666 & ~mask);
 	if ((fp = fdopen(fd, "wb")) == NULL ||
 	    fwrite(b->p, 1, b->len, fp) != b->len || fflush(fp) == EOF ||
-	    fsync(fd) == -1 || fclose(fp) == EOF || rename(tmp, out) == -1) {
+	    fclose(fp) == EOF || rename(tmp, out) == -1) {
 		fprintf(stderr, "btmake: %s: %s\n", out, strerror(errno));
 		unlink(tmp);
 		free(tmp);
