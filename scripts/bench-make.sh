@@ -2,7 +2,8 @@
 # bench-make.sh: btmake -j1 and -j2 against mktorrent (-t1 and -t2) and
 # transmission-create, making a v1 torrent of the same 1 GiB file with
 # 256 KiB pieces, and against the single-core SHA-1 limit (`openssl speed
-# -evp sha1`, in the same run). The file is read once first, so every run
+# -evp sha1`, in the same run); then btmake --hybrid -j2 against
+# python3-libtorrent's create_torrent making the same hybrid torrent. The file is read once first, so every run
 # hashes from the page cache: this measures CPU, not the disk. The tools
 # take turns inside each round, so a change in the machine's load falls on
 # all of them alike. Prints medians of BENCH_RUNS rounds and the ratios,
@@ -58,7 +59,7 @@ timeit() {
 # Private, so that transmission-create (which writes "private" 0
 # otherwise) makes the same info dictionary; it wants a tracker for that.
 url=http://127.0.0.1:1/announce
-sha=""; b1=""; b2=""; m1=""; m2=""; tc=""
+sha=""; b1=""; b2=""; m1=""; m2=""; tc=""; bh=""; lh=""
 for _ in $(seq 1 "$runs"); do
 	s=$(openssl speed -elapsed -mr -evp sha1 -bytes 1048576 -seconds 2 \
 	    2>/dev/null | awk -F: '/^\+F:/ { print $4 }')
@@ -71,9 +72,14 @@ for _ in $(seq 1 "$runs"); do
 	    -o "$out/m2.torrent" "$data")"
 	tc="$tc $(timeit tc transmission-create -p -t "$url" -s 256 \
 	    -o "$out/tc.torrent" "$data")"
+	bh="$bh $(timeit bh btmake --hybrid -j2 -l 256K -o "$out/bh.torrent" \
+	    "$data")"
+	lh="$lh $(timeit lh /usr/bin/python3 "$top/tests/helpers/lt_mktorrent.py" \
+	    "$data" "$out/lh.torrent" hybrid 262144)"
 done
-case "$b1$b2$m1$m2$tc" in *fail*)
-	echo "bench-make: a run failed (b1:$b1 b2:$b2 m1:$m1 m2:$m2 tc:$tc)" >&2
+case "$b1$b2$m1$m2$tc$bh$lh" in *fail*)
+	echo "bench-make: a run failed (b1:$b1 b2:$b2 m1:$m1 m2:$m2 tc:$tc" \
+	    "bh:$bh lh:$lh)" >&2
 	exit 1 ;;
 esac
 want=$(btinfo "$out/m1.torrent" | jq -r .info_hash)
@@ -84,6 +90,11 @@ for t in b1 b2 m2 tc; do
 		exit 1
 	}
 done
+hashes() { /usr/bin/python3 "$top/tests/helpers/lt_hashes.py" "$1"; }
+if [ "$(hashes "$out/bh.torrent")" != "$(hashes "$out/lh.torrent")" ]; then
+	echo "bench-make: btmake and libtorrent made different hybrids" >&2
+	exit 1
+fi
 sha=$(median "$sha")
 wall() { median "$(echo "$1" | tr ' ' '\n' | cut -d: -f1 | tr '\n' ' ')"; }
 cpu() { median "$(echo "$1" | tr ' ' '\n' | cut -d: -f2 | tr '\n' ' ')"; }
@@ -92,6 +103,8 @@ awk -v size="$size" -v sha="$sha" -v runs="$runs" -v cores="$(nproc)" \
     -v m2="$(wall "$m2")" -v tc="$(wall "$tc")" \
     -v cb1="$(cpu "$b1")" -v cb2="$(cpu "$b2")" -v cm1="$(cpu "$m1")" \
     -v cm2="$(cpu "$m2")" -v ctc="$(cpu "$tc")" \
+    -v bh="$(wall "$bh")" -v lh="$(wall "$lh")" \
+    -v cbh="$(cpu "$bh")" -v clh="$(cpu "$lh")" \
     -v load="$(cut -d' ' -f1 /proc/loadavg)" '
 function row(name, w, c) {
 	printf "  %-28s %6.0f %8.3f %8.2f\n", name, size / w / 1e6, w, c
@@ -106,9 +119,12 @@ BEGIN {
 	row("mktorrent -t1", m1, cm1)
 	row("mktorrent -t2", m2, cm2)
 	row("transmission-create", tc, ctc)
+	row("btmake --hybrid -j2", bh, cbh)
+	row("libtorrent create_torrent", lh, clh)
 	printf "  btmake -j1 / SHA-1 limit       %5.1f%%  (target >= 90%%)\n", 100 * size / b1 / sha
 	printf "  btmake -j2 / -j1               %5.2fx  (target >= 1.8x)\n", b1 / b2
 	printf "  btmake -j1 / mktorrent -t1     %5.2fx faster\n", m1 / b1
 	printf "  btmake -j2 / mktorrent -t2     %5.2fx faster\n", m2 / b2
 	printf "  btmake -j1 / transmission-create %5.2fx faster\n", tc / b1
+	printf "  btmake --hybrid / libtorrent   %5.2fx faster\n", lh / bh
 }'

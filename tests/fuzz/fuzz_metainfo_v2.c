@@ -22,6 +22,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[BT_ERRLEN];
 	unsigned char h[32];
 	const char *c;
+	char *mag;
 	size_t n;
 
 	if (mi_parse_v2(&mi, data, size, err) == -1) {
@@ -62,6 +63,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    f->layer >= mi.layers + mi.layers_len))
 			abort();
 	}
+	if ((mag = mi_magnet(&mi)) == NULL ||
+	    strncmp(mag, mi.v2_only ? "magnet:?xt=urn:btmh:1220" :
+	    "magnet:?xt=urn:btih:", 20) != 0)
+		abort();
+	free(mag);
 	mi_free(&mi);
 	return 0;
 }
