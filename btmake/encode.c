@@ -7,15 +7,22 @@
  *		pieces, private, source
  * In v2 and hybrid the files are in file tree order (component by
  * component), so the tree is written by one pass over the sorted list.
+ * The bytes are then read back by lib/metainfo before they are written.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bencode.h"
 #include "bt.h"
 #include "encode.h"
 #include "hash.h"
 #include "merkle.h"
+#include "metainfo.h"
 
 #define K(b, s)		benc_put_cstr(b, s)
 
@@ -241,5 +248,81 @@ mk_encode(struct buf *b, const struct mktree *t, const struct mkmeta *m,
 	if (put_top(b, t, m, pieces, npieces) == -1)
 		return bt_err(err, "the torrent would be larger than %zu bytes",
 		    b->max);
+	return 0;
+}
+
+/*
+ * The torrent must read back as lib/metainfo reads a download's: names,
+ * piece counts, and for v2 the piece layers against their roots.
+ */
+int
+mk_check(const struct buf *b, int verbose)
+{
+	struct metainfo mi;
+	char err[BT_ERRLEN];
+	unsigned i;
+
+	if (mi_parse_v2(&mi, b->p, b->len, err) == -1) {
+		fprintf(stderr, "btmake: the torrent made would be refused: "
+		    "%s\n", err);
+		return -1;
+	}
+	if (verbose) {
+		fputs("btmake: info-hash ", stderr);
+		for (i = 0; i < 20; i++)
+			fprintf(stderr, "%02x", mi.info_hash[i]);
+		if (mi.has_v2) {
+			fputs(" v2 ", stderr);
+			for (i = 0; i < 32; i++)
+				fprintf(stderr, "%02x", mi.info_hash_v2[i]);
+		}
+		fputc('\n', stderr);
+	}
+	mi_free(&mi);
+	return 0;
+}
+
+/*
+ * Writes the torrent to stdout, or to a temporary file renamed to out, so
+ * that out is never half-written. No fsync: the torrent can be made
+ * again, and on a busy disk the fsync cost more than the hashing.
+ */
+int
+mk_write(const char *out, const struct buf *b)
+{
+	char *tmp;
+	FILE *fp;
+	mode_t mask;
+	int fd;
+
+	if (out == NULL || strcmp(out, "-") == 0) {
+		if (fwrite(b->p, 1, b->len, stdout) != b->len ||
+		    fflush(stdout) == EOF || ferror(stdout)) {
+			fprintf(stderr, "btmake: writing the torrent: %s\n",
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", out) == -1)
+		return -1;
+	if ((fd = mkstemp(tmp)) == -1) {
+		fprintf(stderr, "btmake: %s: %s\n", out, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	/* mkstemp makes 0600; a torrent is as public as any new file. */
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(fd, 0666 & ~mask);
+	if ((fp = fdopen(fd, "wb")) == NULL ||
+	    fwrite(b->p, 1, b->len, fp) != b->len || fflush(fp) == EOF ||
+	    fclose(fp) == EOF || rename(tmp, out) == -1) {
+		fprintf(stderr, "btmake: %s: %s\n", out, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
 	return 0;
 }

@@ -3,11 +3,8 @@
  * The torrent goes to standard output unless -o names a file, so that
  * `btmake dir | btinfo -` works.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,51 +99,6 @@ piece_size(const char *s, uint64_t total, uint64_t *out)
 	    (v & (v - 1)) != 0)
 		return -1;
 	*out = v;
-	return 0;
-}
-
-/*
- * Writes the torrent to stdout, or to a temporary file renamed to out, so
- * that out is never half-written. No fsync: the torrent can be made
- * again, and on a busy disk the fsync cost more than the hashing.
- */
-static int
-write_out(const char *out, const struct buf *b)
-{
-	char *tmp;
-	FILE *fp;
-	mode_t mask;
-	int fd;
-
-	if (out == NULL || strcmp(out, "-") == 0) {
-		if (fwrite(b->p, 1, b->len, stdout) != b->len ||
-		    fflush(stdout) == EOF || ferror(stdout)) {
-			fprintf(stderr, "btmake: writing the torrent: %s\n",
-			    strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	if (asprintf(&tmp, "%s.XXXXXX", out) == -1)
-		return -1;
-	if ((fd = mkstemp(tmp)) == -1) {
-		fprintf(stderr, "btmake: %s: %s\n", out, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	/* mkstemp makes 0600; a torrent is as public as any new file. */
-	mask = umask(0);
-	umask(mask);
-	(void)fchmod(fd, 0666 & ~mask);
-	if ((fp = fdopen(fd, "wb")) == NULL ||
-	    fwrite(b->p, 1, b->len, fp) != b->len || fflush(fp) == EOF ||
-	    fclose(fp) == EOF || rename(tmp, out) == -1) {
-		fprintf(stderr, "btmake: %s: %s\n", out, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
 	return 0;
 }
 
@@ -266,37 +218,6 @@ parse_args(struct opts *o, int argc, char *argv[])
 	return 0;
 }
 
-/*
- * The torrent must read back as lib/metainfo reads a download's: names,
- * piece counts, and for v2 the piece layers against their roots.
- */
-static int
-check_back(const struct buf *b, int verbose)
-{
-	struct metainfo mi;
-	char err[BT_ERRLEN];
-	unsigned i;
-
-	if (mi_parse_v2(&mi, b->p, b->len, err) == -1) {
-		fprintf(stderr, "btmake: the torrent made would be refused: "
-		    "%s\n", err);
-		return -1;
-	}
-	if (verbose) {
-		fputs("btmake: info-hash ", stderr);
-		for (i = 0; i < 20; i++)
-			fprintf(stderr, "%02x", mi.info_hash[i]);
-		if (mi.has_v2) {
-			fputs(" v2 ", stderr);
-			for (i = 0; i < 32; i++)
-				fprintf(stderr, "%02x", mi.info_hash_v2[i]);
-		}
-		fputc('\n', stderr);
-	}
-	mi_free(&mi);
-	return 0;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -353,10 +274,10 @@ main(int argc, char *argv[])
 	if (mk_encode(&b, &t, &o.meta, pieces, npieces, err) == -1) {
 		fprintf(stderr, "btmake: %s\n", err);
 		rc = BT_EXIT_INPUT;
-	} else if (check_back(&b, o.verbose) == -1)
+	} else if (mk_check(&b, o.verbose) == -1)
 		rc = BT_EXIT_INPUT;
 	else
-		rc = write_out(o.out, &b) == -1 ? BT_EXIT_WORLD : BT_EXIT_OK;
+		rc = mk_write(o.out, &b) == -1 ? BT_EXIT_WORLD : BT_EXIT_OK;
 	buf_free(&b);
 out:
 	free(pieces);
