@@ -3,6 +3,8 @@
  * The torrent goes to standard output unless -o names a file, so that
  * `btmake dir | btinfo -` works.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -223,6 +225,7 @@ main(int argc, char *argv[])
 {
 	struct opts o;
 	struct mktree t;
+	struct stat st;
 	struct buf b;
 	unsigned char *pieces = NULL;
 	uint32_t npieces = 0;
@@ -241,6 +244,13 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	o.scan.order = o.meta.mode == MK_V1 ? MK_ORDER_PATH : MK_ORDER_TREE;
+	/* A torrent made before into the directory is not part of it. */
+	if (o.out != NULL && strcmp(o.out, "-") != 0 &&
+	    stat(o.out, &st) == 0 && S_ISREG(st.st_mode)) {
+		o.scan.skip = 1;
+		o.scan.skip_dev = st.st_dev;
+		o.scan.skip_ino = st.st_ino;
+	}
 	if ((rc = mk_scan(&t, argv[optind], &o.scan, err)) != 0) {
 		fprintf(stderr, "btmake: %s\n", err);
 		goto out;
@@ -249,6 +259,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "btmake: skipped %zu symbolic link%s "
 		    "(--follow follows them)\n", t.skipped_links,
 		    t.skipped_links > 1 ? "s" : "");
+	if (o.verbose && t.skipped_out)
+		fprintf(stderr, "btmake: left out %s, the output\n", o.out);
 	if (o.verbose && t.skipped_hidden + t.skipped_other > 0)
 		fprintf(stderr, "btmake: skipped %zu hidden names and %zu "
 		    "special files\n", t.skipped_hidden, t.skipped_other);

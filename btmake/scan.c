@@ -167,6 +167,11 @@ walk_entry(struct walk *w, int dfd, const char *src, const char *rel,
 			goto out;
 		}
 	}
+	if (w->opt->skip && S_ISREG(st.st_mode) &&
+	    st.st_dev == w->opt->skip_dev && st.st_ino == w->opt->skip_ino) {
+		w->t->skipped_out = 1;
+		goto out;
+	}
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
 		w->t->skipped_other++;
 		goto out;

@@ -10,6 +10,8 @@
 #ifndef BTMAKE_SCAN_H
 #define BTMAKE_SCAN_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +44,7 @@ struct mktree {
 	size_t		 skipped_links;
 	size_t		 skipped_hidden;
 	size_t		 skipped_other;	/* devices, fifos, sockets */
+	int		 skipped_out;	/* the output torrent was under path */
 };
 
 enum mk_order {
@@ -53,6 +56,9 @@ struct scanopts {
 	int		 hidden;	/* include names starting with '.' */
 	int		 follow;	/* follow symbolic links */
 	enum mk_order	 order;
+	int		 skip;		/* leave out the file skip_dev/ino: */
+	dev_t		 skip_dev;	/* the torrent being written, if it */
+	ino_t		 skip_ino;	/* is already under the path */
 };
 
 /*

@@ -417,3 +417,12 @@ PY
 	[[ "$output" == *"not writing a torrent to a terminal"* ]]
 	[[ "$output" == *"status 2"* ]]
 }
+
+@test "btmake: a torrent made into its own directory is left out next time" {
+	tree
+	btmake --no-date -o "$T/src/tree/self.torrent" "$T/src/tree"
+	cp "$T/src/tree/self.torrent" "$T/first.torrent"
+	btmake --no-date -o "$T/src/tree/self.torrent" "$T/src/tree"
+	cmp "$T/first.torrent" "$T/src/tree/self.torrent"
+	! btinfo "$T/first.torrent" | jq -r '.files[].path_string' | grep -q self
+}
