@@ -51,6 +51,13 @@ ih() {
 	# The info dictionaries are the same bytes, not just the same hash.
 	cmp <(bencode -d <"$T/mp.torrent" | jq -S .info) \
 	    <(bencode -d <"$T/bp.torrent" | jq -S .info)
+	# mktorrent takes hidden files: so does btmake --hidden.
+	mkpayload "$T/src/tree/.hidden" 1000 h
+	mkpayload "$T/src/tree/B" 1000 b	# 'B' sorts before 'a'
+	rm -f "$T/m.torrent"
+	mktorrent -l 15 -o "$T/m.torrent" "$T/src/tree" >/dev/null
+	btmake --hidden -l 32K "$T/src/tree" >"$T/b.torrent"
+	[ "$(ih "$T/m.torrent")" = "$(ih "$T/b.torrent")" ]
 }
 
 @test "btmake: v1 info-hash equals transmission-create's" {
