@@ -81,6 +81,8 @@ ih() {
 	btmake --no-date -j1 -l 32K "$T/src/tree" >"$T/1.torrent"
 	btmake --no-date -j2 -l 32K "$T/src/tree" >"$T/2.torrent"
 	cmp "$T/1.torrent" "$T/2.torrent"
+	btmake --no-date -j64 -l 32K "$T/src/tree" >"$T/2.torrent"
+	cmp "$T/1.torrent" "$T/2.torrent"
 	for m in --v2 --hybrid; do
 		btmake --no-date -j1 "$m" -l 16K "$T/src/tree" >"$T/1.torrent"
 		btmake --no-date -j2 "$m" -l 16K "$T/src/tree" >"$T/2.torrent"
