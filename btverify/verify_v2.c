@@ -150,8 +150,8 @@ verify_v2(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 	j.res = res;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (opt->spool != NULL)
-		return bt_err(err, "a spool holds v1 pieces: check it with "
-		    "SHA-1, without --v2");
+		return bt_err(err, "a spool holds v1 pieces, which v2 trees "
+		    "cannot check");
 	for (i = 0; i < mi->nfiles; i++) {
 		if (mi->files[i].pad || mi->files[i].length == 0)
 			continue;
