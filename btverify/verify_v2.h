@@ -10,11 +10,10 @@
 #include "verify.h"
 
 /*
- * Verifies the files under dir one after the other (the jobs option is
- * not used). A piece is good when its subtree gives its hash in the piece
- * layer; a file of one piece is checked against its pieces root; a file
- * whose layer the torrent lacks is good or bad as a whole. 0 with res
- * filled, or -1 with err.
+ * Verifies the files under dir with opt->jobs threads. A piece is good
+ * when its subtree gives its hash in the piece layer; a file of one piece
+ * is checked against its pieces root; a file whose layer the torrent
+ * lacks is good or bad as a whole. 0 with res filled, or -1 with err.
  */
 int	verify_v2(const struct metainfo *, const char *dir,
 	    const struct vopts *, struct vresult *, char *err);

@@ -339,8 +339,15 @@ print(p.has_v1(), p.v2)' "$m")" = "False $want" ]
 	btmake --v2 -l 16K -o "$T/v2.torrent" "$T/src/tree"
 	btmake --hybrid -l 64K -o "$T/h.torrent" "$T/src/tree"
 	btverify "$T/lt.torrent" "$T/src"
-	btverify "$T/v2.torrent" "$T/src"
+	btverify -j1 "$T/v2.torrent" "$T/src"
+	btverify -j3 "$T/v2.torrent" "$T/src"
 	btverify --v2 "$T/h.torrent" "$T/src"
+	# Without piece layers (as from a magnet link) files are judged whole.
+	/usr/bin/python3 -c 'import sys, libtorrent as lt
+t = lt.bdecode(open(sys.argv[1], "rb").read())
+del t[b"piece layers"]
+open(sys.argv[2], "wb").write(lt.bencode(t))' "$T/v2.torrent" "$T/nolayers.torrent"
+	btverify "$T/nolayers.torrent" "$T/src"
 	run btverify --v2 "$T/v2.torrent" "$T/src"
 	[ "$status" -eq 0 ]
 	[[ "$output" == "tree: 32 pieces: 32 good, 0 bad, 0 missing"* ]]
@@ -356,6 +363,10 @@ print(p.has_v1(), p.v2)' "$m")" = "False $want" ]
 	[ "$(jq -r '.files[] | select(.path == "tree/a") | .status' <<<"$output")" = bad ]
 	run btverify --v2 "$T/h.torrent" "$T/src"
 	[ "$status" -eq 1 ]
+	run btverify --json "$T/nolayers.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	# "a" (7 pieces) and "x y" (17) are bad as wholes.
+	[ "$(jq -c '[.bad_pieces | length, .[0], .[-1]]' <<<"$output")" = "[24,0,26]" ]
 	run btverify "$T/h.torrent" "$T/src"
 	[ "$status" -eq 1 ]
 	# A v1 torrent has no trees; a spool has no v2 pieces.
