@@ -148,7 +148,7 @@ info_json(FILE *f, const struct metainfo *mi, int pieces)
 	}
 	jw_str(&w, magnet);
 	free(magnet);
-	if (pieces) {
+	if (pieces && mi->pieces != NULL) {	/* v2-only: none */
 		jw_key(&w, "pieces");
 		jw_arr(&w);
 		for (uint32_t p = 0; p < mi->npieces; p++)
@@ -276,7 +276,7 @@ info_summary(FILE *f, const struct metainfo *mi, int pieces)
 		putsafe(f, mi->files[i].path);
 		fputs(mi->files[i].unsafe ? "  (unsafe path)\n" : "\n", f);
 	}
-	if (pieces)
+	if (pieces && mi->pieces != NULL)	/* v2-only: none */
 		for (uint32_t p = 0; p < mi->npieces; p++) {
 			hex_str(hex, mi->pieces + 20 * (size_t)p, 20);
 			fprintf(f, "piece %u: %s\n", p, hex);

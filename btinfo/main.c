@@ -80,7 +80,7 @@ main(int argc, char *argv[])
 		magnet_free(&mg);
 	} else {
 		/* Shown, even with unsafe paths: flagged, and a warning. */
-		if (mi_load_flags(&mi, path, MI_INSPECT, err) == -1) {
+		if (mi_load_v2_flags(&mi, path, MI_INSPECT, err) == -1) {
 			fprintf(stderr, "btinfo: %s: %s\n",
 			    strcmp(path, "-") == 0 ? "stdin" : path, err);
 			return BT_EXIT_INPUT;

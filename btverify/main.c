@@ -14,12 +14,13 @@
 #include "metainfo.h"
 #include "report.h"
 #include "verify.h"
+#include "verify_v2.h"
 
 /* More threads than this only fight over the disk and the caches. */
 #define MAX_JOBS	64
 
 static const char usage[] =
-    "usage: btverify [-hv] [--bitfield | --json] [-j jobs] [--version]\n"
+    "usage: btverify [-hv] [--bitfield | --json] [-j jobs] [--v2] [--version]\n"
     "                torrent dir\n"
     "       btverify [-hv] [--bitfield | --json] [-j jobs] [--version]\n"
     "                --spool spooldir torrent\n";
@@ -42,6 +43,7 @@ main(int argc, char *argv[])
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "spool", required_argument, NULL, 's' },
+		{ "v2", no_argument, NULL, '2' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -52,7 +54,7 @@ main(int argc, char *argv[])
 	char err[BT_ERRLEN], *end;
 	const char *dir = NULL;
 	long n;
-	int c, json = 0, bitfield = 0, verbose = 0, rc;
+	int c, json = 0, bitfield = 0, verbose = 0, v2 = 0, rc;
 
 	memset(&vo, 0, sizeof(vo));
 	n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -79,6 +81,9 @@ main(int argc, char *argv[])
 		case 's':
 			vo.spool = optarg;
 			break;
+		case '2':
+			v2 = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -99,11 +104,19 @@ main(int argc, char *argv[])
 		dir = argv[1];
 	vo.progress = isatty(STDERR_FILENO);
 
-	if (mi_load(&mi, argv[0], err) == -1) {
+	if (mi_load_v2(&mi, argv[0], err) == -1) {
 		fprintf(stderr, "btverify: %s: %s\n", argv[0], err);
 		return BT_EXIT_INPUT;
 	}
-	if (verify(&mi, dir, &vo, &res, err) == -1) {
+	if (v2 && !mi.has_v2) {
+		fprintf(stderr, "btverify: %s: not a v2 or hybrid torrent\n",
+		    argv[0]);
+		mi_free(&mi);
+		return BT_EXIT_INPUT;
+	}
+	/* SHA-256 trees for v2-only torrents, and for hybrids on request. */
+	if ((v2 || mi.v2_only ? verify_v2(&mi, dir, &vo, &res, err) :
+	    verify(&mi, dir, &vo, &res, err)) == -1) {
 		fprintf(stderr, "btverify: %s\n", err);
 		mi_free(&mi);
 		return BT_EXIT_INPUT;

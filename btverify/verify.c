@@ -346,7 +346,7 @@ work(void *arg)
 }
 
 /* Stats every file once, so the workers know what is there. */
-static void
+void
 precheck(const struct metainfo *mi, int root, struct vresult *res)
 {
 	struct stat st;

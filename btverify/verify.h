@@ -55,6 +55,8 @@ struct vresult {
 int	verify(const struct metainfo *, const char *dir,
 	    const struct vopts *, struct vresult *, char *err);
 void	vresult_free(struct vresult *);
+/* Sets each file's status, existence and size from the disk under root. */
+void	precheck(const struct metainfo *, int root, struct vresult *);
 const char *fstat_name(enum fstat);
 
 #endif

@@ -502,6 +502,7 @@ mi_free(struct metainfo *mi)
 	for (i = 0; i < mi->nnodes; i++)
 		free(mi->nodes[i].host);
 	free(mi->nodes);
+	free(mi->layers);
 	memset(mi, 0, sizeof(*mi));
 }
 
@@ -605,12 +606,14 @@ mi_magnet(const struct metainfo *mi)
 	int rc;
 
 	buf_init(&b, 1 << 20);
-	rc = buf_adds(&b, "magnet:?xt=urn:btih:");
-	for (int i = 0; i < 20 && rc == 0; i++)
+	/* A v2-only torrent has no v1 swarm: no btih (BEP 9, 52). */
+	rc = buf_adds(&b, mi->v2_only ? "magnet:?" : "magnet:?xt=urn:btih:");
+	for (int i = 0; i < 20 && rc == 0 && !mi->v2_only; i++)
 		rc = buf_printf(&b, "%c%c", hexd[mi->info_hash[i] >> 4],
 		    hexd[mi->info_hash[i] & 15]);
 	if (mi->has_v2 && rc == 0) {
-		rc = buf_adds(&b, "&xt=urn:btmh:1220");
+		rc = buf_adds(&b, mi->v2_only ? "xt=urn:btmh:1220" :
+		    "&xt=urn:btmh:1220");
 		for (int i = 0; i < 32 && rc == 0; i++)
 			rc = buf_printf(&b, "%c%c",
 			    hexd[mi->info_hash_v2[i] >> 4],
@@ -640,4 +643,33 @@ mi_magnet(const struct metainfo *mi)
 		return NULL;
 	}
 	return (char *)b.p;
+}
+
+int
+mi_parse_outer(struct metainfo *mi, const void *top_p, size_t top_len,
+    char *err)
+{
+	struct bval top = { top_p, top_len }, v;
+	int64_t i;
+
+	if (parse_trackers(mi, top, err) == -1 ||
+	    optstr(top, "comment", &mi->comment, err) == -1 ||
+	    optstr(top, "created by", &mi->created_by, err) == -1 ||
+	    optstr(top, "encoding", &mi->encoding, err) == -1 ||
+	    parse_nodes(mi, top, err) == -1)
+		return -1;
+	if (benc_dict_get(top, "creation date", &v) && benc_int(v, &i) == 0) {
+		mi->creation_date = i;
+		mi->has_creation_date = 1;
+	}
+	return 0;
+}
+
+int
+mi_check_comp(const unsigned char *s, size_t n, const char *what, char *err)
+{
+	/* Strict, as for every writer: a NUL, empty, "." or ".." is refused. */
+	if (n > 0 && memchr(s, '\0', n) != NULL)
+		return bt_err(err, "%s has a NUL in a path component", what);
+	return comp_unsafe(s, n, what, err);
 }

@@ -38,6 +38,9 @@ struct mi_file {
 	int		 pad;		/* BEP 47 pad file: zeros, not on disk */
 	int		 unsafe;	/* MI_INSPECT only: a path that could leave the dir */
 	char		 attr[8];	/* BEP 47 attributes, "" if none */
+	/* v2 (mi_parse_v2 only), pointing into info and layers: */
+	const unsigned char *root;	/* pieces root, 32 bytes; NULL if none */
+	const unsigned char *layer;	/* piece layer, NULL if not given */
 };
 
 /* A DHT node of the torrent's "nodes" list (BEP 5): [host, port]. */
@@ -81,6 +84,11 @@ struct metainfo {
 	int		 flags;		/* as given to mi_parse_flags */
 	int		 unsafe;	/* MI_INSPECT only: some path is unsafe */
 	char		 unsafe_why[BT_ERRLEN];	/* the first unsafe path, why */
+	/* mi_parse_v2 only: */
+	int		 v2_only;	/* pieces is NULL; info_hash is the v2
+					   hash cut to 20 bytes (BEP 52) */
+	unsigned char	*layers;	/* the raw piece layers dictionary */
+	size_t		 layers_len;
 };
 
 /*
@@ -101,6 +109,26 @@ int	mi_parse_flags(struct metainfo *, const void *buf, size_t len,
 int	mi_load_flags(struct metainfo *, const char *path, int flags,
 	    char *err);
 void	mi_free(struct metainfo *);
+/*
+ * Like mi_parse and mi_load, and also reads BEP 52: v2-only torrents
+ * (files from the file tree, each starting on a piece boundary; pieces
+ * NULL, npieces counting v2 pieces) and the v2 half of hybrids, checked
+ * against the v1 half. Every file gets its pieces root and, when the
+ * torrent has it, its piece layer, whose tree must give that root. For
+ * tools that know v2: the others keep mi_parse, which refuses v2-only.
+ */
+int	mi_parse_v2(struct metainfo *, const void *buf, size_t len, char *err);
+int	mi_load_v2(struct metainfo *, const char *path, char *err);
+/* The same with MI_* flags (MI_INSPECT applies to the v1 half only). */
+int	mi_parse_v2_flags(struct metainfo *, const void *buf, size_t len,
+	    int flags, char *err);
+int	mi_load_v2_flags(struct metainfo *, const char *path, int flags,
+	    char *err);
+/* For metainfo_v2.c: the keys outside info, and the path check. */
+int	mi_parse_outer(struct metainfo *, const void *top_p, size_t top_len,
+	    char *err);
+int	mi_check_comp(const unsigned char *s, size_t n, const char *what,
+	    char *err);
 
 /* Length of piece i (the last one may be shorter). */
 uint32_t mi_piece_size(const struct metainfo *, uint32_t i);
