@@ -397,6 +397,8 @@ btdht_run(const struct btdht_opts *o)
 		code = BT_EXIT_WORLD;
 		goto out;
 	}
+	/* A run of seconds should not enter other nodes' tables. */
+	dht_set_read_only(n.d, !o->follow);
 	for (i = 0; i < nni; i++)
 		dht_add_node(n.d, ni[i].id, &ni[i].a, now());
 	if (add_contacts(&n, o->nodes, o->nnodes, &added) != 0 ||

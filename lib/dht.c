@@ -177,19 +177,19 @@ dht_send_query(struct dht *d, const struct dht_addr *a, enum krpc_method m,
 	tid[3] = (unsigned char)d->seq;
 	switch (m) {
 	case KRPC_PING:
-		len = krpc_put_ping(out, sizeof(out), tid, 4, d->id);
+		len = krpc_put_ping(out, sizeof(out), tid, 4, d->id, d->flags);
 		break;
 	case KRPC_FIND_NODE:
 		len = krpc_put_find_node(out, sizeof(out), tid, 4, d->id,
-		    target);
+		    target, d->flags);
 		break;
 	case KRPC_GET_PEERS:
 		len = krpc_put_get_peers(out, sizeof(out), tid, 4, d->id,
-		    target);
+		    target, d->flags);
 		break;
 	case KRPC_ANNOUNCE_PEER:
 		len = krpc_put_announce_peer(out, sizeof(out), tid, 4, d->id,
-		    target, port, 0, token, tokenlen);
+		    target, port, 0, token, tokenlen, d->flags);
 		break;
 	default:
 		return -1;
@@ -465,6 +465,12 @@ dht_add_contact(struct dht *d, const struct dht_addr *a)
 		return -1;
 	d->contacts[d->ncontacts++] = *a;
 	return 0;
+}
+
+void
+dht_set_read_only(struct dht *d, int ro)
+{
+	d->flags = ro ? KRPC_RO : 0;
 }
 
 void

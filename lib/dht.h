@@ -109,6 +109,12 @@ void	dht_add_node(struct dht *, const unsigned char id[DHT_ID_LEN],
  */
 int	dht_search(struct dht *, const unsigned char target[DHT_ID_LEN],
 	    int get_peers, int announce_port, double now);
+/*
+ * A read-only node (BEP 43) marks its queries "ro" so that others do not
+ * put it in their tables: right for a run of a few seconds. It still
+ * answers what reaches it.
+ */
+void	dht_set_read_only(struct dht *, int);
 /* Sends one ping to a (dht_ping's answer arrives as a table node). */
 void	dht_ping(struct dht *, const struct dht_addr *, double now);
 

@@ -122,6 +122,7 @@ struct dht {
 	unsigned char	id[DHT_ID_LEN];
 	struct dht_cb	cb;
 	uint64_t	rng;		/* splitmix64 state, from the seed */
+	int		flags;		/* KRPC_RO when read-only */
 	unsigned char	seed[32];
 	unsigned char	secret[2][20];	/* current, previous */
 	uint64_t	epoch;		/* token secrets made so far */

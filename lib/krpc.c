@@ -82,14 +82,18 @@ kw_query(struct kw *w, const unsigned char id[20])
 	kw_str(w, id, 20);
 }
 
-/* Closes "a" and writes q, t, y. */
+/* Closes "a" and writes q, ro (BEP 43) when flags ask, t, y. */
 static void
 kw_query_end(struct kw *w, const char *method, const unsigned char *tid,
-    size_t tidlen)
+    size_t tidlen, int flags)
 {
 	kw_raw(w, "e", 1);
 	kw_cstr(w, "q");
 	kw_cstr(w, method);
+	if (flags & KRPC_RO) {
+		kw_cstr(w, "ro");
+		kw_int(w, 1);
+	}
 	kw_cstr(w, "t");
 	kw_str(w, tid, tidlen);
 	kw_cstr(w, "y");
@@ -99,39 +103,40 @@ kw_query_end(struct kw *w, const char *method, const unsigned char *tid,
 
 size_t
 krpc_put_ping(unsigned char *out, size_t cap, const unsigned char *tid,
-    size_t tidlen, const unsigned char id[20])
+    size_t tidlen, const unsigned char id[20], int flags)
 {
 	struct kw w = { out, 0, cap, 0 };
 
 	kw_query(&w, id);
-	kw_query_end(&w, "ping", tid, tidlen);
+	kw_query_end(&w, "ping", tid, tidlen, flags);
 	return kw_done(&w);
 }
 
 size_t
 krpc_put_find_node(unsigned char *out, size_t cap, const unsigned char *tid,
-    size_t tidlen, const unsigned char id[20], const unsigned char target[20])
+    size_t tidlen, const unsigned char id[20], const unsigned char target[20],
+    int flags)
 {
 	struct kw w = { out, 0, cap, 0 };
 
 	kw_query(&w, id);
 	kw_cstr(&w, "target");
 	kw_str(&w, target, 20);
-	kw_query_end(&w, "find_node", tid, tidlen);
+	kw_query_end(&w, "find_node", tid, tidlen, flags);
 	return kw_done(&w);
 }
 
 size_t
 krpc_put_get_peers(unsigned char *out, size_t cap, const unsigned char *tid,
     size_t tidlen, const unsigned char id[20],
-    const unsigned char info_hash[20])
+    const unsigned char info_hash[20], int flags)
 {
 	struct kw w = { out, 0, cap, 0 };
 
 	kw_query(&w, id);
 	kw_cstr(&w, "info_hash");
 	kw_str(&w, info_hash, 20);
-	kw_query_end(&w, "get_peers", tid, tidlen);
+	kw_query_end(&w, "get_peers", tid, tidlen, flags);
 	return kw_done(&w);
 }
 
@@ -139,7 +144,7 @@ size_t
 krpc_put_announce_peer(unsigned char *out, size_t cap,
     const unsigned char *tid, size_t tidlen, const unsigned char id[20],
     const unsigned char info_hash[20], int port, int implied_port,
-    const unsigned char *token, size_t tokenlen)
+    const unsigned char *token, size_t tokenlen, int flags)
 {
 	struct kw w = { out, 0, cap, 0 };
 
@@ -152,7 +157,7 @@ krpc_put_announce_peer(unsigned char *out, size_t cap,
 	kw_int(&w, port);
 	kw_cstr(&w, "token");
 	kw_str(&w, token, tokenlen);
-	kw_query_end(&w, "announce_peer", tid, tidlen);
+	kw_query_end(&w, "announce_peer", tid, tidlen, flags);
 	return kw_done(&w);
 }
 

@@ -91,20 +91,23 @@ struct krpc_msg {
  */
 int	krpc_parse(const void *buf, size_t len, struct krpc_msg *m, char *err);
 
+/* Query flags: KRPC_RO marks us a read-only node (BEP 43). */
+#define KRPC_RO			1
+
 /* Queries. tid is tidlen bytes (1..KRPC_MAX_TID). */
 size_t	krpc_put_ping(unsigned char *out, size_t cap, const unsigned char *tid,
-	    size_t tidlen, const unsigned char id[20]);
+	    size_t tidlen, const unsigned char id[20], int flags);
 size_t	krpc_put_find_node(unsigned char *out, size_t cap,
 	    const unsigned char *tid, size_t tidlen, const unsigned char id[20],
-	    const unsigned char target[20]);
+	    const unsigned char target[20], int flags);
 size_t	krpc_put_get_peers(unsigned char *out, size_t cap,
 	    const unsigned char *tid, size_t tidlen, const unsigned char id[20],
-	    const unsigned char info_hash[20]);
+	    const unsigned char info_hash[20], int flags);
 /* implied_port 1 asks the receiver to use the datagram's source port. */
 size_t	krpc_put_announce_peer(unsigned char *out, size_t cap,
 	    const unsigned char *tid, size_t tidlen, const unsigned char id[20],
 	    const unsigned char info_hash[20], int port, int implied_port,
-	    const unsigned char *token, size_t tokenlen);
+	    const unsigned char *token, size_t tokenlen, int flags);
 
 /*
  * A response: id, then nodes (nnodes compact nodes, may be 0), token (may

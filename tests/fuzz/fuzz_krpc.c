@@ -51,20 +51,20 @@ rebuild(const struct krpc_msg *m)
 
 	switch (m->method) {
 	case KRPC_PING:
-		n = krpc_put_ping(b, sizeof(b), m->tid, m->tidlen, m->id);
+		n = krpc_put_ping(b, sizeof(b), m->tid, m->tidlen, m->id, 0);
 		break;
 	case KRPC_FIND_NODE:
 		n = krpc_put_find_node(b, sizeof(b), m->tid, m->tidlen, m->id,
-		    m->target);
+		    m->target, 0);
 		break;
 	case KRPC_GET_PEERS:
 		n = krpc_put_get_peers(b, sizeof(b), m->tid, m->tidlen, m->id,
-		    m->target);
+		    m->target, 0);
 		break;
 	case KRPC_ANNOUNCE_PEER:
 		n = krpc_put_announce_peer(b, sizeof(b), m->tid, m->tidlen,
 		    m->id, m->target, m->port < 0 ? 0 : m->port,
-		    m->implied_port, m->token, m->tokenlen);
+		    m->implied_port, m->token, m->tokenlen, 0);
 		break;
 	default:
 		return;

@@ -209,7 +209,7 @@ test_krpc_roundtrip(void)
 	memset(tok, 'k', 8);
 	memset(nodes, 'n', 52);
 	memset(values, 'v', 12);
-	n = krpc_put_ping(b, sizeof(b), (const unsigned char *)"aa", 2, id);
+	n = krpc_put_ping(b, sizeof(b), (const unsigned char *)"aa", 2, id, 0);
 	CHECK(n > 0 && krpc_parse(b, n, &m, err) == 0);
 	CHECK(m.type == KRPC_QUERY && m.method == KRPC_PING);
 	CHECK(m.tidlen == 2 && memcmp(m.tid, "aa", 2) == 0);
@@ -218,14 +218,14 @@ test_krpc_roundtrip(void)
 	CHECK(n == 56 && memcmp(b, "d1:ad2:id20:iiiiiiiiiiiiiiiiiiii"
 	    "e1:q4:ping1:t2:aa1:y1:qe", 56) == 0);
 	n = krpc_put_find_node(b, sizeof(b), (const unsigned char *)"x", 1,
-	    id, t);
+	    id, t, 0);
 	CHECK(krpc_parse(b, n, &m, err) == 0 && m.method == KRPC_FIND_NODE &&
 	    m.has_target && memcmp(m.target, t, 20) == 0);
 	n = krpc_put_get_peers(b, sizeof(b), (const unsigned char *)"x", 1,
-	    id, t);
+	    id, t, 0);
 	CHECK(krpc_parse(b, n, &m, err) == 0 && m.method == KRPC_GET_PEERS);
 	n = krpc_put_announce_peer(b, sizeof(b), (const unsigned char *)"x",
-	    1, id, t, 6881, 1, tok, 8);
+	    1, id, t, 6881, 1, tok, 8, 0);
 	CHECK(krpc_parse(b, n, &m, err) == 0 &&
 	    m.method == KRPC_ANNOUNCE_PEER && m.port == 6881 &&
 	    m.implied_port == 1 && m.tokenlen == 8);
@@ -239,7 +239,7 @@ test_krpc_roundtrip(void)
 	CHECK(krpc_parse(b, n, &m, err) == 0 && m.type == KRPC_ERROR &&
 	    m.ecode == 203 && m.emsglen == 9);
 	/* Too small a buffer: 0, never a partial message. */
-	CHECK(krpc_put_ping(b, 20, (const unsigned char *)"aa", 2, id) == 0);
+	CHECK(krpc_put_ping(b, 20, (const unsigned char *)"aa", 2, id, 0) == 0);
 }
 
 static void
@@ -365,7 +365,7 @@ get_token(struct net *net, int i, const unsigned char *ih, unsigned char *tok)
 
 	memset(id, 0x55, 20);
 	n = krpc_put_get_peers(b, sizeof(b), (const unsigned char *)"gp", 2,
-	    id, ih);
+	    id, ih, 0);
 	if ((p = ask(net, i, b, n)) == NULL || krpc_parse(p->b, p->len, &m,
 	    err) != 0)
 		return 0;
@@ -386,7 +386,7 @@ announce_with(struct net *net, int i, const unsigned char *ih,
 
 	memset(id, 0x55, 20);
 	n = krpc_put_announce_peer(b, sizeof(b), (const unsigned char *)"ap",
-	    2, id, ih, 7777, 0, tok, toklen);
+	    2, id, ih, 7777, 0, tok, toklen, 0);
 	if ((p = ask(net, i, b, n)) == NULL || krpc_parse(p->b, p->len, &m,
 	    err) != 0)
 		return 0;
@@ -405,7 +405,7 @@ values_of(struct net *net, int i, const unsigned char *ih)
 
 	memset(id, 0x55, 20);
 	n = krpc_put_get_peers(b, sizeof(b), (const unsigned char *)"gp", 2,
-	    id, ih);
+	    id, ih, 0);
 	if ((p = ask(net, i, b, n)) == NULL || krpc_parse(p->b, p->len, &m,
 	    err) != 0)
 		return -1;
@@ -480,13 +480,13 @@ test_no_amplification(void)
 		from.port = (uint16_t)(1000 + i);
 		memset(id, 0x55, 20);
 		qlen = krpc_put_announce_peer(b, sizeof(b),
-		    (const unsigned char *)"ap", 2, id, ih, 0, 1, tok, n);
+		    (const unsigned char *)"ap", 2, id, ih, 0, 1, tok, n, 0);
 		dht_input(net.d[0], b, qlen, &from, net.now);
 	}
 	net.now += 1;
 	memset(id, 0x55, 20);
 	qlen = krpc_put_get_peers(b, sizeof(b), (const unsigned char *)"g",
-	    1, id, ih);
+	    1, id, ih, 0);
 	p = ask(&net, 0, b, qlen);
 	CHECK(p != NULL && p->len <= 400 && p->len < 6 * qlen);
 	/* A flood of pings in one instant: at most DHT_REPLY_RATE answers. */
@@ -494,7 +494,7 @@ test_no_amplification(void)
 	net.sent = 0;
 	for (i = 0; i < 1000; i++) {
 		qlen = krpc_put_ping(b, sizeof(b), (const unsigned char *)"p",
-		    1, id);
+		    1, id, 0);
 		from.port = (uint16_t)(2000 + i);
 		dht_input(net.d[0], b, qlen, &from, net.now);
 	}
@@ -528,7 +528,7 @@ test_table_bounded(void)
 		if (i % 2)
 			memcpy(id, dht_id(net.d[0]), (size_t)(i % 19) + 1);
 		n = krpc_put_ping(b, sizeof(b), (const unsigned char *)"p", 1,
-		    id);
+		    id, 0);
 		from.ip[2] = (unsigned char)(i >> 8);
 		from.ip[3] = (unsigned char)i;
 		net.now += 0.01;
@@ -574,6 +574,38 @@ test_forged_answers(void)
 }
 
 static void
+test_read_only(void)
+{
+	struct net net;
+	struct dht_stats st;
+	struct dht_addr a;
+	struct krpc_msg m;
+	char err[BT_ERRLEN];
+	unsigned char b[KRPC_MAX_MSG], id[20];
+	size_t n;
+
+	net_init(&net, 2);
+	/* A read-only query (BEP 43) is answered, its sender not kept. */
+	memset(id, 0x77, 20);
+	n = krpc_put_ping(b, sizeof(b), (const unsigned char *)"p", 1, id,
+	    KRPC_RO);
+	CHECK(krpc_parse(b, n, &m, err) == 0 && m.read_only == 1);
+	CHECK(ask(&net, 0, b, n) != NULL);
+	dht_get_stats(net.d[0], &st, net.now);
+	CHECK(st.nodes == 0);
+	/* Our own queries say "ro" once we are read-only. */
+	dht_set_read_only(net.d[1], 1);
+	addr_of(0, &a);
+	dht_ping(net.d[1], &a, net.now);
+	net_deliver(&net);
+	dht_get_stats(net.d[0], &st, net.now);
+	CHECK(st.nodes == 0);
+	dht_get_stats(net.d[1], &st, net.now);
+	CHECK(st.nodes == 1 && st.good == 1);
+	net_free(&net);
+}
+
+static void
 test_nodes_saved(void)
 {
 	struct net net;
@@ -599,6 +631,7 @@ main(void)
 	RUN(test_no_amplification);
 	RUN(test_table_bounded);
 	RUN(test_forged_answers);
+	RUN(test_read_only);
 	RUN(test_nodes_saved);
 	DONE();
 }
