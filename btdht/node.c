@@ -290,7 +290,7 @@ static int
 loop(struct node *n, const struct dht_addr *ping)
 {
 	const struct btdht_opts *o = n->o;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	unsigned char id[20];
 	double t = now(), deadline = t + o->timeout, next = t, lookup = t;
 	double saved = t, until;
@@ -333,10 +333,17 @@ loop(struct node *n, const struct dht_addr *ping)
 		if (n->search < 0 && o->follow && lookup < until)
 			until = lookup;
 		ms = until > t ? (int)((until - t) * 1000) + 1 : 0;
-		pfd.fd = n->fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms) > 0)
-			drain(n);
+		pfd[0].fd = n->fd;
+		pfd[0].events = POLLIN;
+		/* With -f, a reader that went away ends us at once. */
+		pfd[1].fd = STDOUT_FILENO;
+		pfd[1].events = 0;
+		if (poll(pfd, o->follow ? 2 : 1, ms) > 0) {
+			if (pfd[0].revents & POLLIN)
+				drain(n);
+			if (o->follow && pfd[1].revents & (POLLERR | POLLHUP))
+				n->outfail = 1;
+		}
 	}
 }
 
