@@ -38,6 +38,7 @@ struct btdht_opts {
 	double		 timeout;
 	double		 interval;		/* -f: between lookups */
 	int		 follow;
+	int		 stdin_nodes;		/* -n -, with -f */
 	int		 verbose;
 };
 

@@ -195,7 +195,9 @@ main(int argc, char *argv[])
 			fputs(usage, stdout);
 			return BT_EXIT_OK;
 		case 'n':
-			if (o.nnodes == BTDHT_MAX_CONTACTS)
+			if (strcmp(optarg, "-") == 0)
+				o.stdin_nodes = 1;
+			else if (o.nnodes == BTDHT_MAX_CONTACTS)
 				rc = bad("--dht-node", optarg, "too many");
 			else
 				o.nodes[o.nnodes++] = optarg;
@@ -223,6 +225,10 @@ main(int argc, char *argv[])
 			fputs(usage, stderr);
 			break;
 		}
+	}
+	if (rc == 0 && o.stdin_nodes && !o.follow) {
+		fputs("btdht: -n - needs -f\n", stderr);
+		rc = -1;
 	}
 	if (rc != 0 || command(argc - optind, argv + optind, &o) != 0)
 		code = BT_EXIT_INPUT;

@@ -33,6 +33,10 @@
 #define READ_BURST	64
 /* -f saves the state this often, so a crash loses little. */
 #define DHT_SAVE_INTERVAL	300.0
+/* n->search while dht_search runs. */
+#define STARTING	DHT_MAX_SEARCHES
+/* A line of -n - input: "a.b.c.d:port" is 21 bytes; longer is noise. */
+#define NODE_LINE	64
 
 struct node {
 	const struct btdht_opts *o;
@@ -45,6 +49,11 @@ struct node {
 	uint64_t	*printed;	/* ip << 16 | port */
 	size_t		 nprinted;
 	int		 outfail;
+	const char	*path;		/* the state file, or NULL */
+	double		 lookup_at;	/* -f: the next lookup */
+	int		 in_open;	/* -n -: standard input still open */
+	char		 in[NODE_LINE];
+	size_t		 inlen;
 };
 
 static volatile sig_atomic_t stop;
@@ -109,7 +118,7 @@ cb_done(void *arg, int s, const struct dht_result *r)
 {
 	struct node *n = arg;
 
-	if (s != n->search)
+	if (s != n->search && n->search != STARTING)
 		return;
 	n->search = -1;
 	n->lookups++;
@@ -285,16 +294,79 @@ pinged(struct node *n, const struct dht_addr *a, unsigned char *id)
 	return 0;
 }
 
+/*
+ * -n -: node addresses, one "a.b.c.d:port" a line, on standard input
+ * while we run (a peer's BEP 5 port message, say). Each is pinged, so it
+ * joins the table when it answers, and becomes a contact; while no
+ * lookup had an answer, one starts at once.
+ */
+static void
+read_nodes(struct node *n)
+{
+	struct dht_addr a;
+	char *nl, *colon, *end;
+	struct in_addr in;
+	unsigned long port;
+	ssize_t got;
+
+	got = read(STDIN_FILENO, n->in + n->inlen, sizeof(n->in) - n->inlen);
+	if (got <= 0) {
+		if (got == 0 || (errno != EINTR && errno != EAGAIN))
+			n->in_open = 0;
+		return;
+	}
+	n->inlen += (size_t)got;
+	while ((nl = memchr(n->in, '\n', n->inlen)) != NULL) {
+		*nl = '\0';
+		if ((colon = strrchr(n->in, ':')) != NULL) {
+			*colon = '\0';
+			port = strtoul(colon + 1, &end, 10);
+			if (inet_pton(AF_INET, n->in, &in) == 1 && *end == '\0' &&
+			    port > 0 && port <= 65535) {
+				memcpy(a.ip, &in, 4);
+				a.port = (uint16_t)port;
+				dht_add_contact(n->d, &a);
+				dht_ping(n->d, &a, now());
+				if (n->answered == 0)
+					n->lookup_at = now();
+			}
+		}
+		n->inlen -= (size_t)(nl + 1 - n->in);
+		memmove(n->in, nl + 1, n->inlen);
+	}
+	if (n->inlen == sizeof(n->in))
+		n->inlen = 0;	/* a line too long: dropped */
+}
+
+/*
+ * Starts our lookup. One that nobody can be asked ends inside
+ * dht_search, before it returns its number: cb_done takes any search
+ * while n->search is STARTING.
+ */
+static void
+start_lookup(struct node *n, double t)
+{
+	int s;
+
+	n->search = STARTING;
+	s = dht_search(n->d, n->o->ih, 1, n->o->announce_port, t);
+	if (n->search == STARTING)
+		n->search = s;
+	n->lookup_at = t + (s < 0 ? 1 : n->o->interval);
+}
+
 /* The loop; the exit code. */
 static int
 loop(struct node *n, const struct dht_addr *ping)
 {
 	const struct btdht_opts *o = n->o;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	unsigned char id[20];
-	double t = now(), deadline = t + o->timeout, next = t, lookup = t;
+	double t = now(), deadline = t + o->timeout, next = t;
 	double saved = t, until;
 	int ms, i;
+
+	n->lookup_at = t;
 
 	for (;;) {
 		t = now();
@@ -308,13 +380,11 @@ loop(struct node *n, const struct dht_addr *ping)
 			return BT_EXIT_OK;
 		}
 		if (o->cmd != CMD_PING && n->search < 0) {
-			if (n->lookups > 0 && (!o->follow || n->answered == 0))
+			if (n->lookups > 0 && (!o->follow ||
+			    (n->answered == 0 && !n->in_open)))
 				return -1;	/* the caller judges */
-			if (t >= lookup) {
-				n->search = dht_search(n->d, o->ih, 1,
-				    o->announce_port, t);
-				lookup = t + o->interval;
-			}
+			if (t >= n->lookup_at)
+				start_lookup(n, t);
 		}
 		if (!o->follow && t >= deadline) {
 			fprintf(stderr, "btdht: timed out after %g seconds\n",
@@ -322,7 +392,7 @@ loop(struct node *n, const struct dht_addr *ping)
 			return -1;
 		}
 		if (o->follow && t - saved >= DHT_SAVE_INTERVAL) {
-			save(n, o->state);
+			save(n, n->path);
 			saved = t;
 		}
 		if (t >= next)
@@ -330,19 +400,23 @@ loop(struct node *n, const struct dht_addr *ping)
 		until = next;
 		if (!o->follow && deadline < until)
 			until = deadline;
-		if (n->search < 0 && o->follow && lookup < until)
-			until = lookup;
+		if (n->search < 0 && o->follow && n->lookup_at < until)
+			until = n->lookup_at;
 		ms = until > t ? (int)((until - t) * 1000) + 1 : 0;
 		pfd[0].fd = n->fd;
 		pfd[0].events = POLLIN;
 		/* With -f, a reader that went away ends us at once. */
-		pfd[1].fd = STDOUT_FILENO;
+		pfd[1].fd = o->follow ? STDOUT_FILENO : -1;
 		pfd[1].events = 0;
-		if (poll(pfd, o->follow ? 2 : 1, ms) > 0) {
+		pfd[2].fd = n->in_open ? STDIN_FILENO : -1;
+		pfd[2].events = POLLIN;
+		if (poll(pfd, 3, ms) > 0) {
 			if (pfd[0].revents & POLLIN)
 				drain(n);
-			if (o->follow && pfd[1].revents & (POLLERR | POLLHUP))
+			if (pfd[1].revents & (POLLERR | POLLHUP))
 				n->outfail = 1;
+			if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))
+				read_nodes(n);
 		}
 	}
 }
@@ -364,6 +438,7 @@ btdht_run(const struct btdht_opts *o)
 	memset(&n, 0, sizeof(n));
 	n.o = o;
 	n.search = -1;
+	n.in_open = o->stdin_nodes;
 	if (o->cmd == CMD_PING) {
 		if (resolve(o->ping, ping, 1, &bad, err) < 1) {
 			fprintf(stderr, "btdht: %s: %s\n", o->ping, err);
@@ -371,6 +446,7 @@ btdht_run(const struct btdht_opts *o)
 		}
 	}
 	path = o->state != NULL ? strdup(o->state) : state_default();
+	n.path = path;
 	if (path == NULL && o->verbose)
 		fputs("btdht: no state directory: starting afresh\n", stderr);
 	if (path != NULL && state_load(path, id, ni, BTDHT_STATE_NODES, &nni,
@@ -417,7 +493,7 @@ btdht_run(const struct btdht_opts *o)
 		add_routers(&n, &added);
 	if (o->cmd == CMD_PING)
 		dht_ping(n.d, ping, now());
-	else if (added == 0 && nni == 0) {
+	else if (added == 0 && nni == 0 && !o->stdin_nodes) {
 		fputs("btdht: no DHT node to start from (give --dht-node)\n",
 		    stderr);
 		code = BT_EXIT_WORLD;

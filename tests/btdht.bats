@@ -116,6 +116,31 @@ open(sys.argv[3], "wb").write(lt.bencode(d))' "$D/x.torrent" "$other" \
 	[ "$(grep -c "^127.0.0.1:$a\$" "$T/peers")" -eq 1 ]
 }
 
+@test "btdht -f -n -: nodes given on standard input while it runs are used" {
+	ltdht lt --nodes 2 --seed "$D/x.torrent" "$D"
+	seeder=$NODE
+	other=$(sed -n 's/^node //p' "$T/lt.out" | sed -n 2p)
+	waitfor "grep -q '^stored $IH 127.0.0.1:$seeder' '$T/lt.out'" 30
+	mkfifo "$T/in"
+	btdht -f -n - --state "$T/state" peers "$IH" <"$T/in" >"$T/peers" \
+	    2>"$T/err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	exec 8>"$T/in"
+	# Nothing known yet: it waits for nodes instead of giving up.
+	echo "not a node" >&8
+	kill -0 "$pid"
+	echo "127.0.0.1:$other" >&8
+	waitfor "grep -q '^127.0.0.1:$seeder$' '$T/peers'" 20
+	exec 8>&-
+	kill -TERM "$pid"
+	wait "$pid"
+	grep -q "^node [0-9a-f]* 127.0.0.1:$other$" "$T/state"
+	# -n - is for a node that runs on.
+	run btdht -n - peers "$IH"
+	[ "$status" -eq 2 ]
+}
+
 @test "btdht: an aria2c seeder that announced through the DHT is found" {
 	ltdht lt --nodes 2
 	dport=$(freeport)
