@@ -443,8 +443,15 @@ dht_periodic(struct dht *d, double now)
 			dht_table_failed(d, &qc.a);
 			if (qc.search >= 0)
 				dht_search_lost(d, &qc, now);
-		} else if (d->q[i].sent + DHT_QUERY_TIMEOUT < next)
-			next = d->q[i].sent + DHT_QUERY_TIMEOUT;
+		} else {
+			/* When it times out, or turns slow for its lookup. */
+			if (d->q[i].sent + DHT_QUERY_TIMEOUT < next)
+				next = d->q[i].sent + DHT_QUERY_TIMEOUT;
+			if (d->q[i].search >= 0 && d->q[i].sent +
+			    DHT_SLOW_TIME > now && d->q[i].sent +
+			    DHT_SLOW_TIME < next)
+				next = d->q[i].sent + DHT_SLOW_TIME;
+		}
 	}
 	dht_table_tick(d, now);
 	dht_search_tick(d, now);

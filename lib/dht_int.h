@@ -16,6 +16,10 @@
 /* A query unanswered after this is lost: loopback answers in under 1 ms,
  * the Internet in under a second for nearly every live node. */
 #define DHT_QUERY_TIMEOUT	2.0
+/* A lookup query unanswered this long stops counting against
+ * DHT_ALPHA, so a dead node slows a lookup by a second, not by
+ * DHT_TRIES timeouts (libtorrent's "short timeout" does the same). */
+#define DHT_SLOW_TIME		1.0
 /* Tries per lookup candidate, so one lost datagram does not drop it. */
 #define DHT_TRIES		2
 /* Candidates a lookup keeps, closest first: 4 K, as libtorrent does. */
@@ -77,6 +81,7 @@ struct dht_cand {
 	enum cand_state	state;
 	int		tries;
 	int		noid;		/* a contact: id unknown until it answers */
+	double		sent;		/* the last query to it */
 	unsigned char	token[KRPC_MAX_TOKEN];
 	size_t		tokenlen;
 };

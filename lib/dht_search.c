@@ -110,21 +110,34 @@ announce(struct dht *d, int si, double now)
 		finish(d, si);
 }
 
-/* Asks the closest unasked candidates; ends the lookup when it is over. */
+/* 1 if c was asked more than DHT_SLOW_TIME ago and has not answered. */
+static int
+slow(const struct dht_cand *c, double now)
+{
+	return c->state == C_INFLIGHT && now - c->sent >= DHT_SLOW_TIME;
+}
+
+/*
+ * Asks the closest unasked candidates; ends the lookup when it is over.
+ * Slow candidates count neither against DHT_ALPHA nor among the K
+ * closest, so a dead node delays a lookup by DHT_SLOW_TIME only; an
+ * answer that still comes is used while the lookup runs.
+ */
 static void
 step(struct dht *d, int si, double now)
 {
 	struct dht_search *s = &d->s[si];
 	struct dht_cand *c;
-	int i, inflight = 0, nonfailed = 0, converged = 1, left = 0;
+	int i, inflight = 0, nonfailed = 0, converged = 1, waiting = 0;
 
 	if (s->phase != S_LOOKUP)
 		return;
 	for (i = 0; i < s->n; i++) {
 		c = &s->c[i];
-		if (c->state == C_INFLIGHT)
+		if (c->state == C_INFLIGHT && !slow(c, now))
 			inflight++;
-		if (c->state == C_FAILED || nonfailed >= DHT_K)
+		if (c->state == C_FAILED || slow(c, now) ||
+		    nonfailed >= DHT_K)
 			continue;
 		nonfailed++;
 		if (c->state != C_REPLIED)
@@ -134,22 +147,22 @@ step(struct dht *d, int si, double now)
 		goto over;
 	for (i = 0; i < s->n; i++) {
 		c = &s->c[i];
+		if (c->state == C_INFLIGHT)
+			waiting = 1;
 		if (c->state != C_NEW)
 			continue;
-		if (inflight >= DHT_ALPHA) {
-			left = 1;
+		waiting = 1;
+		if (inflight >= DHT_ALPHA)
 			break;
-		}
 		if (dht_send_query(d, &c->a, s->get_peers ? KRPC_GET_PEERS :
-		    KRPC_FIND_NODE, s->target, si, now, NULL, 0, 0) != 0) {
-			left = 1;	/* no query slot: try next tick */
-			break;
-		}
+		    KRPC_FIND_NODE, s->target, si, now, NULL, 0, 0) != 0)
+			break;		/* no query slot: try next tick */
 		c->state = C_INFLIGHT;
+		c->sent = now;
 		c->tries++;
 		inflight++;
 	}
-	if (inflight > 0 || left)
+	if (waiting)
 		return;
 over:
 	if (s->get_peers && s->port > 0)
