@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "dht.h"
 
@@ -55,18 +56,30 @@ int	state_save(const char *path, const unsigned char id[20],
 /* $XDG_STATE_HOME/btdht/state or ~/.local/state/btdht/state, malloc'd;
  * its directory is made. NULL if there is no home. */
 char	*state_default(void);
+/* A numeric "a.b.c.d:port" or "[v6]:port" into a; 0 or -1. */
+int	addr_parse(const char *, struct dht_addr *);
+/* The same text back, into s of n bytes (64 is enough); s. */
+const char *addr_format(const struct dht_addr *, char *s, size_t n);
 /* n random bytes from getrandom; 0 or -1. */
 int	btdht_random(void *, size_t n);
 
 /*
- * Resolves "host:port" (IPv4) into at most max addresses; the count, or
+ * Resolves "host:port" or "[v6]:port" into at most max addresses; the count, or
  * -1 with err and *bad set when the text itself is malformed (else the
  * name did not resolve).
  */
 int	resolve(const char *hostport, struct dht_addr *out, int max, int *bad,
 	    char *err);
 
-/* Runs the command; returns the exit code. Peers go to out. */
+/* A non-blocking UDP socket of the family, bound to port (0: any); the
+ * IPv6 one takes IPv6 only. -1 with errno. */
+int	udp_open(int v6, int port);
+int	udp_send(int fd, const unsigned char *, size_t,
+	    const struct dht_addr *);
+/* One datagram and its source; the length, or -1 with errno. */
+ssize_t	udp_recv(int fd, unsigned char *, size_t, struct dht_addr *);
+
+/* Runs the command; the exit code. Peers go to standard output. */
 int	btdht_run(const struct btdht_opts *);
 
 #endif

@@ -1,20 +1,16 @@
 /*
- * node.c: btdht's I/O around lib/dht.c: one UDP socket, the monotonic
- * clock, getrandom, signals, the state file, and the peers printed.
+ * node.c: btdht's I/O around lib/dht.c: a UDP socket and a node per
+ * address family (IPv4, and IPv6 when the host has it: BEP 32 keeps the
+ * two tables apart), the monotonic clock, getrandom, signals, the state
+ * file, and the peers printed.
  *
- * One-shot (peers, announce, ping): runs until the lookup ends or
- * --timeout passes. With -f: looks up again every --interval seconds,
- * answering other nodes in between, until SIGINT, SIGTERM or a closed
- * standard output; the state is saved every DHT_SAVE_INTERVAL and at
- * the end.
+ * One-shot (peers, announce, ping): runs until the lookup ends in both
+ * families or --timeout passes. With -f: looks up again every
+ * --interval seconds, answering other nodes in between, until SIGINT,
+ * SIGTERM or a closed standard output; the state is saved every
+ * SAVE_INTERVAL and at the end.
  */
-#include <sys/socket.h>
-#include <sys/types.h>
-
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,25 +28,37 @@
 /* Datagrams read per wakeup, so a flood cannot starve the timers. */
 #define READ_BURST	64
 /* -f saves the state this often, so a crash loses little. */
-#define DHT_SAVE_INTERVAL	300.0
-/* n->search while dht_search runs. */
+#define SAVE_INTERVAL	300.0
+/* fam.search while dht_search runs. */
 #define STARTING	DHT_MAX_SEARCHES
-/* A line of -n - input: "a.b.c.d:port" is 21 bytes; longer is noise. */
+/* A line of -n - input: "[v6]:port" is at most 48 bytes. */
 #define NODE_LINE	64
+
+struct node;
+
+/* One address family: its socket and its DHT node. */
+struct fam {
+	struct node	*n;
+	struct dht	*d;
+	int		 fd;
+	int		 v6;
+	int		 search;	/* ours, -1 when none runs */
+	double		 next;		/* when dht_periodic wants us */
+};
 
 struct node {
 	const struct btdht_opts *o;
-	struct dht	*d;
-	int		 fd;
-	int		 search;	/* ours, -1 when none runs */
-	int		 lookups;	/* finished */
+	struct fam	 f[2];
+	int		 nf;
+	int		 round;		/* a lookup runs in some family */
+	int		 lookups;	/* rounds finished */
 	int		 answered;	/* nodes that answered any lookup */
 	int		 announced;
-	uint64_t	*printed;	/* ip << 16 | port */
+	struct dht_addr	*printed;
 	size_t		 nprinted;
 	int		 outfail;
 	const char	*path;		/* the state file, or NULL */
-	double		 lookup_at;	/* -f: the next lookup */
+	double		 lookup_at;	/* the next round */
 	int		 in_open;	/* -n -: standard input still open */
 	char		 in[NODE_LINE];
 	size_t		 inlen;
@@ -74,60 +82,66 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The family for a, or NULL when we have no socket for it. */
+static struct fam *
+fam_of(struct node *n, const struct dht_addr *a)
+{
+	int i;
+
+	for (i = 0; i < n->nf; i++)
+		if (!n->f[i].v6 == !a->v6)
+			return &n->f[i];
+	return NULL;
+}
+
 static void
 cb_send(void *arg, const unsigned char *b, size_t len,
     const struct dht_addr *a)
 {
-	struct node *n = arg;
-	struct sockaddr_in sin;
+	struct fam *f = arg;
+	char as[64];
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	memcpy(&sin.sin_addr, a->ip, 4);
-	sin.sin_port = htons(a->port);
-	if (sendto(n->fd, b, len, 0, (struct sockaddr *)&sin,
-	    sizeof(sin)) == -1 && n->o->verbose)
-		fprintf(stderr, "btdht: sendto %u.%u.%u.%u:%u: %s\n",
-		    a->ip[0], a->ip[1], a->ip[2], a->ip[3], a->port,
-		    strerror(errno));
+	if (udp_send(f->fd, b, len, a) != 0 && f->n->o->verbose)
+		fprintf(stderr, "btdht: sendto %s: %s\n",
+		    addr_format(a, as, sizeof(as)), strerror(errno));
 }
 
 static void
 cb_peer(void *arg, int s, const unsigned char ih[20],
     const struct dht_addr *a)
 {
-	struct node *n = arg;
-	uint64_t key = (uint64_t)a->ip[0] << 40 | (uint64_t)a->ip[1] << 32 |
-	    (uint64_t)a->ip[2] << 24 | (uint64_t)a->ip[3] << 16 | a->port;
+	struct node *n = ((struct fam *)arg)->n;
+	char as[64];
 	size_t i;
 
 	(void)s;
 	(void)ih;
 	for (i = 0; i < n->nprinted; i++)
-		if (n->printed[i] == key)
+		if (!n->printed[i].v6 == !a->v6 && n->printed[i].port ==
+		    a->port && memcmp(n->printed[i].ip, a->ip, 16) == 0)
 			return;
 	if (n->nprinted < MAX_PRINTED)
-		n->printed[n->nprinted++] = key;
-	if (printf("%u.%u.%u.%u:%u\n", a->ip[0], a->ip[1], a->ip[2],
-	    a->ip[3], a->port) < 0 || fflush(stdout) == EOF)
+		n->printed[n->nprinted++] = *a;
+	if (printf("%s\n", addr_format(a, as, sizeof(as))) < 0 ||
+	    fflush(stdout) == EOF)
 		n->outfail = 1;
 }
 
 static void
 cb_done(void *arg, int s, const struct dht_result *r)
 {
-	struct node *n = arg;
+	struct fam *f = arg;
+	struct node *n = f->n;
 
-	if (s != n->search && n->search != STARTING)
+	if (s != f->search && f->search != STARTING)
 		return;
-	n->search = -1;
-	n->lookups++;
+	f->search = -1;
 	n->answered += r->replied;
 	n->announced += r->announced;
 	if (n->o->verbose)
-		fprintf(stderr, "btdht: lookup done: %d nodes answered, %d "
-		    "peers received, %d announces acknowledged\n", r->replied,
-		    r->values, r->announced);
+		fprintf(stderr, "btdht: IPv%d lookup done: %d nodes answered, "
+		    "%d peers received, %d announces acknowledged\n",
+		    f->v6 ? 6 : 4, r->replied, r->values, r->announced);
 }
 
 static void
@@ -137,50 +151,13 @@ cb_trace(void *arg, const char *line)
 	fprintf(stderr, "btdht: %s\n", line);
 }
 
-int
-resolve(const char *hostport, struct dht_addr *out, int max, int *bad,
-    char *err)
-{
-	struct addrinfo hints, *res, *ai;
-	const char *colon = strrchr(hostport, ':');
-	char host[256];
-	size_t hl;
-	int rc, n = 0;
-	unsigned long port;
-	char *end;
-
-	*bad = 1;
-	if (colon == NULL || colon == hostport ||
-	    (hl = (size_t)(colon - hostport)) >= sizeof(host))
-		return bt_err(err, "want host:port");
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || port == 0 ||
-	    port > 65535)
-		return bt_err(err, "want a port of 1 to 65535");
-	memcpy(host, hostport, hl);
-	host[hl] = '\0';
-	*bad = 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_INET;
-	hints.ai_socktype = SOCK_DGRAM;
-	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0)
-		return bt_err(err, "%s", gai_strerror(rc));
-	for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
-		memcpy(out[n].ip, &((struct sockaddr_in *)ai->ai_addr)->sin_addr,
-		    4);
-		out[n++].port = (uint16_t)port;
-	}
-	freeaddrinfo(res);
-	return n;
-}
-
 /* Adds the contacts of one list; -1 on a malformed entry (exit 2). */
 static int
 add_contacts(struct node *n, const char *const *list, int count,
     int *added)
 {
 	struct dht_addr a[8];
+	struct fam *f;
 	char err[BT_ERRLEN];
 	int i, j, got, bad;
 
@@ -192,7 +169,8 @@ add_contacts(struct node *n, const char *const *list, int count,
 			continue;
 		}
 		for (j = 0; j < got; j++)
-			if (dht_add_contact(n->d, &a[j]) == 0)
+			if ((f = fam_of(n, &a[j])) != NULL &&
+			    dht_add_contact(f->d, &a[j]) == 0)
 				(*added)++;
 	}
 	return 0;
@@ -216,77 +194,52 @@ add_routers(struct node *n, int *added)
 	free(list);
 }
 
-static int
-open_socket(int port)
-{
-	struct sockaddr_in sin;
-	int fd;
-
-	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0)) == -1)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Reads what is waiting on the socket into the node. */
+/* Reads what waits on f's socket into its node. */
 static void
-drain(struct node *n)
+drain(struct fam *f)
 {
 	unsigned char buf[KRPC_MAX_MSG + 1];
-	struct sockaddr_in sin;
-	socklen_t sl;
 	struct dht_addr a;
 	ssize_t got;
 	int i;
 
 	for (i = 0; i < READ_BURST; i++) {
-		sl = sizeof(sin);
-		got = recvfrom(n->fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&sin, &sl);
-		if (got < 0) {
+		if ((got = udp_recv(f->fd, buf, sizeof(buf), &a)) < 0) {
 			if (errno == EINTR || errno == ECONNREFUSED)
 				continue;
 			return;
 		}
-		if (sin.sin_family != AF_INET)
-			continue;
-		memcpy(a.ip, &sin.sin_addr, 4);
-		a.port = ntohs(sin.sin_port);
-		dht_input(n->d, buf, (size_t)got, &a, now());
+		dht_input(f->d, buf, (size_t)got, &a, now());
 	}
 }
 
 static void
-save(struct node *n, const char *path)
+save(struct node *n)
 {
 	struct dht_nodeinfo ni[BTDHT_STATE_NODES];
 	char err[BT_ERRLEN];
-	size_t cnt;
+	size_t cnt = 0;
+	int i;
 
-	if (path == NULL)
+	if (n->path == NULL)
 		return;
-	cnt = dht_nodes(n->d, ni, BTDHT_STATE_NODES, now());
-	if (state_save(path, dht_id(n->d), ni, cnt, err) != 0)
-		fprintf(stderr, "btdht: %s: cannot save the state: %s\n", path,
-		    err);
+	for (i = 0; i < n->nf; i++)
+		cnt += dht_nodes(n->f[i].d, ni + cnt, BTDHT_STATE_NODES - cnt,
+		    now());
+	if (state_save(n->path, dht_id(n->f[0].d), ni, cnt, err) != 0)
+		fprintf(stderr, "btdht: %s: cannot save the state: %s\n",
+		    n->path, err);
 }
 
 /* 1 once the pinged address answered (it is then in the table). */
 static int
-pinged(struct node *n, const struct dht_addr *a, unsigned char *id)
+pinged(struct fam *f, const struct dht_addr *a, unsigned char *id)
 {
 	struct dht_nodeinfo ni[BTDHT_STATE_NODES];
-	size_t i, cnt = dht_nodes(n->d, ni, BTDHT_STATE_NODES, now());
+	size_t i, cnt = dht_nodes(f->d, ni, BTDHT_STATE_NODES, now());
 
 	for (i = 0; i < cnt; i++)
-		if (memcmp(ni[i].a.ip, a->ip, 4) == 0 &&
+		if (memcmp(ni[i].a.ip, a->ip, 16) == 0 &&
 		    ni[i].a.port == a->port) {
 			memcpy(id, ni[i].id, 20);
 			return 1;
@@ -295,18 +248,17 @@ pinged(struct node *n, const struct dht_addr *a, unsigned char *id)
 }
 
 /*
- * -n -: node addresses, one "a.b.c.d:port" a line, on standard input
- * while we run (a peer's BEP 5 port message, say). Each is pinged, so it
- * joins the table when it answers, and becomes a contact; while no
- * lookup had an answer, one starts at once.
+ * -n -: node addresses, one "a.b.c.d:port" or "[v6]:port" a line, on
+ * standard input while we run (a peer's BEP 5 port message, say). Each
+ * is pinged, so it joins the table when it answers, and becomes a
+ * contact; while no lookup had an answer, a round starts at once.
  */
 static void
 read_nodes(struct node *n)
 {
 	struct dht_addr a;
-	char *nl, *colon, *end;
-	struct in_addr in;
-	unsigned long port;
+	struct fam *f;
+	char *nl;
 	ssize_t got;
 
 	got = read(STDIN_FILENO, n->in + n->inlen, sizeof(n->in) - n->inlen);
@@ -318,18 +270,12 @@ read_nodes(struct node *n)
 	n->inlen += (size_t)got;
 	while ((nl = memchr(n->in, '\n', n->inlen)) != NULL) {
 		*nl = '\0';
-		if ((colon = strrchr(n->in, ':')) != NULL) {
-			*colon = '\0';
-			port = strtoul(colon + 1, &end, 10);
-			if (inet_pton(AF_INET, n->in, &in) == 1 && *end == '\0' &&
-			    port > 0 && port <= 65535) {
-				memcpy(a.ip, &in, 4);
-				a.port = (uint16_t)port;
-				dht_add_contact(n->d, &a);
-				dht_ping(n->d, &a, now());
-				if (n->answered == 0)
-					n->lookup_at = now();
-			}
+		if (addr_parse(n->in, &a) == 0 && (f = fam_of(n, &a)) !=
+		    NULL) {
+			dht_add_contact(f->d, &a);
+			dht_ping(f->d, &a, now());
+			if (n->answered == 0)
+				n->lookup_at = now();
 		}
 		n->inlen -= (size_t)(nl + 1 - n->in);
 		memmove(n->in, nl + 1, n->inlen);
@@ -339,86 +285,188 @@ read_nodes(struct node *n)
 }
 
 /*
- * Starts our lookup. One that nobody can be asked ends inside
- * dht_search, before it returns its number: cb_done takes any search
- * while n->search is STARTING.
+ * Starts a round: our lookup in each family. One that nobody can be
+ * asked ends inside dht_search, before it returns its number: cb_done
+ * takes any search while f->search is STARTING.
  */
 static void
-start_lookup(struct node *n, double t)
+start_round(struct node *n, double t)
 {
-	int s;
+	struct fam *f;
+	int i, s;
 
-	n->search = STARTING;
-	s = dht_search(n->d, n->o->ih, 1, n->o->announce_port, t);
-	if (n->search == STARTING)
-		n->search = s;
-	n->lookup_at = t + (s < 0 ? 1 : n->o->interval);
+	for (i = 0; i < n->nf; i++) {
+		f = &n->f[i];
+		f->search = STARTING;
+		s = dht_search(f->d, n->o->ih, 1, n->o->announce_port, t);
+		if (f->search == STARTING)
+			f->search = s;
+	}
+	n->round = 1;
+	n->lookup_at = t + n->o->interval;
 }
 
-/* The loop; the exit code. */
+/* 1 while a lookup of ours runs in some family. */
+static int
+searching(const struct node *n)
+{
+	int i;
+
+	for (i = 0; i < n->nf; i++)
+		if (n->f[i].search >= 0)
+			return 1;
+	return 0;
+}
+
+/* Prints the answer to ping; 1 once there is one. */
+static int
+ping_done(struct node *n, const struct dht_addr *a)
+{
+	struct fam *f = fam_of(n, a);
+	unsigned char id[20];
+	char as[64];
+	int i;
+
+	if (f == NULL || !pinged(f, a, id))
+		return 0;
+	for (i = 0; i < 20; i++)
+		printf("%02x", id[i]);
+	printf(" %s\n", addr_format(a, as, sizeof(as)));
+	return 1;
+}
+
+/* The loop; the exit code, or -1 for the caller to judge the result. */
 static int
 loop(struct node *n, const struct dht_addr *ping)
 {
 	const struct btdht_opts *o = n->o;
-	struct pollfd pfd[3];
-	unsigned char id[20];
-	double t = now(), deadline = t + o->timeout, next = t;
-	double saved = t, until;
+	struct pollfd pfd[4];
+	double t = now(), deadline = t + o->timeout, saved = t, until;
 	int ms, i;
 
 	n->lookup_at = t;
-
 	for (;;) {
 		t = now();
 		if (stop || n->outfail)
 			return n->outfail ? BT_EXIT_WORLD : BT_EXIT_OK;
-		if (o->cmd == CMD_PING && pinged(n, ping, id)) {
-			for (i = 0; i < 20; i++)
-				printf("%02x", id[i]);
-			printf(" %u.%u.%u.%u:%u\n", ping->ip[0], ping->ip[1],
-			    ping->ip[2], ping->ip[3], ping->port);
+		if (o->cmd == CMD_PING && ping_done(n, ping))
 			return BT_EXIT_OK;
-		}
-		if (o->cmd != CMD_PING && n->search < 0) {
+		if (o->cmd != CMD_PING && !searching(n)) {
+			if (n->round) {
+				n->round = 0;
+				n->lookups++;
+			}
 			if (n->lookups > 0 && (!o->follow ||
 			    (n->answered == 0 && !n->in_open)))
-				return -1;	/* the caller judges */
+				return -1;
 			if (t >= n->lookup_at)
-				start_lookup(n, t);
+				start_round(n, t);
 		}
 		if (!o->follow && t >= deadline) {
 			fprintf(stderr, "btdht: timed out after %g seconds\n",
 			    o->timeout);
 			return -1;
 		}
-		if (o->follow && t - saved >= DHT_SAVE_INTERVAL) {
-			save(n, n->path);
+		if (o->follow && t - saved >= SAVE_INTERVAL) {
+			save(n);
 			saved = t;
 		}
-		if (t >= next)
-			next = dht_periodic(n->d, t);
-		until = next;
-		if (!o->follow && deadline < until)
-			until = deadline;
-		if (n->search < 0 && o->follow && n->lookup_at < until)
-			until = n->lookup_at;
-		ms = until > t ? (int)((until - t) * 1000) + 1 : 0;
-		pfd[0].fd = n->fd;
-		pfd[0].events = POLLIN;
-		/* With -f, a reader that went away ends us at once. */
-		pfd[1].fd = o->follow ? STDOUT_FILENO : -1;
-		pfd[1].events = 0;
-		pfd[2].fd = n->in_open ? STDIN_FILENO : -1;
-		pfd[2].events = POLLIN;
-		if (poll(pfd, 3, ms) > 0) {
-			if (pfd[0].revents & POLLIN)
-				drain(n);
-			if (pfd[1].revents & (POLLERR | POLLHUP))
-				n->outfail = 1;
-			if (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))
-				read_nodes(n);
+		until = !o->follow ? deadline : searching(n) ? t + 3600 :
+		    n->lookup_at;
+		for (i = 0; i < n->nf; i++) {
+			if (t >= n->f[i].next)
+				n->f[i].next = dht_periodic(n->f[i].d, t);
+			if (n->f[i].next < until)
+				until = n->f[i].next;
+			pfd[i].fd = n->f[i].fd;
+			pfd[i].events = POLLIN;
 		}
+		ms = until > t ? (int)((until - t) * 1000) + 1 : 0;
+		/* With -f, a reader that went away ends us at once. */
+		pfd[2].fd = o->follow ? STDOUT_FILENO : -1;
+		pfd[2].events = 0;
+		pfd[3].fd = n->in_open ? STDIN_FILENO : -1;
+		pfd[3].events = POLLIN;
+		if (n->nf == 1)
+			pfd[1].fd = -1;
+		if (poll(pfd, 4, ms) <= 0)
+			continue;
+		for (i = 0; i < n->nf; i++)
+			if (pfd[i].revents & POLLIN)
+				drain(&n->f[i]);
+		if (pfd[2].revents & (POLLERR | POLLHUP))
+			n->outfail = 1;
+		if (pfd[3].revents & (POLLIN | POLLHUP | POLLERR))
+			read_nodes(n);
 	}
+}
+
+/* Opens the sockets and makes the nodes; 0, or -1 (reported). */
+static int
+open_families(struct node *n, const unsigned char id[20])
+{
+	struct dht_cb cb;
+	unsigned char seed[32];
+	struct fam *f;
+	int v6;
+
+	for (v6 = 0; v6 < 2; v6++) {
+		f = &n->f[n->nf];
+		f->n = n;
+		f->v6 = v6;
+		f->search = -1;
+		if ((f->fd = udp_open(v6, n->o->port)) == -1) {
+			/* No IPv6 here is no error; no IPv4 is. */
+			if (v6 && n->o->verbose)
+				fprintf(stderr, "btdht: no IPv6: %s\n",
+				    strerror(errno));
+			if (v6)
+				continue;
+			fprintf(stderr, "btdht: UDP port %d: %s\n",
+			    n->o->port, strerror(errno));
+			return -1;
+		}
+		memset(&cb, 0, sizeof(cb));
+		cb.arg = f;
+		cb.send = cb_send;
+		cb.peer = cb_peer;
+		cb.done = cb_done;
+		cb.trace = n->o->verbose > 1 ? cb_trace : NULL;
+		if (btdht_random(seed, sizeof(seed)) != 0 ||
+		    (f->d = dht_new(id, seed, &cb, now())) == NULL) {
+			close(f->fd);
+			fputs("btdht: cannot start a node\n", stderr);
+			return -1;
+		}
+		if (v6)
+			dht_set_ipv6(f->d);
+		/* A run of seconds should not enter other nodes' tables. */
+		dht_set_read_only(f->d, !n->o->follow);
+		n->nf++;
+	}
+	return 0;
+}
+
+/* The outcome of a finished run, reported; the exit code. */
+static int
+judge(struct node *n, const struct dht_stats *st)
+{
+	const struct btdht_opts *o = n->o;
+
+	if (o->cmd == CMD_PING) {
+		fprintf(stderr, "btdht: %s: no answer\n", o->ping);
+		return BT_EXIT_WORLD;
+	}
+	if (n->answered == 0 && st->good == 0)
+		fputs("btdht: no DHT node answered\n", stderr);
+	else if (o->cmd == CMD_ANNOUNCE && n->announced == 0)
+		fputs("btdht: no node accepted the announce\n", stderr);
+	else if (o->cmd == CMD_PEERS && n->nprinted == 0)
+		fprintf(stderr, "btdht: no peers found (%d nodes answered)\n",
+		    n->answered);
+	return (o->cmd == CMD_PEERS && n->nprinted > 0) ||
+	    (o->cmd == CMD_ANNOUNCE && n->announced > 0) ? BT_EXIT_OK :
+	    BT_EXIT_WORLD;
 }
 
 int
@@ -426,24 +474,21 @@ btdht_run(const struct btdht_opts *o)
 {
 	struct dht_nodeinfo ni[BTDHT_STATE_NODES];
 	struct dht_addr ping[1];
-	struct dht_stats st;
-	struct dht_cb cb;
+	struct dht_stats st, one;
 	struct node n;
 	struct sigaction sa;
-	unsigned char id[20], seed[32];
-	char err[BT_ERRLEN], *path = NULL;
+	struct fam *f;
+	unsigned char id[20];
+	char err[BT_ERRLEN], *path;
 	size_t nni = 0, i;
 	int code, added = 0, bad;
 
 	memset(&n, 0, sizeof(n));
 	n.o = o;
-	n.search = -1;
 	n.in_open = o->stdin_nodes;
-	if (o->cmd == CMD_PING) {
-		if (resolve(o->ping, ping, 1, &bad, err) < 1) {
-			fprintf(stderr, "btdht: %s: %s\n", o->ping, err);
-			return bad ? BT_EXIT_INPUT : BT_EXIT_WORLD;
-		}
+	if (o->cmd == CMD_PING && resolve(o->ping, ping, 1, &bad, err) < 1) {
+		fprintf(stderr, "btdht: %s: %s\n", o->ping, err);
+		return bad ? BT_EXIT_INPUT : BT_EXIT_WORLD;
 	}
 	path = o->state != NULL ? strdup(o->state) : state_default();
 	n.path = path;
@@ -452,38 +497,18 @@ btdht_run(const struct btdht_opts *o)
 	if (path != NULL && state_load(path, id, ni, BTDHT_STATE_NODES, &nni,
 	    err) != 0)
 		fprintf(stderr, "btdht: %s: %s (starting afresh)\n", path, err);
-	if (path == NULL && btdht_random(id, 20) != 0) {
-		perror("btdht: getrandom");
-		return BT_EXIT_WORLD;
-	}
-	if (btdht_random(seed, sizeof(seed)) != 0 ||
+	if ((path == NULL && btdht_random(id, 20) != 0) ||
 	    (n.printed = calloc(MAX_PRINTED, sizeof(*n.printed))) == NULL) {
-		perror("btdht: getrandom");
+		perror("btdht");
 		free(path);
 		return BT_EXIT_WORLD;
 	}
-	if ((n.fd = open_socket(o->port)) == -1) {
-		fprintf(stderr, "btdht: UDP port %d: %s\n", o->port,
-		    strerror(errno));
-		free(path);
-		free(n.printed);
-		return BT_EXIT_WORLD;
-	}
-	memset(&cb, 0, sizeof(cb));
-	cb.arg = &n;
-	cb.send = cb_send;
-	cb.peer = cb_peer;
-	cb.done = cb_done;
-	cb.trace = o->verbose > 1 ? cb_trace : NULL;
-	if ((n.d = dht_new(id, seed, &cb, now())) == NULL) {
-		fputs("btdht: out of memory\n", stderr);
-		code = BT_EXIT_WORLD;
+	code = BT_EXIT_WORLD;
+	if (open_families(&n, id) != 0)
 		goto out;
-	}
-	/* A run of seconds should not enter other nodes' tables. */
-	dht_set_read_only(n.d, !o->follow);
 	for (i = 0; i < nni; i++)
-		dht_add_node(n.d, ni[i].id, &ni[i].a, now());
+		if ((f = fam_of(&n, &ni[i].a)) != NULL)
+			dht_add_node(f->d, ni[i].id, &ni[i].a, now());
 	if (add_contacts(&n, o->nodes, o->nnodes, &added) != 0 ||
 	    add_contacts(&n, o->torrent_nodes, o->ntorrent_nodes, &added) != 0) {
 		code = BT_EXIT_INPUT;
@@ -491,12 +516,15 @@ btdht_run(const struct btdht_opts *o)
 	}
 	if (o->nnodes == 0)
 		add_routers(&n, &added);
-	if (o->cmd == CMD_PING)
-		dht_ping(n.d, ping, now());
-	else if (added == 0 && nni == 0 && !o->stdin_nodes) {
+	if (o->cmd == CMD_PING) {
+		if ((f = fam_of(&n, ping)) == NULL) {
+			fprintf(stderr, "btdht: %s: no IPv6 here\n", o->ping);
+			goto out;
+		}
+		dht_ping(f->d, ping, now());
+	} else if (added == 0 && nni == 0 && !o->stdin_nodes) {
 		fputs("btdht: no DHT node to start from (give --dht-node)\n",
 		    stderr);
-		code = BT_EXIT_WORLD;
 		goto out;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -505,33 +533,29 @@ btdht_run(const struct btdht_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (o->verbose)
-		fprintf(stderr, "btdht: %zu nodes from the state, %d contacts\n",
-		    nni, added);
+		fprintf(stderr, "btdht: %zu nodes from the state, %d contacts, "
+		    "IPv4%s\n", nni, added, n.nf > 1 ? " and IPv6" : " only");
 	code = loop(&n, ping);
-	dht_get_stats(n.d, &st, now());
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < (size_t)n.nf; i++) {
+		dht_get_stats(n.f[i].d, &one, now());
+		st.nodes += one.nodes;
+		st.good += one.good;
+		st.received += one.received;
+		st.dropped += one.dropped;
+	}
 	if (o->verbose)
-		fprintf(stderr, "btdht: %d nodes in the table (%d good), %ld "
+		fprintf(stderr, "btdht: %d nodes in the tables (%d good), %ld "
 		    "datagrams in, %ld dropped\n", st.nodes, st.good,
 		    st.received, st.dropped);
-	if (code == -1) {
-		/* A lookup ended or time ran out: judge by what it got. */
-		if (o->cmd == CMD_PING)
-			fprintf(stderr, "btdht: %s: no answer\n", o->ping);
-		else if (n.answered == 0 && st.good == 0)
-			fputs("btdht: no DHT node answered\n", stderr);
-		else if (o->cmd == CMD_ANNOUNCE && n.announced == 0)
-			fputs("btdht: no node accepted the announce\n", stderr);
-		else if (o->cmd == CMD_PEERS && n.nprinted == 0)
-			fprintf(stderr, "btdht: no peers found (%d nodes "
-			    "answered)\n", n.answered);
-		code = (o->cmd == CMD_PEERS && n.nprinted > 0) ||
-		    (o->cmd == CMD_ANNOUNCE && n.announced > 0) ?
-		    BT_EXIT_OK : BT_EXIT_WORLD;
-	}
-	save(&n, path);
+	if (code == -1)
+		code = judge(&n, &st);
+	save(&n);
 out:
-	dht_free(n.d);
-	close(n.fd);
+	for (i = 0; i < (size_t)n.nf; i++) {
+		dht_free(n.f[i].d);
+		close(n.f[i].fd);
+	}
 	free(n.printed);
 	free(path);
 	return code;

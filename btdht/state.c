@@ -4,6 +4,7 @@
  *	# btdht state
  *	id <40 hex digits>
  *	node <40 hex digits> <a.b.c.d>:<port>
+ *	node <40 hex digits> [<IPv6>]:<port>
  *	...
  *
  * It is a cache: a missing file means a new id; lines we do not know are
@@ -42,23 +43,56 @@ btdht_random(void *buf, size_t n)
 	return 0;
 }
 
-/* One "node HEX IP:PORT" line into ni; 0 or -1. */
+int
+addr_parse(const char *s, struct dht_addr *a)
+{
+	char ip[INET6_ADDRSTRLEN + 2], *end;
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	size_t n;
+
+	memset(a, 0, sizeof(*a));
+	if (colon == NULL || (n = (size_t)(colon - s)) == 0 ||
+	    n >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || port == 0 ||
+	    port > 65535)
+		return -1;
+	a->port = (uint16_t)port;
+	if (ip[0] == '[' && ip[n - 1] == ']') {
+		ip[n - 1] = '\0';
+		a->v6 = 1;
+		return inet_pton(AF_INET6, ip + 1, a->ip) == 1 ? 0 : -1;
+	}
+	return inet_pton(AF_INET, ip, a->ip) == 1 ? 0 : -1;
+}
+
+const char *
+addr_format(const struct dht_addr *a, char *s, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(a->v6 ? AF_INET6 : AF_INET, a->ip, ip, sizeof(ip)) ==
+	    NULL)
+		ip[0] = '\0';
+	snprintf(s, n, a->v6 ? "[%s]:%u" : "%s:%u", ip, a->port);
+	return s;
+}
+
+/* One "node HEX ADDR:PORT" line into ni; 0 or -1. */
 static int
 parse_node(const char *line, struct dht_nodeinfo *ni)
 {
-	char hex[41], ip[16];
-	unsigned port;
-	struct in_addr in;
+	char hex[41], addr[64];
 
-	if (sscanf(line, "node %40[0-9a-fA-F] %15[0-9.]:%5u", hex, ip,
-	    &port) != 3 || strlen(hex) != 40 || port == 0 || port > 65535 ||
-	    inet_pton(AF_INET, ip, &in) != 1)
+	if (sscanf(line, "node %40[0-9a-fA-F] %63s", hex, addr) != 2 ||
+	    strlen(hex) != 40 || hex_decode(ni->id, hex, 20) != 0)
 		return -1;
-	if (hex_decode(ni->id, hex, 20) != 0)
-		return -1;
-	memcpy(ni->a.ip, &in, 4);
-	ni->a.port = (uint16_t)port;
-	return 0;
+	return addr_parse(addr, &ni->a);
 }
 
 int
@@ -115,7 +149,7 @@ int
 state_save(const char *path, const unsigned char id[20],
     const struct dht_nodeinfo *nodes, size_t n, char *err)
 {
-	char *tmp, h[41];
+	char *tmp, h[41], as[64];
 	size_t i, plen = strlen(path);
 	FILE *f;
 	int fd;
@@ -137,9 +171,8 @@ state_save(const char *path, const unsigned char id[20],
 	fprintf(f, "id %s\n", h);
 	for (i = 0; i < n; i++) {
 		hex(h, nodes[i].id, 20);
-		fprintf(f, "node %s %u.%u.%u.%u:%u\n", h, nodes[i].a.ip[0],
-		    nodes[i].a.ip[1], nodes[i].a.ip[2], nodes[i].a.ip[3],
-		    nodes[i].a.port);
+		fprintf(f, "node %s %s\n", h, addr_format(&nodes[i].a, as,
+		    sizeof(as)));
 	}
 	if (fflush(f) == EOF || ferror(f) || fsync(fileno(f)) != 0) {
 		bt_err(err, "%s", strerror(errno));

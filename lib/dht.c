@@ -9,9 +9,12 @@
  *
  * Amplification: we answer only well-formed queries, once each, to their
  * source address, at most DHT_REPLY_RATE answers a second, and no answer
- * is larger than about 330 bytes (K nodes, or DHT_REPLY_VALUES peers, a
- * token and the envelope), against queries of at least about 60 bytes.
+ * is larger than about 400 bytes (K nodes, or DHT_REPLY_VALUES IPv4 or
+ * half as many IPv6 peers, a token and the envelope), against queries of
+ * at least about 60 bytes.
  */
+#include <arpa/inet.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,26 +51,65 @@ dht_tracef(struct dht *d, const char *fmt, ...)
 	d->cb.trace(d->cb.arg, line);
 }
 
+size_t
+dht_iplen(const struct dht_addr *a)
+{
+	return a->v6 ? 16 : 4;
+}
+
 int
 dht_addr_eq(const struct dht_addr *a, const struct dht_addr *b)
 {
-	return memcmp(a->ip, b->ip, 4) == 0 && a->port == b->port;
+	return !a->v6 == !b->v6 && memcmp(a->ip, b->ip, dht_iplen(a)) == 0 &&
+	    a->port == b->port;
 }
 
 int
 dht_addr_ok(const struct dht_addr *a)
 {
-	static const unsigned char zero[4];
+	static const unsigned char zero[16];
 
-	return a->port != 0 && memcmp(a->ip, zero, 4) != 0;
+	return a->port != 0 && memcmp(a->ip, zero, dht_iplen(a)) != 0;
 }
 
 const char *
 dht_addr_str(const struct dht_addr *a, char *s, size_t n)
 {
-	snprintf(s, n, "%u.%u.%u.%u:%u", a->ip[0], a->ip[1], a->ip[2],
-	    a->ip[3], a->port);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(a->v6 ? AF_INET6 : AF_INET, a->ip, ip, sizeof(ip)) ==
+	    NULL)
+		ip[0] = '\0';
+	snprintf(s, n, a->v6 ? "[%s]:%u" : "%s:%u", ip, a->port);
 	return s;
+}
+
+size_t
+dht_put_compact(unsigned char *out, const unsigned char *id,
+    const struct dht_addr *a)
+{
+	size_t n = 0, len = dht_iplen(a);
+
+	if (id != NULL) {
+		memcpy(out, id, DHT_ID_LEN);
+		n = DHT_ID_LEN;
+	}
+	memcpy(out + n, a->ip, len);
+	out[n + len] = (unsigned char)(a->port >> 8);
+	out[n + len + 1] = (unsigned char)a->port;
+	return n + len + 2;
+}
+
+void
+dht_get_compact(const struct dht *d, const unsigned char *p,
+    struct dht_addr *a)
+{
+	size_t len = d->v6 ? 16 : 4;
+
+	memset(a, 0, sizeof(*a));
+	a->v6 = d->v6;
+	memcpy(a->ip, p, len);
+	a->port = (uint16_t)(p[len] << 8 | p[len + 1]);
 }
 
 /* Makes the next token secret: SHA-1 of the seed and a counter. */
@@ -87,13 +129,12 @@ static void
 make_token(const unsigned char secret[20], const struct dht_addr *a,
     unsigned char out[DHT_TOKEN_LEN])
 {
-	unsigned char in[26], h[20];
+	unsigned char in[38], h[20];
+	size_t n;
 
 	memcpy(in, secret, 20);
-	memcpy(in + 20, a->ip, 4);
-	in[24] = (unsigned char)(a->port >> 8);
-	in[25] = (unsigned char)a->port;
-	SHA1(in, sizeof(in), h);
+	n = 20 + dht_put_compact(in + 20, NULL, a);
+	SHA1(in, n, h);
 	memcpy(out, h, DHT_TOKEN_LEN);
 }
 
@@ -145,7 +186,19 @@ dht_new(const unsigned char id[DHT_ID_LEN], const unsigned char seed[32],
 void
 dht_free(struct dht *d)
 {
+	int i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->nstore; i++)
+		free(d->store[i]);
 	free(d);
+}
+
+void
+dht_set_ipv6(struct dht *d)
+{
+	d->v6 = 1;
 }
 
 const unsigned char *
@@ -230,12 +283,16 @@ store_find(struct dht *d, const unsigned char ih[20])
 	int i;
 
 	for (i = 0; i < d->nstore; i++)
-		if (memcmp(d->store[i].ih, ih, 20) == 0)
-			return &d->store[i];
+		if (memcmp(d->store[i]->ih, ih, 20) == 0)
+			return d->store[i];
 	return NULL;
 }
 
-/* Records an announce; 0, or -1 when the store is full of torrents. */
+/*
+ * Records an announce; 0, or -1 when the store is full of torrents or
+ * memory is short. A torrent's slot is allocated on its first announce,
+ * so a node nobody announces to stays small.
+ */
 static int
 store_add(struct dht *d, const unsigned char ih[20], const struct dht_addr *a,
     double now)
@@ -244,15 +301,14 @@ store_add(struct dht *d, const unsigned char ih[20], const struct dht_addr *a,
 	int i, old = 0;
 
 	if ((t = store_find(d, ih)) == NULL) {
-		if (d->nstore == DHT_STORE_TORRENTS)
+		if (d->nstore == DHT_STORE_TORRENTS ||
+		    (t = calloc(1, sizeof(*t))) == NULL)
 			return -1;
-		t = &d->store[d->nstore++];
+		d->store[d->nstore++] = t;
 		memcpy(t->ih, ih, 20);
-		t->n = 0;
 	}
 	for (i = 0; i < t->n; i++) {
-		if (memcmp(t->p[i].ip, a->ip, 4) == 0 &&
-		    t->p[i].port == a->port)
+		if (dht_addr_eq(&t->p[i].a, a))
 			break;
 		if (t->p[i].seen < t->p[old].seen)
 			old = i;
@@ -263,8 +319,7 @@ store_add(struct dht *d, const unsigned char ih[20], const struct dht_addr *a,
 		else
 			i = old;	/* full: the stalest peer goes */
 	}
-	memcpy(t->p[i].ip, a->ip, 4);
-	t->p[i].port = a->port;
+	t->p[i].a = *a;
 	t->p[i].seen = now;
 	return 0;
 }
@@ -277,12 +332,14 @@ store_expire(struct dht *d, double now)
 	int i, j;
 
 	for (i = 0; i < d->nstore; i++) {
-		t = &d->store[i];
+		t = d->store[i];
 		for (j = 0; j < t->n; j++)
 			if (now - t->p[j].seen > DHT_PEER_TTL)
 				t->p[j--] = t->p[--t->n];
-		if (t->n == 0)
+		if (t->n == 0) {
+			free(t);
 			d->store[i--] = d->store[--d->nstore];
+		}
 	}
 }
 
@@ -291,8 +348,9 @@ static void
 serve(struct dht *d, const struct krpc_msg *m, const struct dht_addr *a,
     double now)
 {
-	unsigned char out[KRPC_MAX_MSG], nodes[DHT_K * KRPC_NODE_LEN];
-	unsigned char values[DHT_REPLY_VALUES * KRPC_PEER_LEN];
+	unsigned char out[KRPC_MAX_MSG], nodes[DHT_K * KRPC_NODE6_LEN];
+	unsigned char values[DHT_REPLY_VALUES * KRPC_PEER6_LEN];
+	size_t nl = 0, vl = 0;
 	unsigned char token[DHT_TOKEN_LEN];
 	struct dht_node *close[DHT_K];
 	struct dht_torrent *t;
@@ -305,7 +363,7 @@ serve(struct dht *d, const struct krpc_msg *m, const struct dht_addr *a,
 	switch (m->method) {
 	case KRPC_PING:
 		len = krpc_put_response(out, sizeof(out), m->tid, m->tidlen,
-		    d->id, NULL, 0, NULL, 0, NULL, 0);
+		    d->id, NULL, 0, NULL, 0, NULL, 0, 0);
 		break;
 	case KRPC_FIND_NODE:
 	case KRPC_GET_PEERS:
@@ -315,30 +373,25 @@ serve(struct dht *d, const struct krpc_msg *m, const struct dht_addr *a,
 			/* A window that moves, so every peer gets its turn. */
 			start = t->n > 0 ? (int)(dht_rand(d) % (unsigned)t->n) :
 			    0;
-			for (i = 0; i < t->n && nv < DHT_REPLY_VALUES; i++) {
+			for (i = 0; i < t->n && nv < (d->v6 ?
+			    DHT_REPLY_VALUES / 2 : DHT_REPLY_VALUES); i++) {
 				n = (start + i) % t->n;
-				memcpy(values + nv * 6, t->p[n].ip, 4);
-				values[nv * 6 + 4] = (unsigned char)(t->p[n].port
-				    >> 8);
-				values[nv * 6 + 5] = (unsigned char)t->p[n].port;
+				vl += dht_put_compact(values + vl, NULL,
+				    &t->p[n].a);
 				nv++;
 			}
 		}
 		n = nv > 0 ? 0 : dht_table_closest(d, m->target, close, DHT_K,
 		    1);
-		for (i = 0; i < n; i++) {
-			memcpy(nodes + i * 26, close[i]->id, 20);
-			memcpy(nodes + i * 26 + 20, close[i]->a.ip, 4);
-			nodes[i * 26 + 24] = (unsigned char)(close[i]->a.port >>
-			    8);
-			nodes[i * 26 + 25] = (unsigned char)close[i]->a.port;
-		}
+		for (i = 0; i < n; i++)
+			nl += dht_put_compact(nodes + nl, close[i]->id,
+			    &close[i]->a);
 		ip.port = 0;
 		make_token(d->secret[0], &ip, token);
 		len = krpc_put_response(out, sizeof(out), m->tid, m->tidlen,
 		    d->id, nodes, (size_t)n,
 		    m->method == KRPC_GET_PEERS ? token : NULL, DHT_TOKEN_LEN,
-		    values, (size_t)nv);
+		    values, (size_t)nv, d->v6);
 		break;
 	case KRPC_ANNOUNCE_PEER:
 		if (!token_ok(d, a, m->token, m->tokenlen)) {
@@ -346,7 +399,7 @@ serve(struct dht *d, const struct krpc_msg *m, const struct dht_addr *a,
 			    m->tidlen, KRPC_E_PROTOCOL, "bad token");
 			break;
 		}
-		memcpy(peer.ip, a->ip, 4);
+		peer = *a;
 		peer.port = m->implied_port || m->port <= 0 ? a->port :
 		    (uint16_t)m->port;
 		if (store_add(d, m->target, &peer, now) != 0) {
@@ -355,7 +408,7 @@ serve(struct dht *d, const struct krpc_msg *m, const struct dht_addr *a,
 			break;
 		}
 		len = krpc_put_response(out, sizeof(out), m->tid, m->tidlen,
-		    d->id, NULL, 0, NULL, 0, NULL, 0);
+		    d->id, NULL, 0, NULL, 0, NULL, 0, 0);
 		break;
 	default:
 		len = krpc_put_error(out, sizeof(out), m->tid, m->tidlen,
@@ -376,6 +429,10 @@ dht_input(struct dht *d, const unsigned char *buf, size_t len,
 	unsigned slot;
 
 	d->received++;
+	if (!a->v6 != !d->v6) {
+		d->dropped++;	/* the caller's mistake: another family */
+		return;
+	}
 	if (!dht_addr_ok(a) || krpc_parse(buf, len, &m, err) != 0) {
 		d->dropped++;
 		if (dht_addr_ok(a))
@@ -415,7 +472,8 @@ dht_input(struct dht *d, const unsigned char *buf, size_t len,
 		return;
 	}
 	dht_tracef(d, "<- %s: answer, %zu nodes, %zu values",
-	    dht_addr_str(a, as, sizeof(as)), m.nnodes, m.nvalues);
+	    dht_addr_str(a, as, sizeof(as)), d->v6 ? m.nnodes6 : m.nnodes,
+	    d->v6 ? m.nvalues6 : m.nvalues);
 	if (memcmp(m.id, d->id, DHT_ID_LEN) != 0)
 		dht_table_seen(d, m.id, a, 1, now);
 	if (q->search >= 0)
@@ -463,7 +521,7 @@ dht_add_contact(struct dht *d, const struct dht_addr *a)
 {
 	int i;
 
-	if (!dht_addr_ok(a))
+	if (!dht_addr_ok(a) || !a->v6 != !d->v6)
 		return 0;
 	for (i = 0; i < d->ncontacts; i++)
 		if (dht_addr_eq(&d->contacts[i], a))
@@ -499,7 +557,7 @@ dht_get_stats(const struct dht *d, struct dht_stats *st, double now)
 		}
 	st->torrents = d->nstore;
 	for (i = 0; i < d->nstore; i++)
-		st->stored += d->store[i].n;
+		st->stored += d->store[i]->n;
 	for (i = 0; i < DHT_MAX_QUERIES; i++)
 		st->inflight += d->q[i].used;
 	st->received = d->received;

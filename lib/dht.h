@@ -10,6 +10,10 @@
  * getrandom) make transaction ids, random lookup targets and the token
  * secrets; nothing else is random.
  *
+ * One node speaks one address family: IPv4 (BEP 5), or IPv6 (BEP 32)
+ * after dht_set_ipv6, with its own routing table, as BEP 32 asks; a tool
+ * that wants both runs two, one per socket.
+ *
  * What it does: a routing table of 160 buckets of K = 8 nodes by the
  * length of the prefix shared with our id, good / questionable / bad
  * nodes as BEP 5 defines them, one replacement candidate per bucket,
@@ -18,7 +22,8 @@
  * the K closest nodes, then announce_peer to them on request; the server
  * side of ping, find_node, get_peers and announce_peer, tokens rotated
  * every 5 minutes and accepted for 10, announced peers kept 30 minutes.
- * Every table and store is fixed-size; struct dht is one allocation.
+ * Every table and store is bounded; struct dht is one allocation (about
+ * 100 KiB) plus one per torrent announced to it (2 KiB each, 256 at most).
  *
  * dht_new returns memory the caller releases with dht_free. Callbacks run
  * inside dht_input, dht_periodic and dht_search, never later.
@@ -38,10 +43,14 @@
 
 struct dht;
 
-/* An IPv4 address (network byte order) and a port (host order). */
+/*
+ * An address (network byte order; IPv4 in the first 4 bytes) and a port
+ * (host order).
+ */
 struct dht_addr {
-	unsigned char	ip[4];
+	unsigned char	ip[16];
 	uint16_t	port;
+	int		v6;
 };
 
 struct dht_result {
@@ -84,6 +93,8 @@ struct dht_stats {
 struct dht *dht_new(const unsigned char id[DHT_ID_LEN],
 	    const unsigned char seed[32], const struct dht_cb *, double now);
 void	dht_free(struct dht *);
+/* Makes d an IPv6 node (BEP 32); before anything else is done with it. */
+void	dht_set_ipv6(struct dht *);
 
 /* One datagram from a. Malformed or unexpected ones are counted, dropped. */
 void	dht_input(struct dht *, const unsigned char *, size_t,

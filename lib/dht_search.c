@@ -212,7 +212,7 @@ dht_search_reply(struct dht *d, const struct dht_query *q,
 	const struct dht_addr *a = &q->a;
 	struct dht_addr na;
 	const unsigned char *p;
-	size_t k;
+	size_t k, nv, nn;
 	int i, si = q->search;
 
 	if (s->gen != q->gen)
@@ -235,18 +235,18 @@ dht_search_reply(struct dht *d, const struct dht_query *q,
 		s->c[i].noid = 0;
 		cand_resort(s, i);
 	}
-	for (k = 0; k < m->nvalues && s->get_peers; k++) {
-		p = m->values[k];
-		memcpy(na.ip, p, 4);
-		na.port = (uint16_t)(p[4] << 8 | p[5]);
+	nv = d->v6 ? m->nvalues6 : m->nvalues;
+	for (k = 0; k < nv && s->get_peers; k++) {
+		dht_get_compact(d, d->v6 ? m->values6[k] : m->values[k], &na);
 		s->res.values++;
 		if (dht_addr_ok(&na) && d->cb.peer != NULL && !s->internal)
 			d->cb.peer(d->cb.arg, si, s->target, &na);
 	}
-	for (k = 0; k < m->nnodes; k++) {
-		p = m->nodes + k * KRPC_NODE_LEN;
-		memcpy(na.ip, p + 20, 4);
-		na.port = (uint16_t)(p[24] << 8 | p[25]);
+	nn = d->v6 ? m->nnodes6 : m->nnodes;
+	for (k = 0; k < nn; k++) {
+		p = d->v6 ? m->nodes6 + k * KRPC_NODE6_LEN :
+		    m->nodes + k * KRPC_NODE_LEN;
+		dht_get_compact(d, p + DHT_ID_LEN, &na);
 		cand_add(d, s, p, &na, 0);
 	}
 	step(d, si, now);

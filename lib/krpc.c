@@ -165,19 +165,20 @@ size_t
 krpc_put_response(unsigned char *out, size_t cap, const unsigned char *tid,
     size_t tidlen, const unsigned char id[20], const unsigned char *nodes,
     size_t nnodes, const unsigned char *token, size_t tokenlen,
-    const unsigned char *values, size_t nvalues)
+    const unsigned char *values, size_t nvalues, int v6)
 {
 	struct kw w = { out, 0, cap, 0 };
-	size_t i;
+	size_t i, nlen = v6 ? KRPC_NODE6_LEN : KRPC_NODE_LEN;
+	size_t vlen = v6 ? KRPC_PEER6_LEN : KRPC_PEER_LEN;
 
 	kw_raw(&w, "d1:rd", 5);
 	kw_cstr(&w, "id");
 	kw_str(&w, id, 20);
 	if (nnodes > 0) {
-		kw_cstr(&w, "nodes");
-		if (nnodes > cap / KRPC_NODE_LEN)
+		kw_cstr(&w, v6 ? "nodes6" : "nodes");
+		if (nnodes > cap / nlen)
 			return 0;
-		kw_str(&w, nodes, nnodes * KRPC_NODE_LEN);
+		kw_str(&w, nodes, nnodes * nlen);
 	}
 	if (token != NULL) {
 		kw_cstr(&w, "token");
@@ -187,7 +188,7 @@ krpc_put_response(unsigned char *out, size_t cap, const unsigned char *tid,
 		kw_cstr(&w, "values");
 		kw_raw(&w, "l", 1);
 		for (i = 0; i < nvalues && !w.bad; i++)
-			kw_str(&w, values + i * KRPC_PEER_LEN, KRPC_PEER_LEN);
+			kw_str(&w, values + i * vlen, vlen);
 		kw_raw(&w, "e", 1);
 	}
 	kw_raw(&w, "e", 1);
@@ -294,7 +295,7 @@ parse_args(struct bval a, struct krpc_msg *m, char *err)
 	return 0;
 }
 
-/* The body of a response: nodes and values (IPv6 entries skipped). */
+/* The body of a response: nodes, nodes6, token, values. */
 static int
 parse_reply(struct bval r, struct krpc_msg *m, char *err)
 {
@@ -310,6 +311,13 @@ parse_reply(struct bval r, struct krpc_msg *m, char *err)
 		m->nodes = s;
 		m->nnodes = len / KRPC_NODE_LEN;
 	}
+	if (benc_dict_get(r, "nodes6", &v)) {
+		if (benc_str(v, &s, &len) != 0 || len % KRPC_NODE6_LEN != 0)
+			return bt_err(err, "nodes6 is not a multiple of %d "
+			    "bytes", KRPC_NODE6_LEN);
+		m->nodes6 = s;
+		m->nnodes6 = len / KRPC_NODE6_LEN;
+	}
 	if (benc_dict_get(r, "token", &v)) {
 		if (benc_str(v, &s, &len) != 0 || len == 0 ||
 		    len > KRPC_MAX_TOKEN)
@@ -322,12 +330,14 @@ parse_reply(struct bval r, struct krpc_msg *m, char *err)
 		if (benc_type(v) != BENC_LIST)
 			return bt_err(err, "values is not a list");
 		benc_iter(v, &it);
-		while (benc_list_next(&it, &e) &&
-		    m->nvalues < KRPC_MAX_VALUES) {
+		while (benc_list_next(&it, &e)) {
 			if (benc_str(e, &s, &len) != 0)
 				return bt_err(err, "a value is not a string");
-			if (len == KRPC_PEER_LEN)
+			if (len == KRPC_PEER_LEN && m->nvalues < KRPC_MAX_VALUES)
 				m->values[m->nvalues++] = s;
+			else if (len == KRPC_PEER6_LEN &&
+			    m->nvalues6 < KRPC_MAX_VALUES)
+				m->values6[m->nvalues6++] = s;
 		}
 	}
 	return 0;

@@ -7,8 +7,9 @@
  *	error	 {"t": tid, "y": "e", "e": [code, "message"]}
  * Arguments this codec knows: target and info_hash (20 bytes), token,
  * port and implied_port, nodes (26 bytes a node: id 20, IPv4 4, port 2),
- * values (a list of 6-byte IPv4 peers), ro (BEP 43). Anything else is
- * ignored, as BEP 5 asks, so newer clients stay compatible.
+ * nodes6 (BEP 32: 38 bytes, IPv6 16), values (a list of 6-byte IPv4 or
+ * 18-byte IPv6 peers), ro (BEP 43). Anything else is ignored, as BEP 5
+ * asks, so newer clients stay compatible.
  *
  * krpc_parse fills a struct krpc_msg that points into the caller's
  * datagram for nodes and values; it lives as long as the datagram does.
@@ -38,6 +39,9 @@
 /* One compact node (BEP 5): node id 20, IPv4 address 4, port 2. */
 #define KRPC_NODE_LEN		26
 #define KRPC_PEER_LEN		6
+/* The same over IPv6 (BEP 32): id 20, address 16, port 2. */
+#define KRPC_NODE6_LEN		38
+#define KRPC_PEER6_LEN		18
 #define KRPC_ID_LEN		20
 
 enum krpc_type {
@@ -76,8 +80,12 @@ struct krpc_msg {
 	int		 read_only;	/* BEP 43: do not add the sender */
 	const unsigned char *nodes;	/* nnodes * KRPC_NODE_LEN bytes */
 	size_t		 nnodes;
+	const unsigned char *nodes6;	/* nnodes6 * KRPC_NODE6_LEN bytes */
+	size_t		 nnodes6;
 	const unsigned char *values[KRPC_MAX_VALUES];	/* 6 bytes each */
 	size_t		 nvalues;
+	const unsigned char *values6[KRPC_MAX_VALUES];	/* 18 bytes each */
+	size_t		 nvalues6;
 	int64_t		 ecode;		/* errors */
 	const unsigned char *emsg;
 	size_t		 emsglen;
@@ -111,14 +119,15 @@ size_t	krpc_put_announce_peer(unsigned char *out, size_t cap,
 
 /*
  * A response: id, then nodes (nnodes compact nodes, may be 0), token (may
- * be NULL), values (nvalues 6-byte peers, may be 0). A ping or
- * announce_peer answer has only the id.
+ * be NULL), values (nvalues compact peers, may be 0). A ping or
+ * announce_peer answer has only the id. With v6 set, the nodes are
+ * 38-byte "nodes6" and the values 18 bytes each (BEP 32).
  */
 size_t	krpc_put_response(unsigned char *out, size_t cap,
 	    const unsigned char *tid, size_t tidlen, const unsigned char id[20],
 	    const unsigned char *nodes, size_t nnodes,
 	    const unsigned char *token, size_t tokenlen,
-	    const unsigned char *values, size_t nvalues);
+	    const unsigned char *values, size_t nvalues, int v6);
 size_t	krpc_put_error(unsigned char *out, size_t cap, const unsigned char *tid,
 	    size_t tidlen, int code, const char *msg);
 

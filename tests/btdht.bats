@@ -141,6 +141,25 @@ open(sys.argv[3], "wb").write(lt.bencode(d))' "$D/x.torrent" "$other" \
 	[ "$status" -eq 2 ]
 }
 
+@test "btdht: IPv6 (BEP 32): libtorrent nodes on ::1 find us and we find them" {
+	ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128' ||
+	    skip "no ::1 here"
+	ltdht lt --ip ::1 --nodes 3 --seed "$D/x.torrent" "$D" \
+	    --get-peers "$IH"
+	seeder=$NODE
+	other=$(sed -n 's/^node //p' "$T/lt.out" | sed -n 2p)
+	waitfor "grep -q '^stored $IH ::1:$seeder' '$T/lt.out'" 30
+	run btdht --state "$T/state" -n "[::1]:$other" peers "$IH"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"[::1]:$seeder"* ]]
+	grep -qE "^node [0-9a-f]{40} \[::1\]:[0-9]+$" "$T/state"
+	run btdht --state "$T/state" announce "$IH" 6998
+	[ "$status" -eq 0 ]
+	waitfor "grep -q '^stored $IH ::1:6998' '$T/lt.out'" 10
+	waitfor "grep -q '^peer ::1:6998' '$T/lt.out'" 20
+}
+
 @test "btdht: an aria2c seeder that announced through the DHT is found" {
 	ltdht lt --nodes 2
 	dport=$(freeport)

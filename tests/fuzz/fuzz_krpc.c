@@ -2,7 +2,8 @@
  * fuzz_krpc.c: KRPC datagrams (BEP 5) on hostile bytes. Each input is
  * parsed; a parsed message is checked against the codec's limits and,
  * when it is a query, rebuilt and parsed again to the same fields. The
- * same bytes then go to a fresh node as if from the network: once from a
+ * same bytes then go to a fresh node, IPv4 then IPv6 (BEP 32), as if from
+ * the network: once from a
  * stranger (the server side), once from the contact its lookup asked,
  * with the transaction id patched to the one it waits for (the answer
  * matching, the lookup and the announce that follows).
@@ -32,7 +33,7 @@ count_send(void *arg, const unsigned char *b, size_t n,
 	(void)arg;
 	(void)a;
 	/* Everything the node sends must parse, and stay small. */
-	if (n > 400 || krpc_parse(b, n, &m, err) != 0)
+	if (n > 420 || krpc_parse(b, n, &m, err) != 0)
 		abort();
 	if (m.type == KRPC_QUERY) {
 		memcpy(last_tid, m.tid, m.tidlen);
@@ -102,13 +103,13 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct dht *node;
 	struct krpc_msg m;
-	struct dht_addr stranger = { { 127, 0, 0, 2 }, 6881 };
-	struct dht_addr contact = { { 127, 0, 0, 3 }, 1 };
+	struct dht_addr stranger = { { 127, 0, 0, 2 }, 6881, 0 };
+	struct dht_addr contact = { { 127, 0, 0, 3 }, 1, 0 };
 	struct dht_cb cb;
 	unsigned char id[20], seed[32], *c = NULL;
 	char err[BT_ERRLEN];
 	size_t i;
-	int ok;
+	int ok, v6;
 
 	err[0] = '\0';
 	if ((ok = krpc_parse(d, n, &m, err) == 0)) {
@@ -125,21 +126,29 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			rebuild(&m);
 	} else if (err[0] == '\0')
 		abort();
-	memset(id, 0x42, sizeof(id));
-	memset(seed, 7, sizeof(seed));
-	memset(&cb, 0, sizeof(cb));
-	cb.send = count_send;
-	if ((node = dht_new(id, seed, &cb, 1.0)) == NULL)
-		return 0;
-	dht_add_contact(node, &contact);
-	dht_search(node, id, 1, 6881, 1.0);
-	dht_input(node, d, n, &stranger, 1.5);
-	if (ok && m.type != KRPC_QUERY && (c = patched(d, n, &m)) != NULL) {
-		dht_input(node, c, n, &contact, 1.6);
-		free(c);
+	for (v6 = 0; v6 < 2; v6++) {
+		memset(id, 0x42, sizeof(id));
+		memset(seed, 7, sizeof(seed));
+		memset(&cb, 0, sizeof(cb));
+		cb.send = count_send;
+		if ((node = dht_new(id, seed, &cb, 1.0)) == NULL)
+			return 0;
+		if (v6) {
+			dht_set_ipv6(node);
+			stranger.v6 = contact.v6 = 1;
+			stranger.ip[15] = contact.ip[15] = 1;
+		}
+		dht_add_contact(node, &contact);
+		dht_search(node, id, 1, 6881, 1.0);
+		dht_input(node, d, n, &stranger, 1.5);
+		if (ok && m.type != KRPC_QUERY &&
+		    (c = patched(d, n, &m)) != NULL) {
+			dht_input(node, c, n, &contact, 1.6);
+			free(c);
+		}
+		dht_periodic(node, 2.0);
+		dht_periodic(node, 5.0);
+		dht_free(node);
 	}
-	dht_periodic(node, 2.0);
-	dht_periodic(node, 5.0);
-	dht_free(node);
 	return 0;
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""lt_dht.py [--nodes N] [--contact IP:PORT]... [--seed TORRENT DATADIR]
-[--get-peers HEX] [--seconds S]
+"""lt_dht.py [--ip IP] [--nodes N] [--contact IP:PORT]...
+[--seed TORRENT DATADIR] [--get-peers HEX] [--seconds S]
 
-A small private DHT of python3-libtorrent sessions on 127.0.0.1, for
-tests: N sessions (default 3) on their own ports, each added to the
+A small private DHT of python3-libtorrent sessions on 127.0.0.1 (or
+--ip, ::1 for IPv6), for tests: N sessions (default 3) on their own ports, each added to the
 others with add_dht_node (nodes given as bootstrap routers never enter a
 routing table), dht_restrict_routing_ips off so one IP may hold many
 nodes, and no public router. --contact adds another node (ours) to every
@@ -25,6 +25,7 @@ import time
 import libtorrent as lt
 
 ap = argparse.ArgumentParser()
+ap.add_argument("--ip", default="127.0.0.1")
 ap.add_argument("--nodes", type=int, default=3)
 ap.add_argument("--contact", action="append", default=[])
 ap.add_argument("--seed", nargs=2, metavar=("TORRENT", "DATADIR"))
@@ -39,7 +40,7 @@ def say(*words):
 
 def session():
     return lt.session({
-        "listen_interfaces": "127.0.0.1:0",
+        "listen_interfaces": ("[%s]:0" if ":" in a.ip else "%s:0") % a.ip,
         "enable_dht": True, "enable_lsd": False, "enable_upnp": False,
         "enable_natpmp": False, "enable_incoming_utp": False,
         "enable_outgoing_utp": False,
@@ -66,10 +67,10 @@ for s in sessions:
 for i, s in enumerate(sessions):
     for j, p in enumerate(ports):
         if i != j:
-            s.add_dht_node(("127.0.0.1", p))
+            s.add_dht_node((a.ip, p))
     for c in a.contact:
         ip, port = c.rsplit(":", 1)
-        s.add_dht_node((ip, int(port)))
+        s.add_dht_node((ip.strip("[]"), int(port)))
 
 handle = None
 if a.seed:

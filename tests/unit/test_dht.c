@@ -46,20 +46,32 @@ struct ctx {
 };
 
 static struct ctx ctxs[NET_NODES];
+/* Nodes are IPv6 ones (BEP 32), at fd00::N, when set. */
+static int net_v6;
 
 static void
 addr_of(int i, struct dht_addr *a)
 {
+	memset(a, 0, sizeof(*a));
+	a->port = 6881;
+	if (net_v6) {
+		a->v6 = 1;
+		a->ip[0] = 0xfd;
+		a->ip[15] = (unsigned char)(i + 1);
+		return;
+	}
 	a->ip[0] = 10;
 	a->ip[1] = 0;
 	a->ip[2] = 0;
 	a->ip[3] = (unsigned char)(i + 1);
-	a->port = 6881;
 }
 
 static int
 index_of(const struct dht_addr *a)
 {
+	if (a->v6)
+		return a->ip[0] == 0xfd && a->port == 6881 && a->ip[15] >= 1 &&
+		    a->ip[15] <= NET_NODES ? a->ip[15] - 1 : -1;
 	if (a->ip[0] == 10 && a->ip[1] == 0 && a->ip[2] == 0 &&
 	    a->port == 6881 && a->ip[3] >= 1 && a->ip[3] <= NET_NODES)
 		return a->ip[3] - 1;
@@ -139,6 +151,8 @@ net_init(struct net *net, int n)
 		cb.peer = cb_peer;
 		cb.done = cb_done;
 		net->d[i] = dht_new(id, seed, &cb, net->now);
+		if (net_v6)
+			dht_set_ipv6(net->d[i]);
 	}
 }
 
@@ -188,7 +202,7 @@ net_run(struct net *net, double secs)
 static struct pkt *
 ask(struct net *net, int i, const unsigned char *b, size_t len)
 {
-	struct dht_addr me = { { 10, 9, 9, 9 }, 9 };
+	struct dht_addr me = { { 10, 9, 9, 9 }, 9, 0 };
 
 	net->ngot = 0;
 	dht_input(net->d[i], b, len, &me, net->now);
@@ -230,7 +244,7 @@ test_krpc_roundtrip(void)
 	    m.method == KRPC_ANNOUNCE_PEER && m.port == 6881 &&
 	    m.implied_port == 1 && m.tokenlen == 8);
 	n = krpc_put_response(b, sizeof(b), (const unsigned char *)"x", 1,
-	    id, nodes, 2, tok, 8, values, 2);
+	    id, nodes, 2, tok, 8, values, 2, 0);
 	CHECK(krpc_parse(b, n, &m, err) == 0 && m.type == KRPC_RESPONSE &&
 	    m.nnodes == 2 && m.nvalues == 2 && m.tokenlen == 8 &&
 	    memcmp(m.values[1], "vvvvvv", 6) == 0);
@@ -331,6 +345,36 @@ test_lookup_and_announce(void)
 	net_run(&net, 60);
 	CHECK(net.done[31] == 1);
 	net_free(&net);
+}
+
+/* The same over IPv6: nodes6 and 18-byte values (BEP 32). */
+static void
+test_lookup_v6(void)
+{
+	struct net net;
+	struct dht_addr v4 = { { 10, 0, 0, 1 }, 6881, 0 };
+	unsigned char ih[20];
+	int i, found = 0;
+
+	net_v6 = 1;
+	net_init(&net, 20);
+	/* An IPv4 contact is not for an IPv6 node. */
+	CHECK(dht_add_contact(net.d[1], &v4) == 0);
+	bootstrap(&net);
+	memset(ih, 0xcd, 20);
+	dht_search(net.d[3], ih, 1, 4321, net.now);
+	net_run(&net, 20);
+	CHECK(net.done[3] == 1 && net.res[3].announced >= 1);
+	dht_search(net.d[15], ih, 1, 0, net.now);
+	net_run(&net, 20);
+	CHECK(net.done[15] == 1);
+	for (i = 0; i < net.npeers[15]; i++)
+		if (net.peers[15][i].v6 && net.peers[15][i].ip[15] == 4 &&
+		    net.peers[15][i].port == 4321)
+			found++;
+	CHECK(found >= 1 && found == net.npeers[15]);
+	net_free(&net);
+	net_v6 = 0;
 }
 
 static void
@@ -467,7 +511,7 @@ test_no_amplification(void)
 {
 	struct net net;
 	unsigned char b[KRPC_MAX_MSG], id[20], ih[20], tok[KRPC_MAX_TOKEN];
-	struct dht_addr from = { { 10, 9, 9, 9 }, 1 };
+	struct dht_addr from = { { 10, 9, 9, 9 }, 1, 0 };
 	struct pkt *p;
 	size_t n, qlen;
 	int i;
@@ -502,7 +546,7 @@ test_no_amplification(void)
 	/* Answers, errors and garbage get no answer at all. */
 	net.sent = 0;
 	qlen = krpc_put_response(b, sizeof(b), (const unsigned char *)"p", 1,
-	    id, NULL, 0, NULL, 0, NULL, 0);
+	    id, NULL, 0, NULL, 0, NULL, 0, 0);
 	net.now += 10;
 	CHECK(ask(&net, 0, b, qlen) == NULL);
 	CHECK(ask(&net, 0, (const unsigned char *)"garbage", 7) == NULL);
@@ -515,7 +559,7 @@ test_table_bounded(void)
 {
 	struct net net;
 	struct dht_stats st;
-	struct dht_addr from = { { 10, 7, 0, 0 }, 1 };
+	struct dht_addr from = { { 10, 7, 0, 0 }, 1, 0 };
 	unsigned char b[KRPC_MAX_MSG], id[20];
 	size_t n;
 	int i, k;
@@ -545,7 +589,7 @@ test_forged_answers(void)
 {
 	struct net net;
 	struct dht_stats st;
-	struct dht_addr a, evil = { { 10, 6, 6, 6 }, 6881 };
+	struct dht_addr a, evil = { { 10, 6, 6, 6 }, 6881, 0 };
 	unsigned char b[KRPC_MAX_MSG], id[20], tid[4];
 	size_t n;
 	int i;
@@ -562,7 +606,7 @@ test_forged_answers(void)
 		tid[2] = (unsigned char)i;
 		tid[3] = (unsigned char)(i + 1);
 		n = krpc_put_response(b, sizeof(b), tid, 4, id, NULL, 0,
-		    NULL, 0, NULL, 0);
+		    NULL, 0, NULL, 0, 0);
 		dht_input(net.d[0], b, n, &evil, net.now);
 	}
 	dht_get_stats(net.d[0], &st, net.now);
@@ -625,6 +669,7 @@ main(void)
 	RUN(test_krpc_roundtrip);
 	RUN(test_krpc_refuses);
 	RUN(test_lookup_and_announce);
+	RUN(test_lookup_v6);
 	RUN(test_nobody_answers);
 	RUN(test_tokens_rotate);
 	RUN(test_peers_expire);
