@@ -350,6 +350,7 @@ krpc_parse(const void *buf, size_t len, struct krpc_msg *m, char *err)
 	struct biter it;
 	const unsigned char *s;
 	size_t n, i;
+	int64_t ro;
 	char berr[BT_ERRLEN];
 
 	memset(m, 0, sizeof(*m));
@@ -371,9 +372,8 @@ krpc_parse(const void *buf, size_t len, struct krpc_msg *m, char *err)
 	    n != 1 || (*s != 'q' && *s != 'r' && *s != 'e'))
 		return bt_err(err, "no message type y of q, r or e");
 	m->type = (enum krpc_type)*s;
-	if (benc_dict_get(d, "ro", &v) && benc_int(v, &m->ecode) == 0)
-		m->read_only = m->ecode == 1;
-	m->ecode = 0;
+	if (benc_dict_get(d, "ro", &v) && benc_int(v, &ro) == 0)
+		m->read_only = ro == 1;
 	switch (m->type) {
 	case KRPC_QUERY:
 		if (!benc_dict_get(d, "q", &v) || benc_str(v, &s, &n) != 0)
