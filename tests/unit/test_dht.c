@@ -37,6 +37,8 @@ struct net {
 	int		 done[NET_NODES];
 	struct dht_result res[NET_NODES];
 	long		 sent;
+	/* Queries sent, by node and method. */
+	long		 queries[NET_NODES][KRPC_ANNOUNCE_PEER + 1];
 };
 
 /* One context per node, so callbacks know who they are. */
@@ -85,8 +87,12 @@ cb_send(void *arg, const unsigned char *b, size_t len,
 	struct ctx *c = arg;
 	struct net *net = c->net;
 	struct pkt *p;
+	struct krpc_msg m;
+	char err[BT_ERRLEN];
 
 	net->sent++;
+	if (krpc_parse(b, len, &m, err) == 0 && m.type == KRPC_QUERY)
+		net->queries[c->self][m.method]++;
 	if (a->ip[0] == 10 && a->ip[3] == 9 && a->ip[2] == 9) {
 		if (net->ngot < 4) {
 			net->got[net->ngot].len = len;
@@ -617,6 +623,31 @@ test_forged_answers(void)
 	net_free(&net);
 }
 
+/* A quiet table: questionable nodes are pinged, buckets refreshed. */
+static void
+test_refresh(void)
+{
+	struct net net;
+	struct dht_stats st;
+	int i;
+
+	net_init(&net, 12);
+	bootstrap(&net);
+	memset(net.queries, 0, sizeof(net.queries));
+	net_run(&net, 16 * 60);
+	CHECK(net.queries[3][KRPC_PING] > 0);
+	CHECK(net.queries[3][KRPC_FIND_NODE] > 0);
+	dht_get_stats(net.d[3], &st, net.now);
+	CHECK(st.good >= DHT_K);
+	/* Half the network dies: it leaves the table within minutes. */
+	for (i = 0; i < 6; i++)
+		net.dead[i] = 1;
+	net_run(&net, 20 * 60);
+	dht_get_stats(net.d[9], &st, net.now);
+	CHECK(st.nodes <= 5 && st.good >= 4);
+	net_free(&net);
+}
+
 static void
 test_read_only(void)
 {
@@ -676,6 +707,7 @@ main(void)
 	RUN(test_no_amplification);
 	RUN(test_table_bounded);
 	RUN(test_forged_answers);
+	RUN(test_refresh);
 	RUN(test_read_only);
 	RUN(test_nodes_saved);
 	DONE();
