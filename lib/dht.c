@@ -277,8 +277,8 @@ may_reply(struct dht *d, double now)
 	return 1;
 }
 
-static struct dht_torrent *
-store_find(struct dht *d, const unsigned char ih[20])
+struct dht_torrent *
+dht_store_find(struct dht *d, const unsigned char ih[20])
 {
 	int i;
 
@@ -300,7 +300,7 @@ store_add(struct dht *d, const unsigned char ih[20], const struct dht_addr *a,
 	struct dht_torrent *t;
 	int i, old = 0;
 
-	if ((t = store_find(d, ih)) == NULL) {
+	if ((t = dht_store_find(d, ih)) == NULL) {
 		if (d->nstore == DHT_STORE_TORRENTS ||
 		    (t = calloc(1, sizeof(*t))) == NULL)
 			return -1;
@@ -367,7 +367,7 @@ serve(struct dht *d, const struct krpc_msg *m, const struct dht_addr *a,
 		break;
 	case KRPC_FIND_NODE:
 	case KRPC_GET_PEERS:
-		t = m->method == KRPC_GET_PEERS ? store_find(d, m->target) :
+		t = m->method == KRPC_GET_PEERS ? dht_store_find(d, m->target) :
 		    NULL;
 		if (t != NULL) {
 			/* A window that moves, so every peer gets its turn. */

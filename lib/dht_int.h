@@ -158,6 +158,8 @@ int	dht_send_query(struct dht *, const struct dht_addr *, enum krpc_method,
 	    const unsigned char *target, int search, double now,
 	    const unsigned char *token, size_t tokenlen, int port);
 int	dht_addr_eq(const struct dht_addr *, const struct dht_addr *);
+/* The peers announced to us for ih, or NULL. */
+struct dht_torrent *dht_store_find(struct dht *, const unsigned char ih[20]);
 /* 1 if a can be a node or peer: not 0.0.0.0, not port 0. */
 int	dht_addr_ok(const struct dht_addr *);
 const char *dht_addr_str(const struct dht_addr *, char *, size_t);

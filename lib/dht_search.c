@@ -177,6 +177,7 @@ dht_search(struct dht *d, const unsigned char target[DHT_ID_LEN],
 {
 	struct dht_search *s;
 	struct dht_node *close[DHT_SEARCH_SIZE];
+	struct dht_torrent *t;
 	int si, i, n, good = 0;
 
 	for (si = 0; si < DHT_MAX_SEARCHES && d->s[si].phase != S_IDLE; si++)
@@ -200,6 +201,11 @@ dht_search(struct dht *d, const unsigned char target[DHT_ID_LEN],
 			cand_add(d, s, target, &d->contacts[i], 1);
 	dht_tracef(d, "search %d: %s, %d candidates", si,
 	    get_peers ? "get_peers" : "find_node", s->n);
+	/* Peers that announced to us are found too. */
+	if (get_peers && d->cb.peer != NULL &&
+	    (t = dht_store_find(d, target)) != NULL)
+		for (i = 0; i < t->n; i++)
+			d->cb.peer(d->cb.arg, si, target, &t->p[i].a);
 	step(d, si, now);
 	return si;
 }

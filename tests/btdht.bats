@@ -186,6 +186,33 @@ open(sys.argv[3], "wb").write(lt.bencode(d))' "$D/x.torrent" "$other" \
 	[[ "$output" =~ ^[0-9a-f]{40}\ 127.0.0.1:$dport$ ]]
 }
 
+@test "btdht -f: an aria2c seeder whose only DHT contact is us announces to us" {
+	port=$(freeport)
+	dport=$(freeport)
+	tport=$(freeport)
+	mkdir -p "$T/a2"
+	cp "$D/data.bin" "$T/a2/"
+	# No other node anywhere: -n - keeps us waiting for aria2c.
+	mkfifo "$T/in"
+	btdht -f -n - --interval 10 --port "$port" --state "$T/state" \
+	    peers "$IH" <"$T/in" >"$T/peers" 2>"$T/err" &
+	echo $! >>"$T/pids"
+	exec 8>"$T/in"
+	aria2c -q --enable-dht=true --enable-dht6=false \
+	    --dht-listen-addr=127.0.0.1 --dht-listen-port="$dport" \
+	    --dht-entry-point="127.0.0.1:$port" \
+	    --dht-file-path="$T/a2/dht.dat" --listen-port="$tport" \
+	    --bt-enable-lpd=false --enable-peer-exchange=false \
+	    --disable-ipv6=true --interface=127.0.0.1 --seed-time=5 \
+	    --check-integrity=true --bt-tracker-connect-timeout=1 \
+	    --bt-stop-timeout=100 -d "$T/a2" "$D/x.torrent" \
+	    >"$T/a2.out" 2>&1 &
+	echo $! >>"$T/pids"
+	# Only aria2c's announce_peer to us can tell us its TCP port.
+	waitfor "grep -q '^127.0.0.1:$tport$' '$T/peers'" 60
+	exec 8>&-
+}
+
 @test "btdht: no node answers: exit 1 with the reason, in bounded time" {
 	dead=$(freeport)
 	start=$SECONDS

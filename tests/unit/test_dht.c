@@ -501,6 +501,10 @@ test_peers_expire(void)
 	n = get_token(&net, 0, ih, tok);
 	CHECK(announce_with(&net, 0, ih, tok, n) == KRPC_RESPONSE);
 	CHECK(values_of(&net, 0, ih) == 1);
+	/* Our own lookup reports what was announced to us. */
+	dht_search(net.d[0], ih, 1, 0, net.now);
+	CHECK(net.npeers[0] == 1 && net.peers[0][0].port == 7777 &&
+	    net.peers[0][0].ip[3] == 9);
 	net.now += 29 * 60;
 	dht_periodic(net.d[0], net.now);
 	CHECK(values_of(&net, 0, ih) == 1);
