@@ -20,6 +20,9 @@
  * DHT_ALPHA, so a dead node slows a lookup by a second, not by
  * DHT_TRIES timeouts (libtorrent's "short timeout" does the same). */
 #define DHT_SLOW_TIME		1.0
+/* A lookup ends after this long whatever it is waiting for: hostile
+ * nodes that keep naming closer nodes cannot keep it going. */
+#define DHT_SEARCH_TIME		60.0
 /* Tries per lookup candidate, so one lost datagram does not drop it. */
 #define DHT_TRIES		2
 /* Candidates a lookup keeps, closest first: 4 K, as libtorrent does. */
@@ -99,6 +102,7 @@ struct dht_search {
 	int		n;
 	int		pending;	/* announces awaiting an answer */
 	unsigned	gen;		/* tells this lookup from the slot's last */
+	double		started;
 	struct dht_result res;
 };
 

@@ -132,6 +132,8 @@ step(struct dht *d, int si, double now)
 
 	if (s->phase != S_LOOKUP)
 		return;
+	if (now - s->started >= DHT_SEARCH_TIME)
+		goto over;
 	for (i = 0; i < s->n; i++) {
 		c = &s->c[i];
 		if (c->state == C_INFLIGHT && !slow(c, now))
@@ -187,6 +189,7 @@ dht_search(struct dht *d, const unsigned char target[DHT_ID_LEN],
 	s = &d->s[si];
 	memset(s, 0, sizeof(*s));
 	s->gen = ++d->gen;
+	s->started = now;
 	s->phase = S_LOOKUP;
 	s->get_peers = get_peers;
 	s->port = announce_port;

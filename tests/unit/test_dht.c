@@ -39,6 +39,10 @@ struct net {
 	long		 sent;
 	/* Queries sent, by node and method. */
 	long		 queries[NET_NODES][KRPC_ANNOUNCE_PEER + 1];
+	/* Queries to the hostile nodes of 10.8.0.0/16, answered a step later. */
+	struct krpc_msg	 hq[64];
+	struct dht_addr	 hto[64];
+	int		 nhq;
 };
 
 /* One context per node, so callbacks know who they are. */
@@ -93,6 +97,13 @@ cb_send(void *arg, const unsigned char *b, size_t len,
 	net->sent++;
 	if (krpc_parse(b, len, &m, err) == 0 && m.type == KRPC_QUERY)
 		net->queries[c->self][m.method]++;
+	if (a->ip[0] == 10 && a->ip[1] == 8) {
+		if (net->nhq < 64 && m.type == KRPC_QUERY) {
+			net->hto[net->nhq] = *a;
+			net->hq[net->nhq++] = m;
+		}
+		return;
+	}
 	if (a->ip[0] == 10 && a->ip[3] == 9 && a->ip[2] == 9) {
 		if (net->ngot < 4) {
 			net->got[net->ngot].len = len;
@@ -381,6 +392,64 @@ test_lookup_v6(void)
 	CHECK(found >= 1 && found == net.npeers[15]);
 	net_free(&net);
 	net_v6 = 0;
+}
+
+/*
+ * Hostile nodes answer every query, a step later, with 8 new nodes one
+ * bit closer to the target, down to the last bit: the lookup still ends
+ * by DHT_SEARCH_TIME.
+ */
+static void
+test_hostile_lookup(void)
+{
+	struct net net;
+	struct dht_addr a;
+	unsigned char b[KRPC_MAX_MSG], id[20], nodes[8 * 26], ih[20];
+	struct krpc_msg *m;
+	double start;
+	size_t len;
+	int i, k, depth, nq;
+
+	net_init(&net, 1);
+	memset(&a, 0, sizeof(a));
+	a.ip[0] = 10;
+	a.ip[1] = 8;
+	a.ip[3] = 1;
+	a.port = 1;
+	dht_add_contact(net.d[0], &a);
+	memset(ih, 0x5a, 20);
+	start = net.now;
+	dht_search(net.d[0], ih, 1, 0, net.now);
+	while (net.done[0] == 0 && net.now - start < 200) {
+		nq = net.nhq;
+		net.nhq = 0;
+		for (i = 0; i < nq; i++) {
+			m = &net.hq[i];
+			depth = net.hto[i].ip[2];
+			memcpy(id, m->target, 20);
+			id[depth / 8] ^= (unsigned char)(0x80 >> (depth % 8));
+			for (k = 0; k < 8 && depth < 159; k++) {
+				memcpy(nodes + k * 26, m->target, 20);
+				nodes[k * 26 + (depth + 1) / 8] ^= (unsigned char)
+				    (0x80 >> ((depth + 1) % 8));
+				nodes[k * 26 + 19] ^= (unsigned char)(k + 1);
+				memcpy(nodes + k * 26 + 20, "\x0a\x08", 2);
+				nodes[k * 26 + 22] = (unsigned char)(depth + 1);
+				nodes[k * 26 + 23] = (unsigned char)(k + 1);
+				nodes[k * 26 + 24] = 0;
+				nodes[k * 26 + 25] = 1;
+			}
+			len = krpc_put_response(b, sizeof(b), m->tid, m->tidlen,
+			    id, nodes, (size_t)k, (const unsigned char *)"tok",
+			    3, NULL, 0, 0);
+			dht_input(net.d[0], b, len, &net.hto[i], net.now);
+		}
+		dht_periodic(net.d[0], net.now);
+		net.now += 0.5;
+	}
+	CHECK(net.done[0] == 1);
+	CHECK(net.now - start <= 62);
+	net_free(&net);
 }
 
 static void
@@ -705,6 +774,7 @@ main(void)
 	RUN(test_krpc_refuses);
 	RUN(test_lookup_and_announce);
 	RUN(test_lookup_v6);
+	RUN(test_hostile_lookup);
 	RUN(test_nobody_answers);
 	RUN(test_tokens_rotate);
 	RUN(test_peers_expire);
