@@ -98,9 +98,12 @@ ext_handshake(struct peer *p, const unsigned char *d, size_t n)
 	if (n > PEER_EXT_HS_MAX)
 		return peer_fail(p, BT_EXIT_WORLD, "extension handshake of "
 		    "%zu bytes", n);
-	if (benc_parse(d, n, &v, err) == -1 || benc_type(v) != BENC_DICT)
+	if (benc_parse(d, n, &v, err) == -1)
 		return peer_fail(p, BT_EXIT_WORLD, "extension handshake: %s",
-		    benc_type(v) != BENC_DICT ? "not a dictionary" : err);
+		    err);
+	if (benc_type(v) != BENC_DICT)
+		return peer_fail(p, BT_EXIT_WORLD, "extension handshake: not "
+		    "a dictionary");
 	if (benc_dict_get(v, "m", &m) && benc_type(m) == BENC_DICT)
 		for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++) {
 			/* BEP 10: 0 disables, ids fit a byte. */
