@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "peer_int.h"
+#include "storage.h"
 
 int
 fetch_init(struct peer *p)
@@ -226,7 +227,7 @@ finish(struct peer *p, int k)
 
 	if (EVP_DigestFinal_ex(a->md, md, &mdlen) != 1)
 		return peer_fail(p, BT_EXIT_WORLD, "SHA-1 failed");
-	if (memcmp(md, p->mi->pieces + (size_t)i * 20, 20) != 0) {
+	if (!st_piece_match(p->mi, i, md)) {
 		p->hashfails++;
 		peer_event(p, "piece %u bad", i);
 		peer_trace(p, "  piece %u fails its hash (%d so far)", i,
