@@ -33,7 +33,7 @@ peer_init(struct peer *p, const struct peer_cfg *cfg,
 	p->wbuf = malloc(p->wcap);
 	p->peer_has = calloc(1, (size_t)p->lim.bitfield_len + 1);
 	if (p->rbuf == NULL || p->wbuf == NULL || p->peer_has == NULL)
-		return peer_fail(p, BT_EXIT_WORLD, "out of memory");
+		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	if (fetch_init(p) == -1 || serve_init(p) == -1)
 		return -1;
 	if (cfg->fast)
@@ -112,7 +112,7 @@ report_pieces(struct peer *p)
 	if (r == 0)
 		p->host->event(p->host->ctx, (const char *)b.p);
 	buf_free(&b);
-	return r == 0 ? 0 : peer_fail(p, BT_EXIT_WORLD, "out of memory");
+	return r == 0 ? 0 : peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 }
 
 static void
@@ -135,7 +135,7 @@ on_announce(struct peer *p, const struct wire_msg *m)
 	uint32_t i;
 
 	if (p->nmsgs != 1 || p->peer_count != 0)
-		return peer_fail(p, BT_EXIT_WORLD, "%s after the first "
+		return peer_fail(p, BT_FAIL_PEER, "%s after the first "
 		    "message", wire_name(m->type));
 	for (i = 0; i < p->mi->npieces; i++)
 		if (m->type == WIRE_HAVE_ALL || (m->type == WIRE_BITFIELD &&
@@ -216,7 +216,7 @@ on_message(struct peer *p, const struct wire_msg *m)
 		return fetch_block(p, m);
 	case WIRE_REJECT:
 		if (!p->fast)
-			return peer_fail(p, BT_EXIT_WORLD, "reject without the "
+			return peer_fail(p, BT_FAIL_PEER, "reject without the "
 			    "fast extension");
 		return fetch_reject(p, m);
 	case WIRE_SUGGEST:
@@ -250,13 +250,13 @@ handshake_failed(struct peer *p, const unsigned char *b, size_t n,
 		    b[k] != '\n'; k++)
 			line[k] = isprint(b[k]) ? (char)b[k] : '?';
 		line[k] = '\0';
-		return peer_fail(p, BT_EXIT_WORLD, "handshake: an HTTP reply "
+		return peer_fail(p, BT_FAIL_PEER, "handshake: an HTTP reply "
 		    "(\"%s\"), not a BitTorrent peer", line);
 	}
 	if (b[0] != WIRE_PSTRLEN)
-		return peer_fail(p, BT_EXIT_WORLD, "%s: an encrypted (MSE) "
+		return peer_fail(p, BT_FAIL_PEER, "%s: an encrypted (MSE) "
 		    "handshake? the peer may require encryption", err);
-	return peer_fail(p, BT_EXIT_WORLD, "%s", err);
+	return peer_fail(p, BT_FAIL_PEER, "%s", err);
 }
 
 static int
@@ -302,7 +302,7 @@ on_transform(struct peer *p)
 	r = p->tr->handshake(p->tr->ctx, p, p->rbuf + p->rpos,
 	    p->rlen - p->rpos, &est, err);
 	if (r < 0 || (size_t)r > p->rlen - p->rpos)
-		return peer_fail(p, BT_EXIT_WORLD, "%s", err[0] != '\0' ? err :
+		return peer_fail(p, BT_FAIL_PEER, "%s", err[0] != '\0' ? err :
 		    "transform handshake failed");
 	p->rpos += (size_t)r;
 	if (!est)
@@ -348,7 +348,7 @@ on_input(struct peer *p)
 		}
 		r = wire_parse(&p->lim, b, n, &m, &need, err);
 		if (r == -1)
-			return peer_fail(p, BT_EXIT_WORLD, "%s", err);
+			return peer_fail(p, BT_FAIL_PEER, "%s", err);
 		if (r == 0)
 			break;
 		p->rpos += (size_t)r;
@@ -423,11 +423,11 @@ peer_eof(struct peer *p, int64_t now)
 		return;
 	}
 	if (p->phase != PEER_PH_MESSAGES)
-		peer_fail(p, BT_EXIT_WORLD, "peer closed the connection "
+		peer_fail(p, BT_FAIL_PEER, "peer closed the connection "
 		    "during the handshake (wrong torrent, or it requires "
 		    "encryption?)");
 	else
-		peer_fail(p, BT_EXIT_WORLD, "peer closed the connection");
+		peer_fail(p, BT_FAIL_PEER, "peer closed the connection");
 }
 
 int
@@ -496,12 +496,12 @@ peer_tick(struct peer *p, int64_t now)
 	}
 	if (p->phase != PEER_PH_MESSAGES) {
 		if (t - p->t0 > to)
-			peer_fail(p, BT_EXIT_WORLD, "no handshake in %lld s",
+			peer_fail(p, BT_FAIL_PEER, "no handshake in %lld s",
 			    (long long)(to / PEER_SEC));
 		return p->done >= 0 ? now : p->t0 + to + 1;
 	}
 	if (t - p->last_recv > PEER_SILENCE_MAX) {
-		peer_fail(p, BT_EXIT_WORLD, "peer silent for %lld s",
+		peer_fail(p, BT_FAIL_PEER, "peer silent for %lld s",
 		    (long long)((t - p->last_recv) / PEER_SEC));
 		return now;
 	}
@@ -521,7 +521,7 @@ peer_tick(struct peer *p, int64_t now)
 	if (p->cfg->mode != PEER_PIECE && !p->interested &&
 	    !p->peer_interested && t - p->idle_since > to &&
 	    t - p->last_msg > to) {
-		peer_fail(p, BT_EXIT_WORLD, p->announced ? "nothing to "
+		peer_fail(p, BT_FAIL_PEER, p->announced ? "nothing to "
 		    "exchange for %lld s" : "no bitfield, have or request in "
 		    "%lld s", (long long)(to / PEER_SEC));
 		return now;
