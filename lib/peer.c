@@ -27,8 +27,9 @@ peer_init(struct peer *p, const struct peer_cfg *cfg,
 	p->now = p->t0 = p->last_recv = p->last_send = now;
 	p->last_progress = p->idle_since = now;
 	wire_limits_init(&p->lim, p->mi);
-	p->rcap = PEER_READ_CHUNK + 4 + (size_t)p->lim.maxmsg;
-	p->wcap = PEER_WLOW + 4 * (WIRE_PIECE_HDR + WIRE_BLOCK);
+	/* Small at first: they grow once the peer sends or asks much. */
+	p->rcap = PEER_READ_FIRST + 4 + (size_t)p->lim.maxmsg;
+	p->wcap = PEER_READ_FIRST;
 	p->rbuf = malloc(p->rcap);
 	p->wbuf = malloc(p->wcap);
 	p->peer_has = calloc(1, (size_t)p->lim.bitfield_len + 1);
@@ -363,14 +364,21 @@ on_input(struct peer *p)
 unsigned char *
 peer_inbuf(struct peer *p, size_t *room)
 {
-	size_t top = p->rcap;
+	size_t full = PEER_READ_CHUNK + 4 + (size_t)p->lim.maxmsg;
+	unsigned char *nb;
 
-	if (p->rpos > 0 && top - p->rlen < PEER_READ_CHUNK / 4) {
+	if (p->rpos > 0 && p->rcap - p->rlen < PEER_READ_CHUNK / 4) {
 		memmove(p->rbuf, p->rbuf + p->rpos, p->rlen - p->rpos);
 		p->rlen -= p->rpos;
 		p->rpos = 0;
 	}
-	*room = top - p->rlen;
+	/* The last read filled the small buffer: a busy peer, grow. */
+	if (p->rcap < full && p->rfull && (nb = realloc(p->rbuf, full)) !=
+	    NULL) {
+		p->rbuf = nb;
+		p->rcap = full;
+	}
+	*room = p->roffer = p->rcap - p->rlen;
 	return p->rbuf + p->rlen;
 }
 
@@ -385,6 +393,7 @@ peer_received(struct peer *p, size_t n, int64_t now)
 	if (p->tr != NULL && p->tr->decode != NULL &&
 	    p->phase != PEER_PH_TRANSFORM)
 		p->tr->decode(p->tr->ctx, p->rbuf + p->rlen, n);
+	p->rfull = n >= p->roffer;
 	p->rlen += n;
 	p->last_recv = now;
 	return on_input(p);

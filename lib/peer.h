@@ -84,8 +84,13 @@
 /* Pieces in flight at once, and the memory they may take. */
 #define PEER_MAX_ACTIVE		64
 #define PEER_MAX_INFLIGHT	(64u << 20)
-/* Input buffer room beyond one whole message: a read's worth. */
+/*
+ * Input buffer room beyond one whole message: a read's worth. Buffers
+ * start at PEER_READ_FIRST and grow to this once a peer sends much:
+ * an idle connection (a --listen child) holds little.
+ */
 #define PEER_READ_CHUNK		(1u << 20)
+#define PEER_READ_FIRST		(64u << 10)
 /* Past this many unsent bytes, serving waits for the socket. */
 #define PEER_WLOW		(512u << 10)
 /* Our silence after which we send a keepalive (BEP 3: about 2 min). */
@@ -238,6 +243,8 @@ struct peer {
 
 	unsigned char	*rbuf;		/* received, not yet framed */
 	size_t		 rcap, rpos, rlen;
+	size_t		 roffer;	/* room peer_inbuf last offered */
+	int		 rfull;		/* and the read filled it */
 	unsigned char	*wbuf;		/* queued to send */
 	size_t		 wcap, wpos, wlen, wenc;	/* wenc: encoded up to */
 
