@@ -8,7 +8,7 @@ build="gcc make pkg-config libcurl4-openssl-dev libssl-dev"
 # fuzzer runtime, the man page linter and the JSON filter the tests use.
 test="$build bats jq clang libclang-rt-14-dev mandoc shellcheck socat
 mktorrent aria2 transmission-cli opentracker
-python3-libtorrent ctorrent iproute2"
+python3-libtorrent ctorrent iproute2 webfs busybox openssl mini-httpd"
 
 case "${1:-build}" in
 build) want=$build ;;

@@ -1,0 +1,180 @@
+/*
+ * btwebseed: a BEP 19 web seed as a piece source beside btpeer. Claims
+ * missing pieces in the shared spool, fetches their byte ranges from one
+ * HTTP(S) server, checks and commits them. Event lines on stdout (those
+ * of btpeer), traces on stderr with -v.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "bt.h"
+#include "fetch.h"
+#include "metainfo.h"
+#include "proc.h"
+#include "spool.h"
+
+/* Default seconds to connect, and of a stalled request. */
+#define DEFAULT_TIMEOUT	30
+
+static const char usage[] =
+    "usage: btwebseed [-hv] [-j n] [--version] [--cacert file]"
+    " [--retries n] [--span n] [--strategy sequential|random|rarest]"
+    " [--timeout seconds] --spool dir file.torrent url\n";
+
+static int
+number(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	*v = strtol(s, &end, 10);
+	return *s != '\0' && *end == '\0' && *v >= lo && *v <= hi ? 0 : -1;
+}
+
+static int
+bad_usage(const char *msg)
+{
+	if (msg != NULL)
+		fprintf(stderr, "btwebseed: %s\n", msg);
+	fputs(usage, stderr);
+	return BT_EXIT_INPUT;
+}
+
+static int
+run(const struct wsf_opts *o, const char *spooldir,
+    const struct metainfo *mi)
+{
+	struct spool sp;
+	char err[BT_ERRLEN];
+	int rc;
+
+	if (spool_open(&sp, spooldir, mi, err) == -1) {
+		fprintf(stderr, "btwebseed: spool: %s\n", err);
+		return BT_EXIT_INPUT;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "btwebseed: curl_global_init failed\n");
+		spool_close(&sp);
+		return BT_EXIT_WORLD;
+	}
+	rc = wsf_run(o, mi, &sp, stdout);
+	curl_global_cleanup();
+	spool_close(&sp);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { O_VERSION = 256, O_CACERT, O_RETRIES, O_SPAN, O_STRATEGY,
+	    O_TIMEOUT, O_SPOOL };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ "cacert", required_argument, NULL, O_CACERT },
+		{ "retries", required_argument, NULL, O_RETRIES },
+		{ "span", required_argument, NULL, O_SPAN },
+		{ "strategy", required_argument, NULL, O_STRATEGY },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "spool", required_argument, NULL, O_SPOOL },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct wsf_opts o;
+	struct metainfo mi;
+	const char *spooldir = NULL, *torrent;
+	char err[BT_ERRLEN];
+	long v;
+	int c, rc;
+
+	memset(&o, 0, sizeof(o));
+	o.strategy = SPOOL_RAREST;
+	o.jobs = WSF_JOBS_DEFAULT;
+	o.timeout = DEFAULT_TIMEOUT;
+	o.retries = WSF_RETRIES_DEFAULT;
+	o.span = WSF_RUN_DEFAULT;
+	while ((c = getopt_long(argc, argv, "hvj:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage, stdout);
+			return BT_EXIT_OK;
+		case 'v':
+			o.verbose = 1;
+			break;
+		case 'j':
+			if (number(optarg, 1, WSF_JOBS_MAX, &v) == -1)
+				return bad_usage("-j: want 1..64");
+			o.jobs = (int)v;
+			break;
+		case O_VERSION:
+			puts("btwebseed " BT_VERSION);
+			return BT_EXIT_OK;
+		case O_CACERT:
+			o.cacert = optarg;
+			break;
+		case O_RETRIES:
+			if (number(optarg, 0, 100, &v) == -1)
+				return bad_usage("--retries: want 0..100");
+			o.retries = (int)v;
+			break;
+		case O_SPAN:
+			if (number(optarg, 1, WSF_RUN_MAX, &v) == -1)
+				return bad_usage("--span: want 1..32");
+			o.span = (int)v;
+			break;
+		case O_STRATEGY:
+			if (strcmp(optarg, "sequential") == 0)
+				o.strategy = SPOOL_SEQUENTIAL;
+			else if (strcmp(optarg, "random") == 0)
+				o.strategy = SPOOL_RANDOM;
+			else if (strcmp(optarg, "rarest") == 0)
+				o.strategy = SPOOL_RAREST;
+			else
+				return bad_usage("unknown strategy");
+			break;
+		case O_TIMEOUT:
+			if (number(optarg, 1, 86400, &v) == -1)
+				return bad_usage("--timeout: want 1..86400");
+			o.timeout = (int)v;
+			break;
+		case O_SPOOL:
+			spooldir = optarg;
+			break;
+		default:
+			return bad_usage(NULL);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2)
+		return bad_usage(NULL);
+	torrent = argv[0];
+	o.url = argv[1];
+	if (spooldir == NULL)
+		return bad_usage("--spool is needed");
+	if (strncasecmp(o.url, "http://", 7) != 0 &&
+	    strncasecmp(o.url, "https://", 8) != 0)
+		return bad_usage("the web seed URL must be http:// or https://");
+	if (strlen(o.url) > MI_MAX_URL)
+		return bad_usage("the web seed URL is too long");
+	if (bt_watch_parent() == -1)
+		return BT_EXIT_WORLD;	/* our orchestrator is gone */
+	if (mi_load(&mi, torrent, err) == -1) {
+		fprintf(stderr, "btwebseed: %s: %s\n", torrent, err);
+		return BT_EXIT_INPUT;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	rc = run(&o, spooldir, &mi);
+	mi_free(&mi);
+	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
+		perror("btwebseed: writing output failed");
+		return BT_EXIT_WORLD;
+	}
+	return rc;
+}
