@@ -19,9 +19,9 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	= -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wpointer-arith -Wformat=2
-PKGS	= libcurl libcrypto
+PKGS	= libcurl libcrypto libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcrypto)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcrypto -lseccomp)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
@@ -58,7 +58,17 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbt.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-units: $(UNITS)
+units: $(UNITS) $(BUILD)/test-bin/btpeer
+
+# btpeer with its test hooks compiled in (-DBT_TEST_HOOKS: the sandbox
+# test's escape attempts). Built beside the units, never installed.
+$(BUILD)/hooks/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -DBT_TEST_HOOKS $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/test-bin/btpeer: $(patsubst %.c,$(BUILD)/hooks/%.o,$(wildcard btpeer/*.c)) $(BUILD)/libbt.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
