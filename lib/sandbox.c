@@ -12,12 +12,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <linux/landlock.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,12 +88,17 @@ static int
 ll_add(int rs, const char *dir, uint64_t allowed, char *err)
 {
 	struct landlock_path_beneath_attr pb;
+	struct stat st;
 	int fd, r;
 
-	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fd = open(dir, O_PATH | O_CLOEXEC);
 	if (fd == -1)
 		return errno == ENOENT ? 0 :
 		    bt_err(err, "landlock: %s: %s", dir, strerror(errno));
+	/* A file (a CA bundle, /dev/urandom): only the rights of files. */
+	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		allowed &= LANDLOCK_ACCESS_FS_READ_FILE |
+		    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
 	memset(&pb, 0, sizeof(pb));
 	pb.parent_fd = fd;
 	pb.allowed_access = allowed;
@@ -154,9 +161,9 @@ landlock(struct sandbox *sb, char *err)
 			goto fail;
 	/* A client resolves names: /etc and the libraries NSS loads. */
 	if (sb->profile == SANDBOX_CLIENT && (ll_add(rs, "/etc", ro, err) ||
-	    ll_add(rs, "/usr", ro | LANDLOCK_ACCESS_FS_EXECUTE, err) ||
-	    ll_add(rs, "/lib", ro | LANDLOCK_ACCESS_FS_EXECUTE, err) ||
-	    ll_add(rs, "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE, err)))
+	    ll_add(rs, "/usr", ro, err) || ll_add(rs, "/lib", ro, err) ||
+	    ll_add(rs, "/dev/urandom", ro, err) ||
+	    ll_add(rs, "/dev/null", ro, err)))
 		goto fail;
 	if (SANITIZED && ll_add(rs, "/proc", ro, err) == -1)
 		goto fail;
@@ -203,7 +210,10 @@ static const int sanitizer_calls[] = {
 	SCMP_SYS(readlinkat), SCMP_SYS(getppid), SCMP_SYS(prlimit64),
 	SCMP_SYS(getrlimit), SCMP_SYS(sched_getaffinity), SCMP_SYS(kill),
 	SCMP_SYS(tgkill), SCMP_SYS(uname), SCMP_SYS(pipe2), SCMP_SYS(dup2),
-	SCMP_SYS(dup3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq)
+	SCMP_SYS(dup3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+	/* sanitizer_common's own calls on x86_64 are the legacy ones */
+	SCMP_SYS(open), SCMP_SYS(getdents), SCMP_SYS(stat), SCMP_SYS(lstat),
+	SCMP_SYS(access)
 };
 
 /* What no download needs, for the client profile's deny-list. */
@@ -241,8 +251,7 @@ add_all(scmp_filter_ctx c, uint32_t action, const int *calls, size_t n)
 static int
 peer_rules(scmp_filter_ctx c)
 {
-	uint32_t ex = SANITIZED ? SCMP_ACT_ERRNO(EPERM) :
-	    SCMP_ACT_KILL_PROCESS;
+	uint32_t ex = SCMP_ACT_KILL_PROCESS;
 
 	if (add_all(c, SCMP_ACT_ALLOW, peer_calls, NELEM(peer_calls)) ||
 	    (SANITIZED && add_all(c, SCMP_ACT_ALLOW, sanitizer_calls,
@@ -256,14 +265,16 @@ peer_rules(scmp_filter_ctx c)
 		return -1;
 	/* stdio asks whether stdout is a terminal; nothing else. */
 	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	    SCMP_A1(SCMP_CMP_EQ, TCGETS)))
+	    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0)))
 		return -1;
 	/* abort(3) signals itself; no other process. */
 	if (!SANITIZED && seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(tgkill),
-	    1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid())))
+	    1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0)))
 		return -1;
-	if (seccomp_rule_add(c, ex, SCMP_SYS(execve), 0) ||
-	    seccomp_rule_add(c, ex, SCMP_SYS(execveat), 0))
+	/* Sanitized, the default (EPERM) covers them; libseccomp refuses
+	 * a rule whose action is the default's. */
+	if (!SANITIZED && (seccomp_rule_add(c, ex, SCMP_SYS(execve), 0) ||
+	    seccomp_rule_add(c, ex, SCMP_SYS(execveat), 0)))
 		return -1;
 	return 0;
 }
@@ -273,6 +284,15 @@ client_rules(scmp_filter_ctx c)
 {
 	if (add_all(c, SCMP_ACT_ERRNO(EPERM), client_denied,
 	    NELEM(client_denied)))
+		return -1;
+	/*
+	 * Threads (a resolver's) but no new process: clone without
+	 * CLONE_THREAD fails; clone3, whose flags BPF cannot see, says
+	 * ENOSYS so that libc falls back to clone.
+	 */
+	if (!SANITIZED && (seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM),
+	    SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0)) ||
+	    seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0)))
 		return -1;
 	if (SANITIZED)
 		return seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM),
