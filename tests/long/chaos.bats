@@ -3,7 +3,22 @@
 # disk and misbehaving sources. Loopback only; minutes, not seconds.
 
 load ../helpers
+# helpers.bash assumes a suite in tests/: one level up here.
 HELPERS=$BATS_TEST_DIRNAME/../helpers
+PATH=$BATS_TEST_DIRNAME/../../scripts:$PATH
+
+# As helpers.bash's, and a tmpfs of the disk-full test is unmounted.
+teardown() {
+	if [ -f "$T/pids" ]; then
+		while read -r pid; do
+			kill "$pid" 2>/dev/null || true
+		done <"$T/pids"
+	fi
+	if mountpoint -q "$T/disk" 2>/dev/null; then
+		umount "$T/disk" || umount -l "$T/disk"
+	fi
+	rm -rf "$T"
+}
 
 # ltseed TORRENT DATADIR [ARGS...]: a libtorrent seeder; sets LTPORT.
 ltseed() {
@@ -93,4 +108,35 @@ okpieces() {
 	okpieces "$T"/log.* | sort -n >"$T/ok"
 	echo "pieces stored: $(wc -l <"$T/ok") of $n over $runs runs"
 	[ -z "$(uniq -d "$T/ok")" ]
+}
+
+@test "chaos: disk full mid-download: an error naming the disk, exit 1; after freeing space the same command completes, nothing stored fetched again" {
+	[ "$(id -u)" -eq 0 ] || skip "mounting a small tmpfs needs root"
+	mkdir -p "$T/src" "$T/disk"
+	mkpayload "$T/src/data.bin" 6000000 full
+	mktorrent -l 16 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	n=$(btinfo "$T/s.torrent" | jq .piece_count)
+	ltseed "$T/s.torrent" "$T/src"
+	# 4 MiB for a 6 MB payload and its spool.
+	mount -t tmpfs -o size=4m tmpfs "$T/disk"
+	cmd=(timeout 120 bittorrent -t "$T/s.torrent" -o "$T/disk/out"
+	    --spool "$T/disk/sp" --peer "127.0.0.1:$LTPORT")
+	run "${cmd[@]}"
+	cp "$T/disk/sp/run/events.log" "$T/ev1" || true
+	mount -o remount,size=32m "$T/disk"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no space left on the disk of $T/disk/"*"($T/disk, "*" free)"* ]]
+	okpieces "$T/ev1" | sort -n >"$T/run1"
+	[ -s "$T/run1" ]
+	# Room again: the same command finishes what is missing only.
+	run "${cmd[@]}"
+	st=$status
+	okpieces "$T/disk/sp/run/events.log" | sort -n >"$T/run2"
+	cmp "$T/src/data.bin" "$T/disk/out/data.bin" || st=99
+	echo "$output"
+	[ "$st" -eq 0 ]
+	echo "first run $(wc -l <"$T/run1"), second $(wc -l <"$T/run2") of $n"
+	[ -z "$(comm -12 "$T/run1" "$T/run2")" ]
+	[ $(( $(wc -l <"$T/run1") + $(wc -l <"$T/run2") )) -le "$n" ]
 }
