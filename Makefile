@@ -5,6 +5,7 @@
 #   make demo       the main job, end to end, on loopback
 #   make asan       build with AddressSanitizer and UBSan into build-asan/
 #   make check-asan the test suite against the sanitized build
+#   make check-long the long suites: chaos and scale (tests/long/)
 #   make fuzz       build the libFuzzer targets into build-fuzz/
 #   make bench      the benchmarks (large payloads, slow)
 #   make install    PREFIX=/usr/local DESTDIR= : binaries, man pages and
@@ -91,6 +92,11 @@ asan:
 check-asan: deps-test asan
 	BUILD=build-asan sh tests/run.sh
 
+# The long suites (chaos, scale): tests/long/*.bats, minutes each.
+check-long: deps-test
+	$(MAKE) all units
+	BT_BIN=$(CURDIR)/$(BUILD)/bin LC_ALL=C bats --tap tests/long/*.bats
+
 # libFuzzer targets: each tests/fuzz/fuzz_NAME.c against lib/, built by clang.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
@@ -120,4 +126,4 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all bins units deps deps-test check asan check-asan fuzz demo bench install clean
+.PHONY: all bins units deps deps-test check check-long asan check-asan fuzz demo bench install clean

@@ -90,7 +90,7 @@ okpieces() {
 			start
 		fi
 	done
-	echo "kills $kills (orchestrator $self), runs $runs"
+	echo "# kills $kills (orchestrator $self), runs $runs" >&3
 	[ "$done" -eq 0 ]
 	[ "$kills" -eq 50 ]
 	[ "$self" -ge 1 ]
@@ -106,7 +106,7 @@ okpieces() {
 	[ "$st" -eq 0 ]
 	cmp "$T/src/data.bin" "$T/out/data.bin"
 	okpieces "$T"/log.* | sort -n >"$T/ok"
-	echo "pieces stored: $(wc -l <"$T/ok") of $n over $runs runs"
+	echo "# pieces stored: $(wc -l <"$T/ok") of $n over $runs runs" >&3
 	[ -z "$(uniq -d "$T/ok")" ]
 }
 
@@ -139,4 +139,65 @@ okpieces() {
 	echo "first run $(wc -l <"$T/run1"), second $(wc -l <"$T/run2") of $n"
 	[ -z "$(comm -12 "$T/run1" "$T/run2")" ]
 	[ $(( $(wc -l <"$T/run1") + $(wc -l <"$T/run2") )) -le "$n" ]
+}
+
+# chaos_peer MODE [ARGS...]: tests/helpers/chaos_peer.py; sets CPORT.
+chaos_peer() {
+	/usr/bin/python3 "$HELPERS/chaos_peer.py" "$@" >"$T/cp.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/cp.out'" 10
+	CPORT=$(sed -n 's/^listening //p' "$T/cp.out")
+}
+
+@test "chaos: a peer sending another torrent's data for some pieces: the download completes, no bad byte" {
+	mkdir -p "$T/src" "$T/other"
+	mkpayload "$T/src/data.bin" 3000000 mine
+	mkpayload "$T/other/data.bin" 3000000 theirs
+	mktorrent -l 16 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	chaos_peer other "$T/src/data.bin" 65536 "$T/other/data.bin"
+	# A slow honest seeder, so the liar gets pieces to answer.
+	ltseed "$T/s.torrent" "$T/src" --rate 200000
+	run timeout 120 bittorrent -t "$T/s.torrent" -o "$T/out" --spool "$T/sp" \
+	    --peer "127.0.0.1:$CPORT" --peer "127.0.0.1:$LTPORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$T/src/data.bin" "$T/out/data.bin"
+	# The liar was asked and caught: its pieces failed their hash.
+	grep -q '^sent-other' "$T/cp.out"
+	grep -q '^piece [0-9]* bad$' "$T/sp/run/events.log"
+	echo "# pieces sent from the other torrent: $(grep -c '^sent-other' "$T/cp.out"), bad pieces caught: $(grep -c 'bad$' "$T/sp/run/events.log")" >&3
+}
+
+@test "chaos: a peer that hangs up after every block: the download completes, no bad byte" {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/data.bin" 3000000 hangup
+	mktorrent -l 16 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	chaos_peer hangup "$T/src/data.bin" 65536
+	ltseed "$T/s.torrent" "$T/src" --rate 300000
+	run timeout 120 bittorrent -t "$T/s.torrent" -o "$T/out" --spool "$T/sp" \
+	    --peer "127.0.0.1:$CPORT" --peer "127.0.0.1:$LTPORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$T/src/data.bin" "$T/out/data.bin"
+	[ "$(grep -c '^hangup' "$T/cp.out")" -ge 1 ]
+}
+
+@test "chaos: a tracker that answers after 30 s while the peers are fine: the download does not wait for it" {
+	mkdir -p "$T/src" "$T/ft"
+	mkpayload "$T/src/data.bin" 3000000 late
+	/usr/bin/python3 "$HELPERS/fake_tracker.py" http late "$T/ft" \
+	    >"$T/ft.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "[ -s '$T/ft/port' ]" 10
+	mktorrent -a "http://127.0.0.1:$(cat "$T/ft/port")/announce" -l 16 \
+	    -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	ltseed "$T/s.torrent" "$T/src"
+	run timeout 120 bittorrent -t "$T/s.torrent" -o "$T/out" --spool "$T/sp" \
+	    --peer "127.0.0.1:$LTPORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$T/src/data.bin" "$T/out/data.bin"
+	# Asked, and done before the answer came.
+	grep -q '^GET /announce' "$T/ft/log"
+	! grep -q '^answered' "$T/ft/log"
 }
