@@ -188,7 +188,7 @@ static const int peer_calls[] = {
 	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(shutdown),
 	SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(openat), SCMP_SYS(unlinkat), SCMP_SYS(renameat),
-	SCMP_SYS(renameat2), SCMP_SYS(ftruncate), SCMP_SYS(fallocate),
+	SCMP_SYS(renameat2), SCMP_SYS(unlink), SCMP_SYS(rename), SCMP_SYS(ftruncate), SCMP_SYS(fallocate),
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(getdents64),
 	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
 	SCMP_SYS(fcntl),
