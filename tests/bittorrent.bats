@@ -391,7 +391,7 @@ sigdfl() {
 	cmp "$D/single.bin" "$T/out/single.bin"
 }
 
-@test "bittorrent: a busy --port fails at once with the reason; --port 0 picks one" {
+@test "bittorrent: a busy --port fails at once with the reason; --port 0 and a busy default port pick another" {
 	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
 	/usr/bin/python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
@@ -414,6 +414,22 @@ print(s.getsockname()[1], flush=True); time.sleep(60)' >"$T/busy" &
 	[ "$lp" -gt 0 ]
 	[ "$lp" -ne "$bp" ]
 	cmp "$D/single.bin" "$T/out/single.bin"
+	# Without --port, 6881 busy (held here, or by anyone else): the next.
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket()
+try:
+    s.bind(("0.0.0.0", 6881)); s.listen()
+except OSError:
+    pass
+print("bound", flush=True); time.sleep(60)' >"$T/b6881" &
+	echo $! >>"$T/pids"
+	waitfor "[ -s '$T/b6881' ]" 10
+	run --separate-stderr timeout 120 bittorrent "$T/s.torrent" -o "$T/out2" \
+	    --json --peer "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	lp=$(echo "$output" | jq -r 'select(.event == "listening") | .port')
+	echo "listened on $lp"
+	[ "$lp" -gt 6881 ]
 }
 
 @test "bittorrent: --json: one object a line; --quiet: nothing on stderr" {
