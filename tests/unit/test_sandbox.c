@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,42 @@ client(void)
 		printf("#   child: status %#x\n", st);
 }
 
+/* A kernel without Landlock, as the filter of a parent can fake it. */
+static int
+nolandlock_child(int arg)
+{
+	struct sandbox sb;
+	scmp_filter_ctx c;
+	char err[BT_ERRLEN];
+
+	(void)arg;
+	if ((c = seccomp_init(SCMP_ACT_ALLOW)) == NULL ||
+	    seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(landlock_create_ruleset), 0) != 0 || seccomp_load(c) != 0)
+		return 10;
+	seccomp_release(c);
+	memset(&sb, 0, sizeof(sb));
+	sb.profile = SANDBOX_PEER;
+	sb.rw[0] = rw;
+	if (sandbox_apply(&sb, err) == -1)
+		return 11;
+	if (sb.layers != SANDBOX_SECCOMP)
+		return 12;
+	if (strcmp(sb.warn, "landlock: not in this kernel") != 0)
+		return 13;
+	return 0;
+}
+
+static void
+degrades(void)
+{
+	int st = run_child(nolandlock_child, 0);
+
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		printf("#   child: status %#x\n", st);
+}
+
 static void
 describe(void)
 {
@@ -183,6 +220,7 @@ main(void)
 	RUN(describe);
 	RUN(peer);
 	RUN(client);
+	RUN(degrades);
 	unlink(path);
 	unlink(outside);
 	rmdir(ro);
