@@ -108,6 +108,18 @@ okpieces() {
 	okpieces "$T"/log.* | sort -n >"$T/ok"
 	echo "# pieces stored: $(wc -l <"$T/ok") of $n over $runs runs" >&3
 	[ -z "$(uniq -d "$T/ok")" ]
+	# Nor fetched again in a later run (a "dup": stored meanwhile, which
+	# only endgame within one run may cause).
+	for ((k = 2; k <= runs; k++)); do
+		[ -f "$T/log.$k" ] || continue
+		sed -n 's/^piece \([0-9]*\) dup$/\1/p' "$T/log.$k" | sort -u >"$T/dup"
+		: >"$T/before"
+		for ((j = 1; j < k; j++)); do
+			[ -f "$T/log.$j" ] && okpieces "$T/log.$j" >>"$T/before"
+		done
+		sort -u -o "$T/before" "$T/before"
+		[ -z "$(comm -12 "$T/dup" "$T/before")" ]
+	done
 }
 
 @test "chaos: disk full mid-download: an error naming the disk, exit 1; after freeing space the same command completes, nothing stored fetched again" {
