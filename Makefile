@@ -5,6 +5,7 @@
 #   make demo       the main job, end to end, on loopback
 #   make asan       build with AddressSanitizer and UBSan into build-asan/
 #   make check-asan the test suite against the sanitized build
+#   make check-long the long suites: chaos and scale (tests/long/)
 #   make fuzz       build the libFuzzer targets into build-fuzz/
 #   make bench      the benchmarks (large payloads, slow)
 #   make install    PREFIX=/usr/local DESTDIR= : binaries, man pages and
@@ -19,9 +20,9 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	= -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wpointer-arith -Wformat=2
-PKGS	= libcurl libcrypto
+PKGS	= libcurl libcrypto libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcrypto)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcurl -lcrypto -lseccomp)
 ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
@@ -58,7 +59,17 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbt.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-units: $(UNITS)
+units: $(UNITS) $(BUILD)/test-bin/btpeer
+
+# btpeer with its test hooks compiled in (-DBT_TEST_HOOKS: the sandbox
+# test's escape attempts). Built beside the units, never installed.
+$(BUILD)/hooks/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -DBT_TEST_HOOKS $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/test-bin/btpeer: $(patsubst %.c,$(BUILD)/hooks/%.o,$(wildcard btpeer/*.c)) $(BUILD)/libbt.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -80,6 +91,11 @@ asan:
 
 check-asan: deps-test asan
 	BUILD=build-asan sh tests/run.sh
+
+# The long suites (chaos, scale): tests/long/*.bats, minutes each.
+check-long: deps-test
+	$(MAKE) all units
+	BT_BIN=$(CURDIR)/$(BUILD)/bin LC_ALL=C bats --tap tests/long/*.bats
 
 # libFuzzer targets: each tests/fuzz/fuzz_NAME.c against lib/, built by clang.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -110,4 +126,4 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all bins units deps deps-test check asan check-asan fuzz demo bench install clean
+.PHONY: all bins units deps deps-test check check-long asan check-asan fuzz demo bench install clean

@@ -17,6 +17,7 @@
 #include "bt.h"
 #include "magnet.h"
 #include "metainfo.h"
+#include "sandbox.h"
 #include "tracker.h"
 #include "util.h"
 
@@ -205,6 +206,32 @@ load_magnet(struct metainfo *mi, const char *uri, char *err)
 	return 0;
 }
 
+/*
+ * The replies are a stranger's bytes: once the torrent is read and
+ * libcurl started, no file but the system's resolver and TLS files
+ * (read-only), no exec, no new process (lib/sandbox.h, SANDBOX_CLIENT).
+ */
+static int
+confine(int verbose)
+{
+	struct sandbox sb;
+	char err[BT_ERRLEN], what[64];
+
+	memset(&sb, 0, sizeof(sb));
+	sb.profile = SANDBOX_CLIENT;
+	if (sandbox_apply(&sb, err) == -1) {
+		fprintf(stderr, "btannounce: sandbox: %s\n", err);
+		return BT_EXIT_WORLD;
+	}
+	if (sb.warn[0] != '\0')
+		fprintf(stderr, "btannounce: warning: sandbox: %s; running "
+		    "without it\n", sb.warn);
+	if (verbose)
+		fprintf(stderr, "btannounce: sandbox: %s\n",
+		    sandbox_describe(&sb, what, sizeof(what)));
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -295,7 +322,8 @@ main(int argc, char *argv[])
 		code = BT_EXIT_WORLD;
 		goto out;
 	}
-	code = ann_run(&mi, &o, stdout);
+	if ((code = confine(o.verbose)) == 0)
+		code = ann_run(&mi, &o, stdout);
 	curl_global_cleanup();
 	if (bt_close_stdout("btannounce") != 0)
 		code = BT_EXIT_WORLD;

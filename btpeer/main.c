@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bt.h"
+#include "confine.h"
 #include "metainfo.h"
 #include "loop.h"
 #include "net.h"
@@ -72,6 +73,17 @@ open_spool(const struct opts *o, const struct metainfo *mi,
 	return 0;
 }
 
+/* Setup is over: the sandbox (confine.h), and a test build's escape. */
+static int
+lockdown(const struct opts *o)
+{
+	int armed = confine_test_arm(), rc;
+
+	if ((rc = confine(o)) == 0)
+		confine_test_escape(armed);
+	return rc;
+}
+
 static int
 handle(int fd, void *arg)
 {
@@ -80,9 +92,13 @@ handle(int fd, void *arg)
 	struct conn cn;
 	int rc;
 
-
 	if ((rc = open_spool(c->o, c->mi, &sp, &spp)) != 0)
 		return rc;
+	if ((rc = lockdown(c->o)) != 0) {
+		if (spp != NULL)
+			spool_close(spp);
+		return rc;
+	}
 	conn_stream(&cn, fd, fd);
 	rc = loop_run(c->o, c->mi, spp, &cn, stdout);
 	if (spp != NULL)
@@ -114,6 +130,11 @@ run(const struct opts *o, const struct metainfo *mi)
 	if (o->mode == PEER_SERVE) {
 		if ((rc = open_spool(o, mi, &sp, &spp)) != 0)
 			return rc;
+		if ((rc = lockdown(o)) != 0) {
+			if (spp != NULL)
+				spool_close(spp);
+			return rc;
+		}
 		/* stdout is the socket: no event lines. */
 		conn_stream(&cn, 0, 1);
 		rc = loop_run(o, mi, spp, &cn, NULL);
@@ -137,6 +158,12 @@ run(const struct opts *o, const struct metainfo *mi)
 		if (spp != NULL)
 			spool_close(spp);
 		return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
+	}
+	if ((rc = lockdown(o)) != 0) {
+		close(fd);
+		if (spp != NULL)
+			spool_close(spp);
+		return rc;
 	}
 	conn_stream(&cn, fd, fd);
 	rc = loop_run(o, mi, spp, &cn, o->mode == PEER_PIECE ? NULL : stdout);

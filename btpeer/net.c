@@ -1,4 +1,5 @@
 /* net.c: TCP connect and listen for btpeer (net.h). */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bt.h"
@@ -147,6 +149,23 @@ net_listen(const char *spec, int *portp, char *err)
 	return fd;
 }
 
+/*
+ * Accepted connections that have not sent a byte are held here, by the
+ * listener, not by a process of their own: at most PENDING_MAX (and half
+ * the descriptor limit), each for at most PENDING_SECONDS, the oldest
+ * closed first when full. A flood of silent connections then costs
+ * descriptors, bounded, and never takes one of the --max-conns slots a
+ * peer that speaks needs (a handshake is the first thing a peer sends,
+ * in its first packet).
+ */
+#define PENDING_MAX	512
+#define PENDING_SECONDS	10
+
+struct pending {
+	int	 fd;
+	time_t	 since;
+};
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -156,18 +175,78 @@ onterm(int sig)
 	stop = 1;
 }
 
+static time_t
+now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int
+pending_cap(void)
+{
+	struct rlimit rl;
+	rlim_t half;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return PENDING_MAX;
+	half = rl.rlim_cur / 2;
+	return half < 8 ? 8 : half < PENDING_MAX ? (int)half : PENDING_MAX;
+}
+
+/* Forks handler(fd) unless maxconns children live; closes fd here. */
+static void
+spawn(int fd, int lfd, struct pending *pend, int np, pid_t *kids, int *n,
+    int maxconns, int (*handler)(int, void *), void *arg)
+{
+	pid_t pid;
+	int k;
+
+	if (*n >= maxconns) {
+		close(fd);	/* over the cap: refused at once */
+		return;
+	}
+	tune(fd);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(lfd);
+		for (k = 0; k < np; k++)
+			if (pend[k].fd != fd)
+				close(pend[k].fd);
+		free(pend);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		_exit(handler(fd, arg));
+	}
+	if (pid > 0)
+		kids[(*n)++] = pid;
+	close(fd);
+}
+
 int
 net_accept_loop(int lfd, int maxconns, int (*handler)(int, void *),
     void *arg)
 {
 	struct sigaction sa;
-	struct pollfd pf;
+	struct pending *pend;
+	struct pollfd *pf;
 	pid_t pid, *kids;
-	int fd, n = 0, st, k;
+	time_t t;
+	int fd, n = 0, np = 0, cap = pending_cap(), st, k, j;
 
-	if ((kids = calloc((size_t)maxconns, sizeof(*kids))) == NULL)
+	kids = calloc((size_t)maxconns, sizeof(*kids));
+	pend = calloc((size_t)cap, sizeof(*pend));
+	pf = calloc((size_t)cap + 1, sizeof(*pf));
+	if (kids == NULL || pend == NULL || pf == NULL) {
+		free(kids);
+		free(pend);
+		free(pf);
 		return BT_EXIT_WORLD;
-
+	}
+	fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = onterm;
 	sigaction(SIGTERM, &sa, NULL);
@@ -179,34 +258,48 @@ net_accept_loop(int lfd, int maxconns, int (*handler)(int, void *),
 					kids[k] = kids[--n];
 					break;
 				}
-		pf.fd = lfd;
-		pf.events = POLLIN;
-		if (poll(&pf, 1, 500) <= 0)
-			continue;
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd == -1)
-			continue;
-		if (n >= maxconns) {
-			close(fd);	/* over the cap: refused at once */
-			continue;
+		pf[0].fd = lfd;
+		pf[0].events = POLLIN;
+		for (k = 0; k < np; k++) {
+			pf[k + 1].fd = pend[k].fd;
+			pf[k + 1].events = POLLIN;
+			pf[k + 1].revents = 0;
 		}
-		tune(fd);
-		fflush(NULL);
-		pid = fork();
-		if (pid == 0) {
-			close(lfd);
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGINT, SIG_DFL);
-			_exit(handler(fd, arg));
+		if (poll(pf, (nfds_t)np + 1, 500) < 0)
+			continue;
+		/* Spoken: a process of its own. Silent too long: closed. */
+		t = now_sec();
+		for (k = 0, j = 0; k < np; k++) {
+			if (pf[k + 1].revents != 0) {
+				spawn(pend[k].fd, lfd, pend, np, kids, &n, maxconns,
+				    handler, arg);
+			} else if (t - pend[k].since >= PENDING_SECONDS) {
+				close(pend[k].fd);
+			} else
+				pend[j++] = pend[k];
 		}
-		if (pid > 0)
-			kids[n++] = pid;
-		close(fd);
+		np = j;
+		if (!(pf[0].revents & POLLIN))
+			continue;
+		while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
+			if (np == cap) {	/* full: the oldest goes */
+				close(pend[0].fd);
+				memmove(pend, pend + 1, (size_t)(np - 1) *
+				    sizeof(*pend));
+				np--;
+			}
+			pend[np].fd = fd;
+			pend[np++].since = t;
+		}
 	}
+	for (k = 0; k < np; k++)
+		close(pend[k].fd);
 	for (k = 0; k < n; k++)
 		kill(kids[k], SIGTERM);
 	while (waitpid(-1, &st, 0) > 0)
 		;
 	free(kids);
+	free(pend);
+	free(pf);
 	return BT_EXIT_OK;
 }

@@ -17,6 +17,7 @@
 #include "fetch.h"
 #include "metainfo.h"
 #include "proc.h"
+#include "sandbox.h"
 #include "spool.h"
 
 /* Default seconds to connect, and of a stalled request. */
@@ -45,6 +46,35 @@ bad_usage(const char *msg)
 	return BT_EXIT_INPUT;
 }
 
+/*
+ * The HTTP replies are a stranger's bytes: once the spool is open and
+ * libcurl started, files only beneath the spool (and the system's
+ * resolver and TLS files, read-only), no exec, no new process
+ * (lib/sandbox.h, profile SANDBOX_CLIENT). 0, or the exit code.
+ */
+static int
+confine(const struct wsf_opts *o, const char *spooldir)
+{
+	struct sandbox sb;
+	char err[BT_ERRLEN], what[64];
+
+	memset(&sb, 0, sizeof(sb));
+	sb.profile = SANDBOX_CLIENT;
+	sb.rw[0] = spooldir;
+	sb.ro[0] = o->cacert;
+	if (sandbox_apply(&sb, err) == -1) {
+		fprintf(stderr, "btwebseed: sandbox: %s\n", err);
+		return BT_EXIT_WORLD;
+	}
+	if (sb.warn[0] != '\0')
+		fprintf(stderr, "btwebseed: warning: sandbox: %s; running "
+		    "without it\n", sb.warn);
+	if (o->verbose)
+		fprintf(stderr, "btwebseed: sandbox: %s\n",
+		    sandbox_describe(&sb, what, sizeof(what)));
+	return 0;
+}
+
 static int
 run(const struct wsf_opts *o, const char *spooldir,
     const struct metainfo *mi)
@@ -62,7 +92,8 @@ run(const struct wsf_opts *o, const char *spooldir,
 		spool_close(&sp);
 		return BT_EXIT_WORLD;
 	}
-	rc = wsf_run(o, mi, &sp, stdout);
+	if ((rc = confine(o, spooldir)) == 0)
+		rc = wsf_run(o, mi, &sp, stdout);
 	curl_global_cleanup();
 	spool_close(&sp);
 	return rc;

@@ -3,7 +3,7 @@
 # missing; install them when we are root on Debian, else print the command.
 set -eu
 
-build="gcc make pkg-config libcurl4-openssl-dev libssl-dev"
+build="gcc make pkg-config libcurl4-openssl-dev libssl-dev libseccomp-dev"
 # Real peers and tools the tests run against (DESIGN.md), plus the
 # fuzzer runtime, the man page linter and the JSON filter the tests use.
 test="$build bats jq clang libclang-rt-14-dev mandoc shellcheck socat

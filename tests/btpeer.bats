@@ -479,11 +479,14 @@ bad() {
 	echo $! >>"$T/pids"
 	waitfor "grep -q listening '$T/ev'" 10
 	port=$(awk '/^listening/ { print $2 }' "$T/ev")
-	# The first connection gets a handler, which sends its handshake.
+	# The first connection, once it speaks, gets a handler, which sends
+	# its handshake.
 	exec 5<>"/dev/tcp/127.0.0.1/$port"
+	printf '\023BitTorrent protocol' >&5
 	[ "$(timeout 5 head -c 20 <&5 | tail -c 19)" = "BitTorrent protocol" ]
-	# The second is closed at once: end of file, no handshake.
-	run timeout 5 bash -c "exec 6<>/dev/tcp/127.0.0.1/$port; cat <&6 | wc -c"
+	# The second is closed once it speaks: end of file (or a reset, its
+	# bytes unread), no handshake.
+	run timeout 5 bash -c "exec 6<>/dev/tcp/127.0.0.1/$port; printf '\023BitTorrent protocol' >&6; cat <&6 2>/dev/null | wc -c"
 	[ "$status" -eq 0 ]
 	[ "$output" -eq 0 ]
 	exec 5<&-

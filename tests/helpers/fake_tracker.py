@@ -57,6 +57,7 @@ OK_REPLY = {
 # MODE -> (status, headers, body); callables get the handler.
 HTTP_MODES = {
     "ok": lambda h: (200, {}, enc(OK_REPLY)),
+    "late": lambda h: (200, {}, enc(OK_REPLY)),
     "empty-peers": lambda h: (200, {}, enc({b"interval": 1800,
                                             b"peers": b""})),
     "dict": lambda h: (200, {}, enc({b"interval": 1800, b"peers": [
@@ -113,6 +114,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if MODE == "slow":
             time.sleep(60)
             return
+        if MODE == "late":
+            # Answers as "ok" does, after FAKE_LATE seconds (30).
+            time.sleep(float(os.environ.get("FAKE_LATE", "30")))
+            log("answered")
         status, headers, body = HTTP_MODES[MODE](self)
         self.send_response(status)
         for k, v in headers.items():
