@@ -172,6 +172,8 @@ host_init(struct host *h, const struct opts *o, const struct metainfo *mi,
 	size_t words = ((size_t)mi->npieces + 63) / 64, w;
 
 	memset(h, 0, sizeof(*h));
+	h->ch.tab.fd = -1;
+	h->ch.tab.held = CHOKE_HELD_NONE;
 	h->o = o;
 	h->mi = mi;
 	h->sp = sp;
@@ -216,12 +218,17 @@ host_init(struct host *h, const struct opts *o, const struct metainfo *mi,
 	}
 	if (sp != NULL)
 		op->avail = on_avail;
+	if (choker_init(h, err) == -1)
+		return -1;
+	if (h->ch.on)
+		op->unchoke = choker_unchoke;
 	return 0;
 }
 
 void
 host_free(struct host *h)
 {
+	choker_free(h);
 	spool_rd_close(&h->rd);
 	st_reader_close(&h->files);
 	if (h->outfd != -1)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "choker.h"
 #include "metainfo.h"
 #include "opts.h"
 #include "peer.h"
@@ -31,6 +32,7 @@ struct host {
 	unsigned char	*verified;	/* no spool: final pieces checked */
 	uint64_t	*told;		/* spool have bits already handled */
 	struct peer_host ops;		/* the callbacks, ctx = this */
+	struct choker	 ch;		/* our part in the shared choking */
 };
 
 /* Microseconds of CLOCK_MONOTONIC. */

@@ -141,7 +141,7 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 	size_t on;
 	char err[BT_ERRLEN];
 	int n, r, code;
-	int64_t t, deadline;
+	int64_t t, t2, deadline;
 
 	if (host_init(&h, o, mi, sp, events, err, &code) == -1) {
 		host_free(&h);
@@ -191,6 +191,9 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 				if (host_new_pieces(&h, &p) == -1)
 					break;
 				deadline = peer_tick(&p, t);
+				t2 = choker_tick(&h, &p, t);
+				if (t2 < deadline)
+					deadline = t2;
 				if (deadline < t + PEER_SEC / 100)
 					deadline = t + PEER_SEC / 100;
 			}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bt.h"
+#include "choke.h"
 #include "metainfo.h"
 #include "loop.h"
 #include "net.h"
@@ -28,13 +29,14 @@
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--version]"
     " [--strategy sequential|random|rarest]"
-    " [--queue n] [--timeout seconds] [-o dir] --spool dir file.torrent"
+    " [--queue n] [--timeout seconds] [--upload-slots n] [-o dir]"
+    " --spool dir file.torrent"
     " host:port\n"
     "       btpeer [-v] --bitfield file.torrent host:port\n"
     "       btpeer [-v] --piece n file.torrent host:port\n"
     "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
-    "       btpeer [-v] --listen [host:]port [--max-conns n] [--spool dir]"
-    " [-o dir] file.torrent\n";
+    "       btpeer [-v] --listen [host:]port [--max-conns n]"
+    " [--upload-slots n] [--spool dir] [-o dir] file.torrent\n";
 
 static int
 number(const char *s, long lo, long hi, long *v)
@@ -159,7 +161,8 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
-	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
+	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
+	    O_SLOTS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -175,6 +178,7 @@ main(int argc, char *argv[])
 		{ "serve", no_argument, NULL, O_SERVE },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
+		{ "upload-slots", required_argument, NULL, O_SLOTS },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -189,6 +193,7 @@ main(int argc, char *argv[])
 	o.queue = PEER_QUEUE_DEFAULT;
 	o.timeout = DEFAULT_TIMEOUT;
 	o.maxconns = DEFAULT_MAXCONNS;
+	o.slots = CHOKE_SLOTS_DEFAULT;
 	while ((c = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -254,6 +259,11 @@ main(int argc, char *argv[])
 			if (number(optarg, 1, 4096, &v) == -1)
 				return bad_usage("--max-conns: want 1..4096");
 			o.maxconns = (int)v;
+			break;
+		case O_SLOTS:
+			if (number(optarg, 0, CHOKE_SLOTS_MAX, &v) == -1)
+				return bad_usage("--upload-slots: want 0..256");
+			o.slots = (int)v;
 			break;
 		default:
 			return bad_usage(NULL);

@@ -20,6 +20,7 @@ struct opts {
 	int		 timeout;	/* seconds without progress */
 	uint32_t	 piece;		/* PEER_PIECE */
 	int		 maxconns;
+	int		 slots;		/* --upload-slots, 0: no choking */
 	const char	*listen;
 };
 

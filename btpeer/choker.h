@@ -1,0 +1,35 @@
+/*
+ * choker.h: btpeer's part in the torrent's shared choking (lib/choke.h):
+ * its entry in DIR/choke, its peer's rates, and the slot it holds while
+ * the peer is unchoked. Event lines "unchoke N", "unchoke optimistic",
+ * "choke N", "choke optimistic" (btpeer(1)).
+ */
+#ifndef BTPEER_CHOKER_H
+#define BTPEER_CHOKER_H
+
+#include <stdint.h>
+
+#include "choke.h"
+#include "peer.h"
+
+struct host;
+
+struct choker {
+	int		 on;		/* a spool and --upload-slots > 0 */
+	struct choke_tab tab;
+	struct choke_meter meter;
+	struct choke_peer *view;	/* CHOKE_ENTRIES, read each evaluation */
+	unsigned char	*regular;
+	int64_t		 next_feed, next_eval;
+	int		 want;		/* the last evaluation gave us a slot */
+};
+
+/* 0, or -1 with err. Off (nothing to do) without a spool or slots. */
+int	choker_init(struct host *, char *err);
+void	choker_free(struct host *);
+/* Publishes rates, evaluates when due; the next time it wants a call. */
+int64_t	choker_tick(struct host *, struct peer *, int64_t now);
+/* host.unchoke: a free slot now, or wait for the next evaluation. */
+int	choker_unchoke(void *ctx, const struct peer *);
+
+#endif
