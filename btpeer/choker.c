@@ -118,6 +118,27 @@ seeding(struct host *h)
 	return spool_nhave(h->sp) == h->mi->npieces;
 }
 
+/* -v: the ranking as this process saw it. */
+static void
+trace_eval(struct host *h, int64_t now, int due, uint64_t opt)
+{
+	struct choker *c = &h->ch;
+	char line[512];
+	size_t n = 0;
+	int k;
+
+	for (k = 0; k < CHOKE_ENTRIES && n + 48 < sizeof(line); k++)
+		if (c->view[k].live)
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+			    " %d:%s%s%llu", k, c->regular[k] ? "*" : "",
+			    c->view[k].interested ? "" : "-",
+			    (unsigned long long)c->view[k].rate);
+	fprintf(stderr, "btpeer: %9.3f choke %s entry %d slot %d optimistic "
+	    "%d, rates%s\n", (double)(now - h->t0) / PEER_SEC,
+	    due ? "evaluation" : "retry", c->tab.me, c->tab.held,
+	    (int)CHOKE_OPT_ENTRY(opt), line);
+}
+
 /* Reads the table, decides, and takes or gives back our slot. */
 static void
 evaluate(struct host *h, struct peer *p, int64_t now, int due)
@@ -134,7 +155,9 @@ evaluate(struct host *h, struct peer *p, int64_t now, int due)
 		nw = choke_tab_opt(&c->tab);
 	reg = c->regular[me];
 	opt = !reg && CHOKE_OPT_ENTRY(nw) == me;
-	c->want = reg || opt;
+	c->want = reg ? 1 : opt ? 2 : 0;
+	if (h->o->verbose)
+		trace_eval(h, now, due, nw);
 	if (reg) {
 		if (held < 0)	/* none, or the optimistic one */
 			take(h, p, 0);
@@ -147,40 +170,60 @@ evaluate(struct host *h, struct peer *p, int64_t now, int due)
 	}
 }
 
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
 int64_t
 choker_tick(struct host *h, struct peer *p, int64_t now)
 {
 	struct choker *c = &h->ch;
 	uint32_t flags = 0;
-	int snub, due;
+	int snub, due = 0;
 
 	if (!c->on || c->tab.me < 0)
 		return INT64_MAX;
-	if (now < c->next_feed)
-		return c->next_feed;
-	c->next_feed = now + PEER_SEC;
-	snub = choke_meter_feed(&c->meter, p->down, p->up, p->choked,
-	    p->interested, now);
+	if (now >= c->next_feed) {
+		c->next_feed = now + PEER_SEC;
+		c->snub = choke_meter_feed(&c->meter, p->down, p->up,
+		    p->choked, p->interested, now);
+	}
+	snub = c->snub;
+	/*
+	 * Rates are published once a period, at the same multiples of
+	 * CHOKE_PERIOD of the system-wide monotonic clock in every
+	 * process, and read CHOKE_EVAL_DELAY later: every process ranks
+	 * the same snapshot. Flags go out at once.
+	 */
+	if (now >= c->next_pub) {
+		c->next_pub = (now / CHOKE_PERIOD + 1) * CHOKE_PERIOD;
+		c->eval_at = c->next_pub - CHOKE_PERIOD + CHOKE_EVAL_DELAY;
+		c->down = (uint64_t)c->meter.down_rate;
+		c->up = (uint64_t)c->meter.up_rate;
+	}
 	if (p->peer_interested)
 		flags |= CHOKE_F_INTERESTED;
 	if (snub)
 		flags |= CHOKE_F_SNUBBED;
 	if (!p->peer_choked)
 		flags |= CHOKE_F_UNCHOKED;
-	choke_tab_publish(&c->tab, (uint64_t)c->meter.down_rate,
-	    (uint64_t)c->meter.up_rate, flags);
+	choke_tab_publish(&c->tab, c->down, c->up, flags);
 	if (p->phase != PEER_PH_MESSAGES)
-		return c->next_feed;
-	/*
-	 * Every process evaluates at the same multiples of CHOKE_PERIOD of
-	 * the system-wide monotonic clock; one the last evaluation gave a
-	 * slot it could not take yet tries again every second.
-	 */
-	due = now >= c->next_eval;
-	if (due)
-		c->next_eval = (now / CHOKE_PERIOD + 1) * CHOKE_PERIOD;
-	if (due || (c->want && (c->tab.held == CHOKE_HELD_NONE ||
-	    c->tab.held == CHOKE_HELD_OPT)))
+		return earliest(c->next_feed, c->next_pub);
+	if (c->eval_at != 0 && now >= c->eval_at) {
+		due = 1;
+		c->eval_at = 0;
+	}
+	/* One the last evaluation gave a slot it could not take yet
+	 * tries again every second. */
+	if (due || (now >= c->next_retry && ((c->want == 1 &&
+	    c->tab.held < 0) || (c->want == 2 &&
+	    c->tab.held == CHOKE_HELD_NONE)))) {
+		c->next_retry = now + PEER_SEC;
 		evaluate(h, p, now, due);
-	return c->next_feed;
+	}
+	return earliest(earliest(c->next_feed, c->next_pub),
+	    c->eval_at != 0 ? c->eval_at : INT64_MAX);
 }

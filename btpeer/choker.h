@@ -20,8 +20,13 @@ struct choker {
 	struct choke_meter meter;
 	struct choke_peer *view;	/* CHOKE_ENTRIES, read each evaluation */
 	unsigned char	*regular;
-	int64_t		 next_feed, next_eval;
-	int		 want;		/* the last evaluation gave us a slot */
+	int64_t		 next_feed;	/* the meter, every second */
+	int64_t		 next_pub;	/* rates published, every period */
+	int64_t		 eval_at;	/* this period's evaluation, or 0 */
+	int64_t		 next_retry;
+	uint64_t	 down, up;	/* the rates published */
+	int		 snub;
+	int		 want;		/* the last evaluation: 1 regular, 2 opt */
 };
 
 /* 0, or -1 with err. Off (nothing to do) without a spool or slots. */

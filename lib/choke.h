@@ -27,6 +27,13 @@
 #define CHOKE_SEC		1000000LL
 /* BEP 3: regular slots are reconsidered every 10 s ... */
 #define CHOKE_PERIOD		(10 * CHOKE_SEC)
+/*
+ * Rates are published at the start of a period and read this much
+ * later, so that every process ranks the same snapshot: half a second
+ * is ample for each process's next tick, which comes at least every
+ * second and normally at once.
+ */
+#define CHOKE_EVAL_DELAY	(CHOKE_SEC / 2)
 /* ... and the optimistic unchoke rotates every 30 s (three periods). */
 #define CHOKE_OPT_PERIOD	(30 * CHOKE_SEC)
 /* A peer that unchokes us and sends nothing for a minute snubs us. */
