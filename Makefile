@@ -73,6 +73,11 @@ check: deps-test
 	$(MAKE) fuzz
 	BUILD=$(BUILD) sh tests/run.sh
 
+# Slow suites (minutes each, real peers paced on purpose): tests/long.
+check-long: deps-test
+	$(MAKE) all units
+	BT_BIN=$(CURDIR)/$(BUILD)/bin bats tests/long
+
 asan:
 	$(MAKE) BUILD=build-asan CC=clang \
 	    SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
@@ -110,4 +115,4 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all bins units deps deps-test check asan check-asan fuzz demo bench install clean
+.PHONY: all bins units deps deps-test check check-long asan check-asan fuzz demo bench install clean
