@@ -115,7 +115,7 @@ choker_unchoke(void *ctx, const struct peer *p)
 static int
 seeding(struct host *h)
 {
-	return spool_nhave(h->sp) == h->mi->npieces;
+	return host_complete(h);
 }
 
 /* -v: the ranking as this process saw it. */

@@ -19,6 +19,7 @@
 #include "net.h"
 #include "opts.h"
 #include "proc.h"
+#include "select.h"
 #include "spool.h"
 
 /* Default seconds without progress before the peer is given up. */
@@ -29,14 +30,16 @@
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--version]"
     " [--strategy sequential|random|rarest]"
-    " [--queue n] [--timeout seconds] [--upload-slots n] [-o dir]"
+    " [--queue n] [--timeout seconds] [--upload-slots n]"
+    " [--files list] [--include glob] [--exclude glob] [-o dir]"
     " --spool dir file.torrent"
     " host:port\n"
     "       btpeer [-v] --bitfield file.torrent host:port\n"
     "       btpeer [-v] --piece n file.torrent host:port\n"
     "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
     "       btpeer [-v] --listen [host:]port [--max-conns n]"
-    " [--upload-slots n] [--spool dir] [-o dir] file.torrent\n";
+    " [--upload-slots n] [--files list] [--include glob] [--exclude glob]"
+    " [--spool dir] [-o dir] file.torrent\n";
 
 static int
 number(const char *s, long lo, long hi, long *v)
@@ -72,6 +75,19 @@ open_spool(const struct opts *o, const struct metainfo *mi,
 	sp->direct = o->direct;
 	*spp = sp;
 	return 0;
+}
+
+/* Every wanted piece is in the spool: nothing to fetch. */
+static int
+wanted_done(struct spool *sp, const struct opts *o)
+{
+	uint32_t i;
+
+	for (i = 0; i < sp->npieces; i++)
+		if (!spool_have(sp, i) && (o->sel == NULL ||
+		    sel_piece(o->sel, i)))
+			return 0;
+	return 1;
 }
 
 static int
@@ -125,7 +141,7 @@ run(const struct opts *o, const struct metainfo *mi)
 	}
 	if (o->mode == PEER_FETCH && (rc = open_spool(o, mi, &sp, &spp)) != 0)
 		return rc;
-	if (spp != NULL && spool_nhave(spp) == mi->npieces) {
+	if (spp != NULL && wanted_done(spp, o)) {
 		puts("done");
 		spool_close(spp);
 		return BT_EXIT_OK;
@@ -162,7 +178,7 @@ main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
-	    O_SLOTS };
+	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -179,10 +195,14 @@ main(int argc, char *argv[])
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
 		{ "upload-slots", required_argument, NULL, O_SLOTS },
+		{ "files", required_argument, NULL, O_FILES },
+		{ "include", required_argument, NULL, O_INCLUDE },
+		{ "exclude", required_argument, NULL, O_EXCLUDE },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
 	struct metainfo mi;
+	struct sel sel;
 	char err[BT_ERRLEN];
 	long v;
 	int c, rc, modes = 0, want;
@@ -265,6 +285,13 @@ main(int argc, char *argv[])
 				return bad_usage("--upload-slots: want 0..256");
 			o.slots = (int)v;
 			break;
+		case O_FILES:
+		case O_INCLUDE:
+		case O_EXCLUDE:
+			if (sel_spec_add(&o.spec, c == O_FILES ? 'f' :
+			    c == O_INCLUDE ? 'i' : 'x', optarg, err) == -1)
+				return bad_usage(err);
+			break;
 		default:
 			return bad_usage(NULL);
 		}
@@ -295,8 +322,18 @@ main(int argc, char *argv[])
 		mi_free(&mi);
 		return BT_EXIT_INPUT;
 	}
+	if (sel_spec_any(&o.spec)) {
+		if (sel_build(&sel, &mi, &o.spec, err) == -1) {
+			fprintf(stderr, "btpeer: %s\n", err);
+			mi_free(&mi);
+			return BT_EXIT_INPUT;
+		}
+		o.sel = &sel;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&o, &mi);
+	if (o.sel != NULL)
+		sel_free(&sel);
 	mi_free(&mi);
 	/* --serve: stdout is the socket, not ours to report on. */
 	if (o.mode != PEER_SERVE || o.listen != NULL) {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "peer.h"
+#include "select.h"
 #include "spool.h"
 
 struct opts {
@@ -22,6 +23,8 @@ struct opts {
 	int		 maxconns;
 	int		 slots;		/* --upload-slots, 0: no choking */
 	const char	*listen;
+	struct sel_spec	 spec;		/* --files, --include, --exclude */
+	const struct sel *sel;		/* resolved, or NULL: everything */
 };
 
 #endif
