@@ -16,8 +16,8 @@
 #include "select.h"
 
 static const char usage[] =
-    "usage: btinfo [-hlps] [--version] [--files list] [--include glob]\n"
-    "              [--exclude glob] [file | - | magnet-uri]\n";
+    "usage: btinfo [-hlps] [--version] [--files list] [--include glob]"
+    " [--exclude glob] [file | - | magnet-uri]\n";
 
 int
 main(int argc, char *argv[])
