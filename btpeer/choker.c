@@ -72,11 +72,16 @@ choker_init(struct host *h, char *err)
 	memset(c, 0, sizeof(*c));
 	c->tab.fd = -1;
 	c->tab.held = CHOKE_HELD_NONE;
-	if (h->sp == NULL || h->o->slots == 0 ||
+	if (h->sp == NULL || (h->o->slots == 0 && h->o->maxdown == 0 &&
+	    h->o->maxup == 0) ||
 	    (h->o->mode != PEER_FETCH && h->o->mode != PEER_SERVE))
 		return 0;
 	if (choke_tab_open(&c->tab, h->sp->dirfd, h->o->slots, err) == -1)
 		return -1;
+	c->rate[CHOKE_DOWN] = h->o->maxdown;
+	c->rate[CHOKE_UP] = h->o->maxup;
+	if (h->o->slots == 0)
+		return 0;		/* limits only */
 	c->view = calloc(CHOKE_ENTRIES, sizeof(*c->view));
 	c->regular = calloc(CHOKE_ENTRIES, 1);
 	if (c->view == NULL || c->regular == NULL)
@@ -99,6 +104,25 @@ choker_free(struct host *h)
 	c->view = NULL;
 	c->regular = NULL;
 	c->on = 0;
+}
+
+int64_t
+choker_rate_wait(struct host *h, int dir, int64_t now)
+{
+	struct choker *c = &h->ch;
+
+	if (c->rate[dir] == 0 || c->tab.hdr == NULL)
+		return 0;
+	return choke_bucket_wait(&c->tab.hdr->bucket[dir], c->rate[dir], now);
+}
+
+void
+choker_rate_spend(struct host *h, int dir, size_t n)
+{
+	struct choker *c = &h->ch;
+
+	if (c->rate[dir] != 0 && c->tab.hdr != NULL)
+		choke_bucket_spend(&c->tab.hdr->bucket[dir], n);
 }
 
 int

@@ -16,6 +16,7 @@ struct host;
 
 struct choker {
 	int		 on;		/* a spool and --upload-slots > 0 */
+	uint64_t	 rate[2];	/* limits on tab's buckets, 0: none */
 	struct choke_tab tab;
 	struct choke_meter meter;
 	struct choke_peer *view;	/* CHOKE_ENTRIES, read each evaluation */
@@ -36,5 +37,12 @@ void	choker_free(struct host *);
 int64_t	choker_tick(struct host *, struct peer *, int64_t now);
 /* host.unchoke: a free slot now, or wait for the next evaluation. */
 int	choker_unchoke(void *ctx, const struct peer *);
+/*
+ * The torrent's shared rate limits (CHOKE_DOWN, CHOKE_UP): microseconds
+ * to wait before moving more bytes that way (0: go, or no limit), and
+ * the bytes moved.
+ */
+int64_t	choker_rate_wait(struct host *, int dir, int64_t now);
+void	choker_rate_spend(struct host *, int dir, size_t n);
 
 #endif

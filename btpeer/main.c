@@ -31,6 +31,7 @@ static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--version]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [--upload-slots n]"
+    " [--max-download-rate rate] [--max-upload-rate rate]"
     " [--files list] [--include glob] [--exclude glob] [-o dir]"
     " --spool dir file.torrent"
     " host:port\n"
@@ -38,8 +39,9 @@ static const char usage[] =
     "       btpeer [-v] --piece n file.torrent host:port\n"
     "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
     "       btpeer [-v] --listen [host:]port [--max-conns n]"
-    " [--upload-slots n] [--files list] [--include glob] [--exclude glob]"
-    " [--spool dir] [-o dir] file.torrent\n";
+    " [--upload-slots n] [--max-download-rate rate]"
+    " [--max-upload-rate rate] [--files list] [--include glob]"
+    " [--exclude glob] [--spool dir] [-o dir] file.torrent\n";
 
 static int
 number(const char *s, long lo, long hi, long *v)
@@ -178,7 +180,7 @@ main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
-	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE };
+	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -196,6 +198,8 @@ main(int argc, char *argv[])
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
 		{ "upload-slots", required_argument, NULL, O_SLOTS },
 		{ "files", required_argument, NULL, O_FILES },
+		{ "max-download-rate", required_argument, NULL, O_MAXDOWN },
+		{ "max-upload-rate", required_argument, NULL, O_MAXUP },
 		{ "include", required_argument, NULL, O_INCLUDE },
 		{ "exclude", required_argument, NULL, O_EXCLUDE },
 		{ NULL, 0, NULL, 0 }
@@ -284,6 +288,16 @@ main(int argc, char *argv[])
 			if (number(optarg, 0, CHOKE_SLOTS_MAX, &v) == -1)
 				return bad_usage("--upload-slots: want 0..256");
 			o.slots = (int)v;
+			break;
+		case O_MAXDOWN:
+		case O_MAXUP:
+			if (choke_parse_rate(optarg, c == O_MAXDOWN ?
+			    &o.maxdown : &o.maxup) == -1)
+				return bad_usage(c == O_MAXDOWN ?
+				    "--max-download-rate: want bytes/s, "
+				    "such as 500k or 2M" :
+				    "--max-upload-rate: want bytes/s, "
+				    "such as 500k or 2M");
 			break;
 		case O_FILES:
 		case O_INCLUDE:

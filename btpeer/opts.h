@@ -22,6 +22,7 @@ struct opts {
 	uint32_t	 piece;		/* PEER_PIECE */
 	int		 maxconns;
 	int		 slots;		/* --upload-slots, 0: no choking */
+	uint64_t	 maxdown, maxup;	/* bytes/s, 0: unlimited */
 	const char	*listen;
 	struct sel_spec	 spec;		/* --files, --include, --exclude */
 	const struct sel *sel;		/* resolved, or NULL: everything */

@@ -62,6 +62,73 @@ choke_optimistic(const struct choke_peer *pe, uint32_t n,
 	return 0;
 }
 
+int
+choke_parse_rate(const char *s, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0, div = 1, mul = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > CHOKE_RATE_MAX)
+			return -1;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (div < 1000000) {
+				frac = frac * 10 + (uint64_t)(*p - '0');
+				div *= 10;
+			}
+		if (div == 1)
+			return -1;
+	}
+	if (*p == 'k' || *p == 'K')
+		mul = 1024;
+	else if (*p == 'm' || *p == 'M')
+		mul = 1024 * 1024;
+	else if (*p != '\0' || div != 1)
+		return -1;	/* a fraction of a byte */
+	if (*p != '\0' && p[1] != '\0')
+		return -1;
+	if (whole > CHOKE_RATE_MAX / mul)
+		return -1;
+	*out = whole * mul + frac * mul / div;
+	return *out > CHOKE_RATE_MAX ? -1 : 0;
+}
+
+int64_t
+choke_bucket_wait(struct choke_bucket *b, uint64_t rate, int64_t now)
+{
+	int64_t last = __atomic_load_n(&b->last, __ATOMIC_ACQUIRE);
+	int64_t burst = CHOKE_BURST(rate), add, t;
+
+	if (rate == 0)
+		return 0;
+	if (now > last && __atomic_compare_exchange_n(&b->last, &last, now,
+	    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		/* The first refill (last 0) fills it at once. */
+		add = last == 0 || now - last > 10 * CHOKE_SEC ? burst :
+		    (int64_t)((double)(now - last) * (double)rate / CHOKE_SEC);
+		t = __atomic_add_fetch(&b->tokens, add, __ATOMIC_ACQ_REL);
+		while (t > burst && !__atomic_compare_exchange_n(&b->tokens,
+		    &t, burst, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			;
+	}
+	t = __atomic_load_n(&b->tokens, __ATOMIC_ACQUIRE);
+	if (t > 0)
+		return 0;
+	/* The debt's time, and a millisecond so the refill covers it. */
+	return (int64_t)((double)(1 - t) * CHOKE_SEC / (double)rate) + 1000;
+}
+
+void
+choke_bucket_spend(struct choke_bucket *b, uint64_t n)
+{
+	__atomic_sub_fetch(&b->tokens, (int64_t)n, __ATOMIC_ACQ_REL);
+}
+
 void
 choke_meter_init(struct choke_meter *m, int64_t now)
 {

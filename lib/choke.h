@@ -113,6 +113,37 @@ int	choke_meter_feed(struct choke_meter *, uint64_t down, uint64_t up,
 	    int choked, int interested, int64_t now);
 
 /*
+ * A token bucket shared by processes (--max-download-rate,
+ * --max-upload-rate), lock-free: whoever comes refills it for the time
+ * since the last refill (a compare-and-swap of last decides who), and
+ * bytes are spent after the fact, so tokens may go negative: the spender
+ * then waits until the debt is paid. Over any long window the bytes
+ * moved are rate * time + one burst.
+ */
+struct choke_bucket {
+	int64_t		 tokens;	/* bytes that may go now; < 0: debt */
+	int64_t		 last;		/* time of the last refill, us */
+};
+/*
+ * Burst: a quarter second of the rate, at least two 16 KiB blocks (a
+ * peer's message is not cut), so short bursts keep the average exact.
+ */
+#define CHOKE_BURST(rate)	((int64_t)(rate) / 4 > 32768 ? \
+				    (int64_t)(rate) / 4 : 32768)
+/* The largest rate limit: 1 TiB/s, far past any link, no overflow. */
+#define CHOKE_RATE_MAX		((uint64_t)1 << 40)
+/*
+ * "200k", "1.5M" style: bytes per second, k = 1024, M = 1048576
+ * (decimal fractions allowed with a suffix); 0 means unlimited.
+ * 0, or -1 for anything else or more than CHOKE_RATE_MAX.
+ */
+int	choke_parse_rate(const char *, uint64_t *);
+/* Refills for the time elapsed; the microseconds to wait (0: go). */
+int64_t	choke_bucket_wait(struct choke_bucket *, uint64_t rate, int64_t now);
+/* Spends n bytes (after moving them). */
+void	choke_bucket_spend(struct choke_bucket *, uint64_t n);
+
+/*
  * The shared table, DIR/choke (btspool(5)): a header then CHOKE_ENTRIES
  * entries, host byte order, each word changed with atomic operations.
  */
@@ -121,7 +152,8 @@ struct choke_hdr {
 	uint32_t	 version;
 	uint32_t	 nent;		/* CHOKE_ENTRIES */
 	uint64_t	 opt;		/* CHOKE_OPT_WORD, compare-and-swap */
-	unsigned char	 reserved[40];	/* zero; pads to 64 */
+	struct choke_bucket bucket[2];	/* CHOKE_DOWN, CHOKE_UP */
+	unsigned char	 reserved[8];	/* zero; pads to 64 */
 };
 
 enum {
@@ -138,6 +170,8 @@ struct choke_ent {
 	int64_t		 pid;		/* the owner, for a reader's eyes */
 	unsigned char	 reserved[32];	/* zero; pads to 64 */
 };
+
+enum { CHOKE_DOWN, CHOKE_UP };
 
 /* Which slot a process holds. */
 enum { CHOKE_HELD_NONE = -1, CHOKE_HELD_OPT = -2 };
