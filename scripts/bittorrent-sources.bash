@@ -122,7 +122,8 @@ vflag=()
 # shellcheck disable=SC2317 # called as "src_$kind"
 src_peer() {
 	exec btpeer "${vflag[@]}" --strategy "$strategy" --spool "$spool" \
-	    "${selargs[@]}" "${slotargs[@]}" -o "$outdir" -- "$torrent" "$1"
+	    "${selargs[@]}" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
+	    -- "$torrent" "$1"
 }
 
 # start_source "KIND ARG": runs src_KIND ARG in the background, its event

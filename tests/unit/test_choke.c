@@ -153,6 +153,61 @@ meter(void)
 	    0);
 }
 
+/* The shared token bucket under a fake clock: the average holds. */
+static void
+bucket(void)
+{
+	struct choke_bucket b = { 0, 0 };
+	uint64_t rate = 100000, moved = 0;
+	int64_t t = 7 * CHOKE_SEC, w, end;
+
+	/* The first look fills it with one burst. */
+	CHECK(choke_bucket_wait(&b, rate, t) == 0);
+	CHECK(b.tokens == CHOKE_BURST(rate));
+	/* A greedy mover: 16 KiB whenever allowed, for 100 s. */
+	end = t + 100 * CHOKE_SEC;
+	while (t < end) {
+		w = choke_bucket_wait(&b, rate, t);
+		if (w > 0) {
+			CHECK(w < 2 * CHOKE_SEC);
+			t += w;
+			continue;
+		}
+		choke_bucket_spend(&b, 16384);
+		moved += 16384;
+	}
+	/* rate * time, plus at most the first burst and one block. */
+	CHECK(moved >= 100 * rate);
+	CHECK(moved <= 100 * rate + (uint64_t)CHOKE_BURST(rate) + 16384);
+	/* Idle: it refills to the burst only, never beyond. */
+	CHECK(choke_bucket_wait(&b, rate, t + 5 * CHOKE_SEC) == 0);
+	CHECK(b.tokens <= CHOKE_BURST(rate));
+	/* A debt is waited out at the rate. */
+	choke_bucket_spend(&b, (uint64_t)b.tokens + 50000);
+	w = choke_bucket_wait(&b, rate, t + 5 * CHOKE_SEC);
+	CHECK(w >= CHOKE_SEC / 2 && w <= CHOKE_SEC / 2 + 2000);
+	/* No limit: never a wait. */
+	CHECK(choke_bucket_wait(&b, 0, t) == 0);
+}
+
+static void
+rates(void)
+{
+	uint64_t v;
+	const char *bad[] = { "", "k", "-1", "1x", "1kk", "1.5", "1.k",
+	    ".5k", "2000000000000M", "99999999999999999999", NULL };
+	int k;
+
+	CHECK(choke_parse_rate("0", &v) == 0 && v == 0);
+	CHECK(choke_parse_rate("12345", &v) == 0 && v == 12345);
+	CHECK(choke_parse_rate("200k", &v) == 0 && v == 204800);
+	CHECK(choke_parse_rate("2M", &v) == 0 && v == 2097152);
+	CHECK(choke_parse_rate("1.5M", &v) == 0 && v == 1572864);
+	CHECK(choke_parse_rate("0.5k", &v) == 0 && v == 512);
+	for (k = 0; bad[k] != NULL; k++)
+		CHECK(choke_parse_rate(bad[k], &v) == -1);
+}
+
 /* The table: entries and slots are locks that die with the process. */
 static void
 table(void)
@@ -231,6 +286,8 @@ main(void)
 	RUN(ties);
 	RUN(optimistic);
 	RUN(meter);
+	RUN(bucket);
+	RUN(rates);
 	RUN(table);
 	DONE();
 }
