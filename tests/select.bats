@@ -100,13 +100,25 @@ files_in() {
 	[ "$got" = "$want" ]
 }
 
-@test "bittorrent: --include/--exclude, and bad selections exit 2" {
+@test "bittorrent: --include/--exclude, left counts the wanted bytes; bad selections exit 2" {
 	ap=$(freeport)
 	ariaseed "$ap"
+	# The same info-hash announcing to a tracker that logs the requests.
+	mkdir "$T/ft"
+	/usr/bin/python3 "$HELPERS/fake_tracker.py" http ok "$T/ft" \
+	    2>"$T/ft.err" &
+	echo $! >>"$T/pids"
+	waitfor "[ -s '$T/ft/port' ]" 10
+	mktorrent -l 15 -a "http://127.0.0.1:$(cat "$T/ft/port")/announce" \
+	    -o "$T/t.torrent" "$T/src/multi" >/dev/null
 	run timeout 120 bittorrent -q --include '*.bin' --exclude '*/a.bin' \
-	    --peer "127.0.0.1:$ap" -o "$T/out" "$T/m.torrent"
+	    --peer "127.0.0.1:$ap" -o "$T/out" "$T/t.torrent"
 	echo "$output"
 	[ "$status" -eq 0 ]
+	# b.bin and d.bin: 70001 + 90007 bytes left at the start.
+	grep 'left=' "$T/ft/log"
+	grep -q 'left=160008&' "$T/ft/log"
+	! grep -q 'left=310011' "$T/ft/log"
 	[ "$(files_in "$T/out")" = "$(printf './multi/b.bin\n./multi/d.bin')" ]
 	cmp "$T/src/multi/d.bin" "$T/out/multi/d.bin"
 	run bittorrent --files 9 --peer 127.0.0.1:1 -o "$T/x" "$T/m.torrent"
