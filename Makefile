@@ -92,10 +92,11 @@ asan:
 check-asan: deps-test asan
 	BUILD=build-asan sh tests/run.sh
 
-# The long suites (chaos, scale): tests/long/*.bats, minutes each.
+# The long suites (chaos, scale, choking, rate limits: real peers paced
+# on purpose, minutes each): tests/long/*.bats, with the same summary line.
 check-long: deps-test
 	$(MAKE) all units
-	BT_BIN=$(CURDIR)/$(BUILD)/bin LC_ALL=C bats --tap tests/long/*.bats
+	BUILD=$(BUILD) SUITES=long sh tests/run.sh
 
 # libFuzzer targets: each tests/fuzz/fuzz_NAME.c against lib/, built by clang.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)

@@ -63,6 +63,7 @@ struct assembler {
 	uint32_t	 dropped;	/* pieces removed as damaged */
 	unsigned char	*buf;
 	uint32_t	*batch;
+	uint64_t	*kept;		/* straddling pieces written this run */
 	size_t		 nbatch, maxbatch;
 	uint64_t	 batch_bytes;
 	char		*err;
@@ -130,7 +131,8 @@ make_files(struct assembler *a)
 
 	for (i = 0; i < a->mi->nfiles; i++) {
 		f = &a->mi->files[i];
-		if (f->pad)
+		if (f->pad || (a->opt->sel != NULL &&
+		    !sel_file(a->opt->sel, i)))
 			continue;
 		fd = st_openat(a->out, f->path, O_WRONLY | O_CREAT | O_NONBLOCK,
 		    0666);
@@ -157,6 +159,12 @@ make_files(struct assembler *a)
 	return 0;
 }
 
+static int
+is_kept(const struct assembler *a, uint32_t i)
+{
+	return (a->kept[i / 64] >> (i % 64)) & 1;
+}
+
 /* Steps 3 to 5 for the pieces written since the last commit. */
 static int
 commit(struct assembler *a)
@@ -169,11 +177,19 @@ commit(struct assembler *a)
 		if (sync_fd(a, &a->slot[k]) == -1)
 			return -1;
 	for (k = 0; k < a->nbatch; k++)
-		spool_set_placed(&a->sp, a->batch[k]);
+		if (!is_kept(a, a->batch[k]))
+			spool_set_placed(&a->sp, a->batch[k]);
 	if (!a->opt->nosync && msync(a->sp.hdr, a->sp.maplen, MS_SYNC) == -1)
 		return bt_err(a->err, "%s/state: sync: %s", a->opt->spool,
 		    strerror(errno));
 	for (k = 0; k < a->nbatch; k++) {
+		if (is_kept(a, a->batch[k])) {
+			/* Its other bytes belong to a file not wanted. */
+			if (a->opt->events != NULL)
+				fprintf(a->opt->events, "kept %u\n",
+				    a->batch[k]);
+			continue;
+		}
 		if (spool_recycle(&a->sp, a->batch[k], a->err) == -1)
 			return -1;
 		if (a->opt->events != NULL)
@@ -218,8 +234,13 @@ place(struct assembler *a, uint32_t i)
 	uint32_t sz = mi_piece_size(mi, i);
 	uint64_t off = (uint64_t)i * mi->piece_length, end = off + sz, base;
 	size_t k, n;
-	int r;
+	int r, straddles = 0;
 
+	if (a->opt->sel != NULL) {
+		if (!sel_piece(a->opt->sel, i) || is_kept(a, i))
+			return 0;	/* not wanted, or written already */
+		straddles = sel_straddles(a->opt->sel, mi, i);
+	}
 	st_piece_name(name, i);
 	switch (spool_read_whole(&a->sp, i, a->buf, err)) {
 	case SPOOL_PIECE_OK:
@@ -242,7 +263,8 @@ place(struct assembler *a, uint32_t i)
 		if ((n = st_segments(mi, off, end - off, seg, 64)) == 0)
 			break;
 		for (k = 0; k < n; k++) {
-			if (mi->files[seg[k].file].pad)
+			if (mi->files[seg[k].file].pad || (straddles &&
+			    !sel_file(a->opt->sel, seg[k].file)))
 				continue;
 			if ((s = slot_for(a, seg[k].file)) == NULL)
 				return -1;
@@ -255,6 +277,8 @@ place(struct assembler *a, uint32_t i)
 		}
 		off += seg[n - 1].boff + seg[n - 1].len;
 	}
+	if (straddles)
+		a->kept[i / 64] |= (uint64_t)1 << (i % 64);
 	a->batch[a->nbatch++] = i;
 	a->batch_bytes += sz;
 	if (a->batch_bytes >= COMMIT_BYTES || a->nbatch == a->maxbatch)
@@ -314,10 +338,21 @@ scan(struct assembler *a)
 	return commit(a);
 }
 
-static uint32_t
-nplaced(const struct assembler *a)
+/* Every wanted piece placed (or, straddling, written and kept). */
+static int
+finished(const struct assembler *a)
 {
-	return __atomic_load_n(&a->sp.hdr->nplaced, __ATOMIC_ACQUIRE);
+	const struct sel *sel = a->opt->sel;
+	uint32_t i;
+
+	if (sel == NULL || sel->all)
+		return __atomic_load_n(&a->sp.hdr->nplaced,
+		    __ATOMIC_ACQUIRE) >= a->mi->npieces;
+	for (i = 0; i < a->mi->npieces; i++)
+		if (sel_piece(sel, i) && !spool_placed(&a->sp, i) &&
+		    !is_kept(a, i))
+			return 0;
+	return 1;
 }
 
 static int
@@ -338,7 +373,7 @@ follow(struct assembler *a)
 	for (;;) {
 		if (scan(a) == -1)
 			break;
-		if (nplaced(a) >= a->mi->npieces) {
+		if (finished(a)) {
 			if (ifd != -1)
 				close(ifd);
 			spool_free_clear(&a->sp);	/* nothing to reuse them */
@@ -370,7 +405,8 @@ setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
 		return -1;
 	a->spool_ok = 1;
 	a->maxbatch = COMMIT_BYTES / mi->piece_length + 1;
-	if ((a->buf = malloc(mi->piece_length)) == NULL ||
+	if ((a->kept = calloc(((size_t)mi->npieces + 63) / 64 + 1, 8)) ==
+	    NULL || (a->buf = malloc(mi->piece_length)) == NULL ||
 	    (a->batch = calloc(a->maxbatch, sizeof(*a->batch))) == NULL)
 		return bt_err(err, "out of memory");
 	return 0;
@@ -389,6 +425,7 @@ teardown(struct assembler *a)
 		spool_close(&a->sp);
 	free(a->buf);
 	free(a->batch);
+	free(a->kept);
 }
 
 int
@@ -416,7 +453,7 @@ assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 		goto out;
 	if ((opt->follow ? follow(&a) : scan(&a)) == -1)
 		goto out;
-	rc = nplaced(&a) >= mi->npieces ? BT_EXIT_OK : BT_EXIT_WORLD;
+	rc = finished(&a) ? BT_EXIT_OK : BT_EXIT_WORLD;
 	if (rc == BT_EXIT_OK && !opt->follow)
 		spool_free_clear(&a.sp);	/* nothing to reuse them */
 out:

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "metainfo.h"
+#include "select.h"
 
 struct aopts {
 	const char	*spool;
@@ -17,12 +18,16 @@ struct aopts {
 	int		 nosync;	/* skip fdatasync/msync (measuring) */
 	int		 verbose;
 	FILE		*events;	/* "placed <i>" lines, or NULL */
+	const struct sel *sel;		/* the wanted files, or NULL: all */
 };
 
 /*
  * Places every piece the spool holds (and, with follow, every piece that
- * arrives) into the final files. Returns BT_EXIT_OK when every piece of
- * the torrent is placed, BT_EXIT_WORLD when some are still missing (no
+ * arrives) into the final files. With a selection, only wanted files are
+ * created and written: a piece that straddles a wanted and an unwanted
+ * file has its wanted bytes written and stays whole in the spool, never
+ * marked placed, for a later run that wants the other file ("kept <i>"
+ * lines). Returns BT_EXIT_OK when every wanted piece is in the files, BT_EXIT_WORLD when some are still missing (no
  * follow) or on a write error, BT_EXIT_INPUT on bad input; err says why
  * when it is not BT_EXIT_OK (empty when merely incomplete).
  */

@@ -12,8 +12,9 @@
 #include "proc.h"
 
 static const char usage[] =
-    "usage: btassemble [-fhv] [--nosync] [--version] --spool dir -o outdir\n"
-    "                  torrent\n"
+    "usage: btassemble [-fhv] [--nosync] [--version] [--files list]\n"
+    "                  [--include glob] [--exclude glob] --spool dir"
+    " -o outdir torrent\n"
     "       btassemble --mark bitfield --spool dir -o outdir torrent\n";
 
 int
@@ -21,6 +22,9 @@ main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "follow", no_argument, NULL, 'f' },
+		{ "files", required_argument, NULL, 'F' },
+		{ "include", required_argument, NULL, 'I' },
+		{ "exclude", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "mark", required_argument, NULL, 'm' },
 		{ "nosync", no_argument, NULL, 'N' },
@@ -32,16 +36,28 @@ main(int argc, char *argv[])
 	};
 	struct metainfo mi;
 	struct aopts ao;
+	struct sel_spec spec;
+	struct sel sel;
 	char err[BT_ERRLEN];
 	const char *mark = NULL;
 	uint32_t count;
 	int c, rc;
 
 	memset(&ao, 0, sizeof(ao));
+	memset(&spec, 0, sizeof(spec));
 	while ((c = getopt_long(argc, argv, "fho:v", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			ao.follow = 1;
+			break;
+		case 'F':
+		case 'I':
+		case 'X':
+			if (sel_spec_add(&spec, c == 'F' ? 'f' : c == 'I' ?
+			    'i' : 'x', optarg, err) == -1) {
+				fprintf(stderr, "btassemble: %s\n", err);
+				return BT_EXIT_INPUT;
+			}
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -83,6 +99,14 @@ main(int argc, char *argv[])
 		return BT_EXIT_INPUT;
 	}
 	ao.events = stdout;
+	if (sel_spec_any(&spec)) {
+		if (sel_build(&sel, &mi, &spec, err) == -1) {
+			fprintf(stderr, "btassemble: %s\n", err);
+			mi_free(&mi);
+			return BT_EXIT_INPUT;
+		}
+		ao.sel = &sel;
+	}
 	if (mark != NULL) {
 		rc = assemble_mark(&mi, &ao, mark, &count, err) == -1 ?
 		    BT_EXIT_INPUT : BT_EXIT_OK;
@@ -94,6 +118,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "btassemble: %s\n", err);
 	else if (rc != BT_EXIT_OK && ao.verbose)
 		fprintf(stderr, "btassemble: incomplete, pieces missing\n");
+	if (ao.sel != NULL)
+		sel_free(&sel);
 	mi_free(&mi);
 	c = bt_close_stdout("btassemble");
 	return rc == BT_EXIT_OK ? c : rc;

@@ -38,7 +38,7 @@ info_json(FILE *f, const struct metainfo *mi, int pieces)
 	struct buf b;
 	struct jw w;
 	char *magnet;
-	size_t i, j;
+	size_t i, j, no = 0;
 
 	buf_init(&b, INFO_MAX_OUT);
 	jw_init(&w, &b, 1);
@@ -85,6 +85,11 @@ info_json(FILE *f, const struct metainfo *mi, int pieces)
 		jw_bytes(&w, mf->path, strlen(mf->path));
 		jw_key(&w, "length");
 		jw_uint(&w, mf->length);
+		if (!mf->pad) {
+			/* The number --files takes (select.h). */
+			jw_key(&w, "index");
+			jw_uint(&w, ++no);
+		}
 		jw_key(&w, "offset");
 		jw_uint(&w, mf->offset);
 		if (mf->pad) {
@@ -222,7 +227,7 @@ info_summary(FILE *f, const struct metainfo *mi, int pieces)
 	char hex[65], size[32], psize[32], date[64];
 	struct tm tm;
 	time_t t;
-	size_t i, j;
+	size_t i, j, no = 0;
 
 	fputs("name:       ", f);
 	putsafe(f, mi->name);
@@ -272,7 +277,8 @@ info_summary(FILE *f, const struct metainfo *mi, int pieces)
 		if (mi->files[i].pad)
 			continue;
 		human(size, sizeof(size), mi->files[i].length);
-		fprintf(f, "  %10s  ", size);
+		/* The number --files takes (select.h). */
+		fprintf(f, "  %4zu  %10s  ", ++no, size);
 		putsafe(f, mi->files[i].path);
 		fputs(mi->files[i].unsafe ? "  (unsafe path)\n" : "\n", f);
 	}

@@ -13,15 +13,20 @@
 #include "info.h"
 #include "magnet.h"
 #include "metainfo.h"
+#include "select.h"
 
 static const char usage[] =
-    "usage: btinfo [-hlps] [--version] [file | - | magnet-uri]\n";
+    "usage: btinfo [-hlps] [--version] [--files list] [--include glob]"
+    " [--exclude glob] [file | - | magnet-uri]\n";
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "files", required_argument, NULL, 'F' },
+		{ "include", required_argument, NULL, 'I' },
+		{ "exclude", required_argument, NULL, 'X' },
 		{ "lines", no_argument, NULL, 'l' },
 		{ "pieces", no_argument, NULL, 'p' },
 		{ "summary", no_argument, NULL, 's' },
@@ -30,12 +35,24 @@ main(int argc, char *argv[])
 	};
 	struct metainfo mi;
 	struct magnet mg;
+	struct sel_spec spec;
+	struct sel sel;
 	char err[BT_ERRLEN];
 	const char *path;
 	int c, lines = 0, pieces = 0, summary = 0, rc;
 
+	memset(&spec, 0, sizeof(spec));
 	while ((c = getopt_long(argc, argv, "hlps", opts, NULL)) != -1) {
 		switch (c) {
+		case 'F':
+		case 'I':
+		case 'X':
+			if (sel_spec_add(&spec, c == 'F' ? 'f' : c == 'I' ?
+			    'i' : 'x', optarg, err) == -1) {
+				fprintf(stderr, "btinfo: %s\n", err);
+				return BT_EXIT_INPUT;
+			}
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return BT_EXIT_OK;
@@ -90,9 +107,29 @@ main(int argc, char *argv[])
 			    "write refuse this torrent\n",
 			    strcmp(path, "-") == 0 ? "stdin" : path,
 			    mi.unsafe_why);
+		if (sel_spec_any(&spec) && sel_build(&sel, &mi, &spec,
+		    err) == -1) {
+			fprintf(stderr, "btinfo: %s\n", err);
+			mi_free(&mi);
+			return BT_EXIT_INPUT;
+		}
 		rc = lines ? info_lines(stdout, &mi) :
 		    summary ? info_summary(stdout, &mi, pieces) :
 		    info_json(stdout, &mi, pieces);
+		/* What a selection comes to, for bittorrent(1). */
+		if (rc == 0 && sel_spec_any(&spec)) {
+			if (lines)
+				printf("selected_length\t%llu\n"
+				    "selected_pieces\t%u\n",
+				    (unsigned long long)sel.bytes,
+				    sel.npieces);
+			else if (summary)
+				printf("selected:   %llu bytes in %u pieces\n",
+				    (unsigned long long)sel.bytes,
+				    sel.npieces);
+		}
+		if (sel_spec_any(&spec))
+			sel_free(&sel);
 		mi_free(&mi);
 	}
 	if (rc == -1) {

@@ -43,12 +43,18 @@ on_trace(void *ctx, const char *line)
 	    (double)(host_now() - h->t0) / PEER_SEC, line);
 }
 
+/* A selection: only wanted pieces are offered to the pick. */
 static int64_t
 on_claim(void *ctx, const unsigned char *peer_has, int64_t *endgame)
 {
 	struct host *h = ctx;
+	size_t k, n = ((size_t)h->mi->npieces + 7) / 8;
 
-	return spool_pick(h->sp, h->o->strategy, peer_has, endgame);
+	if (h->want == NULL)
+		return spool_pick(h->sp, h->o->strategy, peer_has, endgame);
+	for (k = 0; k < n; k++)
+		h->mask[k] = peer_has[k] & h->want[k];
+	return spool_pick(h->sp, h->o->strategy, h->mask, endgame);
 }
 
 static void
@@ -59,20 +65,36 @@ on_release(void *ctx, uint32_t i)
 	spool_unclaim(h->sp, i);
 }
 
+/* For the core's interest, a piece not wanted is as good as had. */
 static int
 on_have(void *ctx, uint32_t i)
 {
 	struct host *h = ctx;
 
-	return spool_have(h->sp, i);
+	return spool_have(h->sp, i) || (h->o->sel != NULL &&
+	    !sel_piece(h->o->sel, i));
+}
+
+int
+host_complete(const struct host *h)
+{
+	const struct sel *sel = h->o->sel;
+	uint32_t i;
+
+	if (sel == NULL || sel->all)
+		return spool_nhave(h->sp) == h->mi->npieces;
+	if (spool_nhave(h->sp) < sel->npieces)
+		return 0;
+	for (i = 0; i < h->mi->npieces; i++)
+		if (sel_piece(sel, i) && !spool_have(h->sp, i))
+			return 0;
+	return 1;
 }
 
 static int
 on_complete(void *ctx)
 {
-	struct host *h = ctx;
-
-	return spool_nhave(h->sp) == h->mi->npieces;
+	return host_complete(ctx);
 }
 
 static int
@@ -172,6 +194,8 @@ host_init(struct host *h, const struct opts *o, const struct metainfo *mi,
 	size_t words = ((size_t)mi->npieces + 63) / 64, w;
 
 	memset(h, 0, sizeof(*h));
+	h->ch.tab.fd = -1;
+	h->ch.tab.held = CHOKE_HELD_NONE;
 	h->o = o;
 	h->mi = mi;
 	h->sp = sp;
@@ -194,6 +218,15 @@ host_init(struct host *h, const struct opts *o, const struct metainfo *mi,
 	h->verified = calloc(1, (size_t)mi->npieces / 8 + 1);
 	if (h->told == NULL || h->verified == NULL)
 		return bt_err(err, "out of memory");
+	if (o->sel != NULL && !o->sel->all) {
+		h->want = calloc(1, (size_t)mi->npieces / 8 + 1);
+		h->mask = calloc(1, (size_t)mi->npieces / 8 + 1);
+		if (h->want == NULL || h->mask == NULL)
+			return bt_err(err, "out of memory");
+		for (uint32_t i = 0; i < mi->npieces; i++)
+			if (sel_piece(o->sel, i))
+				h->want[i / 8] |= 0x80 >> (i % 8);
+	}
 	if (sp != NULL)
 		for (w = 0; w < words; w++)
 			h->told[w] = __atomic_load_n(&sp->have[w],
@@ -216,12 +249,17 @@ host_init(struct host *h, const struct opts *o, const struct metainfo *mi,
 	}
 	if (sp != NULL)
 		op->avail = on_avail;
+	if (choker_init(h, err) == -1)
+		return -1;
+	if (h->ch.on)
+		op->unchoke = choker_unchoke;
 	return 0;
 }
 
 void
 host_free(struct host *h)
 {
+	choker_free(h);
 	spool_rd_close(&h->rd);
 	st_reader_close(&h->files);
 	if (h->outfd != -1)
@@ -229,6 +267,9 @@ host_free(struct host *h)
 	h->outfd = -1;
 	free(h->told);
 	free(h->verified);
+	free(h->want);
+	free(h->mask);
+	h->want = h->mask = NULL;
 	h->told = NULL;
 	h->verified = NULL;
 }

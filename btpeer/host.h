@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "choker.h"
 #include "metainfo.h"
 #include "opts.h"
 #include "peer.h"
@@ -30,7 +31,10 @@ struct host {
 	struct spool_rd	 rd;		/* spool piece files */
 	unsigned char	*verified;	/* no spool: final pieces checked */
 	uint64_t	*told;		/* spool have bits already handled */
+	unsigned char	*want;		/* wanted pieces, BEP 3 bit order */
+	unsigned char	*mask;		/* the peer's pieces & want */
 	struct peer_host ops;		/* the callbacks, ctx = this */
+	struct choker	 ch;		/* our part in the shared choking */
 };
 
 /* Microseconds of CLOCK_MONOTONIC. */
@@ -39,6 +43,8 @@ int64_t	host_now(void);
 int	host_init(struct host *, const struct opts *, const struct metainfo *,
 	    struct spool *, FILE *events, char *err, int *code);
 void	host_free(struct host *);
+/* 1 if every wanted piece is in the spool. */
+int	host_complete(const struct host *);
 /* Tells p about pieces stored (here or by another process) since last. */
 int	host_new_pieces(struct host *, struct peer *);
 /* An event line, as the core's would be. */

@@ -40,9 +40,12 @@ conn_stream(struct conn *c, int rfd, int wfd)
 	fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
 }
 
-/* Sends what the core has queued. 0, or -1 when the peer is gone. */
+/*
+ * Sends what the core has queued, as far as the upload limit lets it.
+ * 0, or -1 when the peer is gone.
+ */
 static int
-do_write(struct peer *p, struct conn *c)
+do_write(struct peer *p, struct conn *c, struct host *h)
 {
 	const unsigned char *b;
 	size_t n;
@@ -50,8 +53,11 @@ do_write(struct peer *p, struct conn *c)
 
 	for (;;) {
 		peer_output(p, &b, &n);
-		if (n == 0)
+		if (n == 0 || choker_rate_wait(h, CHOKE_UP, host_now()) > 0)
 			return 0;
+		if (h->ch.rate[CHOKE_UP] != 0 &&
+		    n > (size_t)CHOKE_BURST(h->ch.rate[CHOKE_UP]))
+			n = (size_t)CHOKE_BURST(h->ch.rate[CHOKE_UP]);
 		w = c->send(c, b, n);
 		if (w == -1) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -62,18 +68,23 @@ do_write(struct peer *p, struct conn *c)
 			return peer_close(p, BT_FAIL_PEER, "write: %s",
 			    strerror(errno));
 		}
+		choker_rate_spend(h, CHOKE_UP, (size_t)w);
 		peer_sent(p, (size_t)w, host_now());
 	}
 }
 
 static int
-do_read(struct peer *p, struct conn *c)
+do_read(struct peer *p, struct conn *c, struct host *h)
 {
 	unsigned char *b;
 	size_t room;
 	ssize_t r;
 
 	b = peer_inbuf(p, &room);
+	/* Limited: a read no bigger than the bucket's burst. */
+	if (h->ch.rate[CHOKE_DOWN] != 0 &&
+	    room > (size_t)CHOKE_BURST(h->ch.rate[CHOKE_DOWN]))
+		room = (size_t)CHOKE_BURST(h->ch.rate[CHOKE_DOWN]);
 	r = c->recv(c, b, room);
 	if (r == -1) {
 		if (errno == EAGAIN || errno == EINTR)
@@ -85,6 +96,7 @@ do_read(struct peer *p, struct conn *c)
 		peer_eof(p, host_now());
 		return -1;
 	}
+	choker_rate_spend(h, CHOKE_DOWN, (size_t)r);
 	return peer_received(p, (size_t)r, host_now());
 }
 
@@ -111,7 +123,7 @@ make_cfg(struct peer_cfg *cfg, const struct opts *o,
 }
 
 static void
-flush_rest(struct peer *p, struct conn *c)
+flush_rest(struct peer *p, struct conn *c, struct host *h)
 {
 	struct pollfd pf;
 	const unsigned char *b;
@@ -124,7 +136,7 @@ flush_rest(struct peer *p, struct conn *c)
 			return;
 		pf.fd = c->wfd;
 		pf.events = POLLOUT;
-		if (poll(&pf, 1, 100) < 0 || do_write(p, c) == -1)
+		if (poll(&pf, 1, 100) < 0 || do_write(p, c, h) == -1)
 			return;
 	}
 }
@@ -141,7 +153,7 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 	size_t on;
 	char err[BT_ERRLEN];
 	int n, r, code;
-	int64_t t, deadline;
+	int64_t t, t2, deadline, wdown, wup;
 
 	if (host_init(&h, o, mi, sp, events, err, &code) == -1) {
 		host_free(&h);
@@ -157,14 +169,22 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 	deadline = t + PEER_SEC;
 	if (peer_init(&p, &cfg, &h.ops, NULL, t) == 0) {
 		while (peer_done(&p) < 0) {
-			if (peer_fill(&p) == -1 || do_write(&p, c) == -1)
+			if (peer_fill(&p) == -1 || do_write(&p, c, &h) == -1)
 				break;
+			/* Rate limits: no read or no write until it is due. */
+			t = host_now();
+			wdown = choker_rate_wait(&h, CHOKE_DOWN, t);
+			wup = choker_rate_wait(&h, CHOKE_UP, t);
+			if (wdown > 0 && t + wdown < deadline)
+				deadline = t + wdown;
+			if (wup > 0 && t + wup < deadline)
+				deadline = t + wup;
 			pf[0].fd = c->rfd;
-			pf[0].events = POLLIN;
+			pf[0].events = wdown > 0 ? 0 : POLLIN;
 			pf[0].revents = 0;
 			n = 1;
 			peer_output(&p, &ob, &on);
-			if (on > 0) {
+			if (on > 0 && wup == 0) {
 				if (c->wfd == c->rfd) {
 					pf[0].events |= POLLOUT;
 				} else {
@@ -176,7 +196,8 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 			}
 			t = host_now();
 			/* Requests to answer and room to: do not sleep. */
-			r = poll(pf, (nfds_t)n, t >= deadline || peer_busy(&p) ?
+			r = poll(pf, (nfds_t)n, t >= deadline ||
+			    (peer_busy(&p) && wup == 0) ?
 			    0 : (int)((deadline - t) / 1000) + 1);
 			if (r == -1 && errno != EINTR) {
 				peer_close(&p, BT_FAIL_PEER, "poll: %s",
@@ -184,19 +205,22 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 				break;
 			}
 			if (r > 0 && (pf[0].revents & (POLLIN | POLLHUP |
-			    POLLERR)) && do_read(&p, c) == -1)
+			    POLLERR)) && do_read(&p, c, &h) == -1)
 				break;
 			t = host_now();
 			if (t >= deadline) {
 				if (host_new_pieces(&h, &p) == -1)
 					break;
 				deadline = peer_tick(&p, t);
+				t2 = choker_tick(&h, &p, t);
+				if (t2 < deadline)
+					deadline = t2;
 				if (deadline < t + PEER_SEC / 100)
 					deadline = t + PEER_SEC / 100;
 			}
 		}
 		if (peer_reason(&p)[0] == '\0')
-			flush_rest(&p, c);
+			flush_rest(&p, c, &h);
 	}
 	code = peer_done(&p) < 0 ? bt_fail_exit(BT_FAIL_PEER) : peer_done(&p);
 	if (p.up > p.up_reported) {

@@ -14,11 +14,13 @@
 
 #include "bt.h"
 #include "confine.h"
+#include "choke.h"
 #include "metainfo.h"
 #include "loop.h"
 #include "net.h"
 #include "opts.h"
 #include "proc.h"
+#include "select.h"
 #include "spool.h"
 
 /* Default seconds without progress before the peer is given up. */
@@ -29,13 +31,18 @@
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--version]"
     " [--strategy sequential|random|rarest]"
-    " [--queue n] [--timeout seconds] [-o dir] --spool dir file.torrent"
+    " [--queue n] [--timeout seconds] [--upload-slots n]"
+    " [--max-download-rate rate] [--max-upload-rate rate]"
+    " [--files list] [--include glob] [--exclude glob] [-o dir]"
+    " --spool dir file.torrent"
     " host:port\n"
     "       btpeer [-v] --bitfield file.torrent host:port\n"
     "       btpeer [-v] --piece n file.torrent host:port\n"
     "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
-    "       btpeer [-v] --listen [host:]port [--max-conns n] [--spool dir]"
-    " [-o dir] file.torrent\n";
+    "       btpeer [-v] --listen [host:]port [--max-conns n]"
+    " [--upload-slots n] [--max-download-rate rate]"
+    " [--max-upload-rate rate] [--files list] [--include glob]"
+    " [--exclude glob] [--spool dir] [-o dir] file.torrent\n";
 
 static int
 number(const char *s, long lo, long hi, long *v)
@@ -82,6 +89,19 @@ lockdown(const struct opts *o)
 	if ((rc = confine(o)) == 0)
 		confine_test_escape(armed);
 	return rc;
+}
+
+/* Every wanted piece is in the spool: nothing to fetch. */
+static int
+wanted_done(struct spool *sp, const struct opts *o)
+{
+	uint32_t i;
+
+	for (i = 0; i < sp->npieces; i++)
+		if (!spool_have(sp, i) && (o->sel == NULL ||
+		    sel_piece(o->sel, i)))
+			return 0;
+	return 1;
 }
 
 static int
@@ -144,7 +164,7 @@ run(const struct opts *o, const struct metainfo *mi)
 	}
 	if (o->mode == PEER_FETCH && (rc = open_spool(o, mi, &sp, &spp)) != 0)
 		return rc;
-	if (spp != NULL && spool_nhave(spp) == mi->npieces) {
+	if (spp != NULL && wanted_done(spp, o)) {
 		puts("done");
 		spool_close(spp);
 		return BT_EXIT_OK;
@@ -186,7 +206,8 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
-	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
+	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
+	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -202,10 +223,17 @@ main(int argc, char *argv[])
 		{ "serve", no_argument, NULL, O_SERVE },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
+		{ "upload-slots", required_argument, NULL, O_SLOTS },
+		{ "files", required_argument, NULL, O_FILES },
+		{ "max-download-rate", required_argument, NULL, O_MAXDOWN },
+		{ "max-upload-rate", required_argument, NULL, O_MAXUP },
+		{ "include", required_argument, NULL, O_INCLUDE },
+		{ "exclude", required_argument, NULL, O_EXCLUDE },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
 	struct metainfo mi;
+	struct sel sel;
 	char err[BT_ERRLEN];
 	long v;
 	int c, rc, modes = 0, want;
@@ -216,6 +244,7 @@ main(int argc, char *argv[])
 	o.queue = PEER_QUEUE_DEFAULT;
 	o.timeout = DEFAULT_TIMEOUT;
 	o.maxconns = DEFAULT_MAXCONNS;
+	o.slots = CHOKE_SLOTS_DEFAULT;
 	while ((c = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -282,6 +311,28 @@ main(int argc, char *argv[])
 				return bad_usage("--max-conns: want 1..4096");
 			o.maxconns = (int)v;
 			break;
+		case O_SLOTS:
+			if (number(optarg, 0, CHOKE_SLOTS_MAX, &v) == -1)
+				return bad_usage("--upload-slots: want 0..256");
+			o.slots = (int)v;
+			break;
+		case O_MAXDOWN:
+		case O_MAXUP:
+			if (choke_parse_rate(optarg, c == O_MAXDOWN ?
+			    &o.maxdown : &o.maxup) == -1)
+				return bad_usage(c == O_MAXDOWN ?
+				    "--max-download-rate: want bytes/s, "
+				    "such as 500k or 2M" :
+				    "--max-upload-rate: want bytes/s, "
+				    "such as 500k or 2M");
+			break;
+		case O_FILES:
+		case O_INCLUDE:
+		case O_EXCLUDE:
+			if (sel_spec_add(&o.spec, c == O_FILES ? 'f' :
+			    c == O_INCLUDE ? 'i' : 'x', optarg, err) == -1)
+				return bad_usage(err);
+			break;
 		default:
 			return bad_usage(NULL);
 		}
@@ -312,8 +363,18 @@ main(int argc, char *argv[])
 		mi_free(&mi);
 		return BT_EXIT_INPUT;
 	}
+	if (sel_spec_any(&o.spec)) {
+		if (sel_build(&sel, &mi, &o.spec, err) == -1) {
+			fprintf(stderr, "btpeer: %s\n", err);
+			mi_free(&mi);
+			return BT_EXIT_INPUT;
+		}
+		o.sel = &sel;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&o, &mi);
+	if (o.sel != NULL)
+		sel_free(&sel);
 	mi_free(&mi);
 	/* --serve: stdout is the socket, not ours to report on. */
 	if (o.mode != PEER_SERVE || o.listen != NULL) {

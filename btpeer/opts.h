@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "peer.h"
+#include "select.h"
 #include "spool.h"
 
 struct opts {
@@ -20,7 +21,11 @@ struct opts {
 	int		 timeout;	/* seconds without progress */
 	uint32_t	 piece;		/* PEER_PIECE */
 	int		 maxconns;
+	int		 slots;		/* --upload-slots, 0: no choking */
+	uint64_t	 maxdown, maxup;	/* bytes/s, 0: unlimited */
 	const char	*listen;
+	struct sel_spec	 spec;		/* --files, --include, --exclude */
+	const struct sel *sel;		/* resolved, or NULL: everything */
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include "bt.h"
 #include "metainfo.h"
 #include "report.h"
+#include "select.h"
 #include "verify.h"
 #include "verify_v2.h"
 
@@ -21,9 +22,32 @@
 
 static const char usage[] =
     "usage: btverify [-hv] [--bitfield | --json] [-j jobs] [--v2] [--version]\n"
+    "                [--files list] [--include glob] [--exclude glob]"
+    " [--parts spooldir]\n"
     "                torrent dir\n"
     "       btverify [-hv] [--bitfield | --json] [-j jobs] [--version]\n"
     "                --spool spooldir torrent\n";
+
+/*
+ * A selection: files not wanted are not judged, and complete means
+ * every wanted file complete.
+ */
+static void
+select_only(const struct metainfo *mi, const struct sel *sel,
+    struct vresult *res)
+{
+	size_t i;
+
+	res->complete = 1;
+	for (i = 0; i < mi->nfiles; i++) {
+		if (mi->files[i].pad)
+			continue;
+		if (!sel_file(sel, i))
+			res->file[i].status = FS_SKIPPED;
+		else if (res->file[i].status != FS_COMPLETE)
+			res->complete = 0;
+	}
+}
 
 static int
 bad_usage(const char *msg)
@@ -39,6 +63,10 @@ main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "bitfield", no_argument, NULL, 'b' },
+		{ "files", required_argument, NULL, 'F' },
+		{ "include", required_argument, NULL, 'I' },
+		{ "exclude", required_argument, NULL, 'X' },
+		{ "parts", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
@@ -51,12 +79,15 @@ main(int argc, char *argv[])
 	struct metainfo mi;
 	struct vresult res;
 	struct vopts vo;
+	struct sel_spec spec;
+	struct sel sel;
 	char err[BT_ERRLEN], *end;
 	const char *dir = NULL;
 	long n;
 	int c, json = 0, bitfield = 0, verbose = 0, v2 = 0, rc;
 
 	memset(&vo, 0, sizeof(vo));
+	memset(&spec, 0, sizeof(spec));
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	vo.jobs = n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (int)n;
 	while ((c = getopt_long(argc, argv, "hj:v", opts, NULL)) != -1) {
@@ -77,6 +108,16 @@ main(int argc, char *argv[])
 			break;
 		case 'J':
 			json = 1;
+			break;
+		case 'F':
+		case 'I':
+		case 'X':
+			if (sel_spec_add(&spec, c == 'F' ? 'f' : c == 'I' ?
+			    'i' : 'x', optarg, err) == -1)
+				return bad_usage(err);
+			break;
+		case 'P':
+			vo.parts = optarg;
 			break;
 		case 's':
 			vo.spool = optarg;
@@ -114,12 +155,23 @@ main(int argc, char *argv[])
 		mi_free(&mi);
 		return BT_EXIT_INPUT;
 	}
+	if (sel_spec_any(&spec) && sel_build(&sel, &mi, &spec, err) == -1) {
+		fprintf(stderr, "btverify: %s\n", err);
+		mi_free(&mi);
+		return BT_EXIT_INPUT;
+	}
 	/* SHA-256 trees for v2-only torrents, and for hybrids on request. */
 	if ((v2 || mi.v2_only ? verify_v2(&mi, dir, &vo, &res, err) :
 	    verify(&mi, dir, &vo, &res, err)) == -1) {
 		fprintf(stderr, "btverify: %s\n", err);
+		if (sel_spec_any(&spec))
+			sel_free(&sel);
 		mi_free(&mi);
 		return BT_EXIT_INPUT;
+	}
+	if (sel_spec_any(&spec)) {
+		select_only(&mi, &sel, &res);
+		sel_free(&sel);
 	}
 	for (size_t i = 0; i < mi.nfiles; i++) {
 		if (res.file[i].status == FS_NOTFILE)

@@ -57,6 +57,8 @@ struct job {
 	pthread_mutex_t	 lock;		/* err */
 	struct spool	 sp;		/* opt->spool, read-only */
 	int		 spool_ok;
+	struct spool	 parts;		/* opt->parts, read-only */
+	int		 parts_ok;
 };
 
 /* A batch buffer handed from a worker's reader to its hasher. */
@@ -107,7 +109,7 @@ fstat_name(enum fstat s)
 {
 	static const char *const name[] = {
 		"complete", "partial", "bad", "wrong-size", "missing",
-		"not-a-file", "unreadable"
+		"not-a-file", "unreadable", "not-selected"
 	};
 
 	return name[s];
@@ -141,7 +143,9 @@ read_layout(struct worker *w, uint32_t p0, uint32_t n, uint64_t len)
 		return;
 	for (i = 0; i < n; i++)
 		if (st_read_range(&w->rd, mi, off + i * pl, w->buf + i * pl,
-		    mi_piece_size(mi, p0 + i), err) != 0)
+		    mi_piece_size(mi, p0 + i), err) != 0 &&
+		    (!w->job->parts_ok || spool_read_whole(&w->job->parts,
+		    p0 + i, w->buf + i * pl, err) != SPOOL_PIECE_OK))
 			w->miss[i] = PS_MISSING + 1;
 }
 
@@ -420,6 +424,11 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 		bt_err(err, "%s: %s", root, strerror(errno));
 		goto out;
 	}
+	/* No usable spool for parts: the files alone are judged. */
+	if (opt->spool == NULL && opt->parts != NULL &&
+	    spool_open_ro(&j.parts, opt->parts, mi, err) == 0)
+		j.parts_ok = 1;
+	err[0] = '\0';
 	if (opt->spool == NULL)
 		precheck(mi, j.root, res);
 	j.per = mi->piece_length >= BATCH ? 1 :
@@ -505,6 +514,8 @@ out:
 	}
 	if (j.spool_ok)
 		spool_close(&j.sp);
+	if (j.parts_ok)
+		spool_close(&j.parts);
 	if (j.root != -1)
 		close(j.root);
 	pthread_mutex_destroy(&j.lock);

@@ -21,7 +21,8 @@ enum fstat {
 	FS_WRONGSIZE,	/* exists, but its size is not the torrent's */
 	FS_MISSING,	/* not there */
 	FS_NOTFILE,	/* there, but a directory or other non-file */
-	FS_UNREADABLE	/* there, but open(2) failed (err says why) */
+	FS_UNREADABLE,	/* there, but open(2) failed (err says why) */
+	FS_SKIPPED	/* not in the selection (--files, ...): not judged */
 };
 
 struct vfile {
@@ -36,6 +37,11 @@ struct vopts {
 	int		 jobs;		/* worker threads, >= 1 */
 	int		 progress;	/* draw a bar on stderr */
 	const char	*spool;		/* verify DIR/pieces/<i> instead */
+	/*
+	 * A spool whose whole pieces stand in for those the files cannot
+	 * give in full (a piece straddling a file not selected), or NULL.
+	 */
+	const char	*parts;
 };
 
 struct vresult {

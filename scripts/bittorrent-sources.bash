@@ -122,7 +122,8 @@ vflag=()
 # shellcheck disable=SC2317 # called as "src_$kind"
 src_peer() {
 	exec btpeer "${vflag[@]}" --strategy "$strategy" --spool "$spool" \
-	    -o "$outdir" -- "$torrent" "$1"
+	    "${selargs[@]}" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
+	    -- "$torrent" "$1"
 }
 
 # start_source "KIND ARG": runs src_KIND ARG in the background, its event
@@ -314,6 +315,8 @@ announce() {
 	local ev=()
 	[ "$announce_ok" -eq 0 ] && ev=(--event started)
 	[ "$complete" -eq 1 ] && ev+=(--left 0)
+	# A selection: only the wanted bytes are left to fetch.
+	[ "$complete" -eq 0 ] && [ -n "$selbytes" ] && ev+=(--left "$selbytes")
 	start_feeder tracker btannounce --lines "${ev[@]}" "${ann[@]}" \
 	    --timeout 15 -- "$torrent"
 }

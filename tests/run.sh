@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh: the whole suite as TAP: C unit tests, fuzz smoke runs, then the
 # bats suites. Ends with "N passed, N failed"; exits 1 on any failure.
-# BUILD names the build directory (build, or build-asan).
+# BUILD names the build directory (build, or build-asan). SUITES=long
+# runs the long suites (tests/long/*.bats) alone, for make check-long.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
@@ -10,7 +11,7 @@ export BT_BIN LC_ALL=C
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT INT TERM
 
-{
+main_suites() {
 	for u in "$BUILD"/unit/test_*; do
 		[ -x "$u" ] || continue
 		"$u" 2>&1
@@ -31,7 +32,13 @@ trap 'rm -f "$log"' EXIT INT TERM
 		rm -rf "$work" "$work.out"
 	done
 	bats --tap tests/*.bats 2>&1
-} | tee "$log"
+}
+
+if [ "${SUITES:-}" = long ]; then
+	bats --tap tests/long/*.bats 2>&1 | tee "$log"
+else
+	main_suites | tee "$log"
+fi
 
 pass=$(grep -c '^ok ' "$log")
 fail=$(grep -c '^not ok ' "$log")
