@@ -7,11 +7,13 @@
 #   make check-asan the test suite against the sanitized build
 #   make fuzz       build the libFuzzer targets into build-fuzz/
 #   make bench      the benchmarks (large payloads, slow)
-#   make install    PREFIX=/usr/local DESTDIR= : binaries and man pages
+#   make install    PREFIX=/usr/local DESTDIR= : binaries, man pages and
+#                   the shell library of bittorrent (in share/bt)
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/bt
 BUILD	?= build
 CC	?= cc
 CFLAGS	?= -O2 -g
@@ -25,7 +27,8 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS) $(SANFLAGS)
 
 TOOLS	:= $(patsubst %/main.c,%,$(wildcard */main.c))
-SCRIPTS	:= $(filter-out %.sh,$(wildcard scripts/*))
+SCRIPTS	:= $(filter-out %.sh %.1 %.5 %.bash,$(wildcard scripts/*))
+SHLIBS	:= $(wildcard scripts/*.bash)
 LIB_OBJ	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
 UNITS	:= $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 BINS	:= $(foreach t,$(TOOLS),$(BUILD)/bin/$(t))
@@ -97,6 +100,8 @@ bench: deps-test all
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	for b in $(BINS) $(SCRIPTS); do install -m 755 $$b $(DESTDIR)$(BINDIR)/; done
+	mkdir -p $(DESTDIR)$(SHAREDIR)
+	for l in $(SHLIBS); do install -m 644 $$l $(DESTDIR)$(SHAREDIR)/; done
 	for m in $(MANS); do s=$${m##*.}; mkdir -p $(DESTDIR)$(MANDIR)/man$$s; \
 	    install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 

@@ -8,8 +8,12 @@
  * printed once each.
  */
 #include <sys/random.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +171,7 @@ json_result(struct jw *j, const struct result *res, const struct ann_opts *o)
 	jw_key(j, "url");
 	jw_bytes(j, res->url, strlen(res->url));
 	jw_key(j, "tier");
-	jw_uint(j, res->tier);
+	jw_uint(j, res->tier + 1);	/* numbered from 1, as btinfo -s */
 	jw_key(j, "ok");
 	jw_bool(j, res->ok);
 	if (!res->ok) {
@@ -322,6 +326,82 @@ walk(struct trk_tier *tiers, size_t ntiers, const struct ann_opts *o,
 	return answers;
 }
 
+/*
+ * Whether p is ourselves: our --port on an address of this host (any
+ * interface address, or the unspecified one). Trackers hand a client back
+ * its own address; dialling it would only reach our own listener.
+ */
+static int
+is_self(const struct trk_peer *p, uint16_t port, const struct ifaddrs *ifs)
+{
+	static const unsigned char zero[16];
+	const struct ifaddrs *i;
+	const void *a;
+	size_t n = p->family == 4 ? 4 : 16;
+
+	if (p->port != port)
+		return 0;
+	if (memcmp(p->addr, zero, n) == 0)
+		return 1;
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL)
+			continue;
+		if (p->family == 4 && i->ifa_addr->sa_family == AF_INET)
+			a = &((const struct sockaddr_in *)(const void *)
+			    i->ifa_addr)->sin_addr;
+		else if (p->family == 6 && i->ifa_addr->sa_family == AF_INET6)
+			a = &((const struct sockaddr_in6 *)(const void *)
+			    i->ifa_addr)->sin6_addr;
+		else
+			continue;
+		if (memcmp(p->addr, a, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Drops ourselves from peers (see is_self); the count left. */
+static size_t
+drop_self(struct trk_peer *peers, size_t n, uint16_t port)
+{
+	struct ifaddrs *ifs = NULL;
+	size_t i, k = 0;
+
+	if (getifaddrs(&ifs) == -1)
+		ifs = NULL;	/* then only the unspecified address is us */
+	for (i = 0; i < n; i++)
+		if (!is_self(&peers[i], port, ifs))
+			peers[k++] = peers[i];
+	if (ifs != NULL)
+		freeifaddrs(ifs);
+	return k;
+}
+
+/*
+ * --lines: one record a line, a keyword first. "interval N": the shortest
+ * interval among the trackers that answered (none when none did); then
+ * "peer ADDR" for each peer, as the default output prints them.
+ */
+static void
+print_lines(FILE *out, const struct result *res, size_t nres,
+    const struct trk_peer *peers, size_t npeers)
+{
+	char s[TRK_PEER_STRLEN];
+	int64_t iv = -1;
+	size_t i;
+
+	for (i = 0; i < nres; i++)
+		if (res[i].ok && res[i].r.interval >= 0 &&
+		    (iv < 0 || res[i].r.interval < iv))
+			iv = res[i].r.interval;
+	if (iv >= 0)
+		fprintf(out, "interval %lld\n", (long long)iv);
+	for (i = 0; i < npeers; i++) {
+		trk_peer_str(&peers[i], s);
+		fprintf(out, "peer %s\n", s);
+	}
+}
+
 static void
 print_scrape(FILE *out, const struct result *res)
 {
@@ -372,12 +452,15 @@ ann_run(const struct metainfo *mi, const struct ann_opts *o, FILE *out)
 		npeers += res[i].r.npeers;
 	}
 	npeers = trk_peers_dedup(peers, npeers);
+	npeers = drop_self(peers, npeers, o->p.port);
 	if (o->json) {
 		if (print_json(out, mi, res, nres, tiers, ntiers, peers,
 		    npeers, o) != 0) {
 			fputs("btannounce: JSON output too large\n", stderr);
 			goto out;
 		}
+	} else if (o->lines && !o->scrape) {
+		print_lines(out, res, nres, peers, npeers);
 	} else if (o->scrape) {
 		for (i = 0; i < nres; i++)
 			if (res[i].ok)

@@ -20,6 +20,7 @@ struct ann_opts {
 	double		 timeout;	/* seconds, per tracker */
 	int		 verbose;
 	int		 json;
+	int		 lines;		/* --lines: "peer A" and "interval N" */
 	int		 all;
 	int		 scrape;
 	char		**trackers;	/* --tracker URLs, one tier each */

@@ -15,19 +15,25 @@
 
 #include "announce.h"
 #include "bt.h"
+#include "magnet.h"
 #include "metainfo.h"
 #include "tracker.h"
 #include "util.h"
 
 static const char usage[] =
-    "usage: btannounce [-ajsv] [--downloaded bytes] [--event event]\n"
+    "usage: btannounce [-ajlsv] [--downloaded bytes] [--event event]\n"
     "    [--key hex] [--left bytes] [--numwant n] [--peer-id id]\n"
     "    [--port port] [-t url] [--timeout seconds] [--uploaded bytes]\n"
-    "    torrent\n"
+    "    torrent | magnet-uri\n"
     "       btannounce -h | --version\n";
 
 /* BEP 20 style: the project's prefix, then random bytes. */
 #define PEER_ID_PREFIX	"-BT0100-"
+/*
+ * What a magnet link's announces say is left: the size is unknown until
+ * the metadata arrives, and 0 would make us a seeder to the tracker.
+ */
+#define MAGNET_LEFT	16384
 /* An hour: past any tracker's patience, still a bound. */
 #define MAX_TIMEOUT	3600.0
 
@@ -90,6 +96,9 @@ option(int c, const char *arg, struct ann_opts *o, int *has_left,
 		return 0;
 	case 'j':
 		o->json = 1;
+		return 0;
+	case 'l':
+		o->lines = 1;
 		return 0;
 	case 's':
 		o->scrape = 1;
@@ -156,6 +165,46 @@ option(int c, const char *arg, struct ann_opts *o, int *has_left,
 	}
 }
 
+/*
+ * A magnet link as the little of a torrent an announce needs: the
+ * info-hash, and each tr= as a tier of its own (as btinfo(1) shows them).
+ * mi_free releases it; mi.info stays NULL, which tells it from a torrent.
+ */
+static int
+load_magnet(struct metainfo *mi, const char *uri, char *err)
+{
+	struct magnet mg;
+	size_t i;
+
+	memset(mi, 0, sizeof(*mi));
+	if (magnet_parse(&mg, uri, err) != 0)
+		return -1;
+	if (!mg.has_v1) {
+		magnet_free(&mg);
+		return bt_err(err, "no BitTorrent v1 info-hash (urn:btih)");
+	}
+	memcpy(mi->info_hash, mg.info_hash, 20);
+	if (mg.ntrackers > 0 &&
+	    (mi->tiers = calloc(mg.ntrackers, sizeof(*mi->tiers))) == NULL) {
+		magnet_free(&mg);
+		return bt_err(err, "out of memory");
+	}
+	for (i = 0; i < mg.ntrackers; i++) {
+		if ((mi->tiers[i].urls = malloc(sizeof(char *))) == NULL) {
+			mi->ntiers = i;
+			magnet_free(&mg);
+			mi_free(mi);
+			return bt_err(err, "out of memory");
+		}
+		mi->tiers[i].urls[0] = mg.trackers[i];
+		mg.trackers[i] = NULL;
+		mi->tiers[i].nurls = 1;
+	}
+	mi->ntiers = mg.ntrackers;
+	magnet_free(&mg);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -167,6 +216,7 @@ main(int argc, char *argv[])
 		{ "json", no_argument, NULL, 'j' },
 		{ "key", required_argument, NULL, O_KEY },
 		{ "left", required_argument, NULL, O_LEFT },
+		{ "lines", no_argument, NULL, 'l' },
 		{ "numwant", required_argument, NULL, O_NUMWANT },
 		{ "peer-id", required_argument, NULL, O_PEER_ID },
 		{ "port", required_argument, NULL, O_PORT },
@@ -187,7 +237,7 @@ main(int argc, char *argv[])
 	o.timeout = ANN_DEFAULT_TIMEOUT;
 	o.p.port = 6881;
 	o.p.numwant = -1;
-	while ((c = getopt_long(argc, argv, "ahjst:v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ahjlst:v", opts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
 			return BT_EXIT_OK;
@@ -207,14 +257,24 @@ main(int argc, char *argv[])
 		free(o.trackers);
 		return BT_EXIT_INPUT;
 	}
-	if (mi_load(&mi, argv[optind], err) != 0) {
+	if (strncmp(argv[optind], "magnet:", 7) == 0) {
+		if (load_magnet(&mi, argv[optind], err) != 0) {
+			fprintf(stderr, "btannounce: bad magnet URI: %s\n", err);
+			free(o.trackers);
+			return BT_EXIT_INPUT;
+		}
+		if (!has_left)
+			o.p.left = MAGNET_LEFT;
+		has_left = 1;
+	} else if (mi_load(&mi, argv[optind], err) != 0) {
 		fprintf(stderr, "btannounce: %s: %s\n", argv[optind], err);
 		free(o.trackers);
 		return BT_EXIT_INPUT;
 	}
 	if (mi.ntiers == 0 && o.ntrackers == 0) {
-		fprintf(stderr, "btannounce: %s: the torrent names no tracker "
-		    "(give one with -t)\n", argv[optind]);
+		fprintf(stderr, "btannounce: %s: the %s names no tracker "
+		    "(give one with -t)\n", mi.info == NULL ? "magnet URI" :
+		    argv[optind], mi.info == NULL ? "link" : "torrent");
 		code = BT_EXIT_INPUT;
 		goto out;
 	}

@@ -61,6 +61,10 @@ info_json(FILE *f, const struct metainfo *mi, int pieces)
 	jw_bool(&w, mi->multi);
 	jw_key(&w, "private");
 	jw_bool(&w, mi->private);
+	if (mi->unsafe) {
+		jw_key(&w, "unsafe");
+		jw_str(&w, mi->unsafe_why);
+	}
 	jw_key(&w, "files");
 	jw_arr(&w);
 	for (i = 0; i < mi->nfiles; i++) {
@@ -87,6 +91,10 @@ info_json(FILE *f, const struct metainfo *mi, int pieces)
 			jw_key(&w, "pad");
 			jw_bool(&w, 1);
 		}
+		if (mf->unsafe) {
+			jw_key(&w, "unsafe");
+			jw_bool(&w, 1);
+		}
 		if (mf->attr[0] != '\0') {
 			jw_key(&w, "attr");
 			jw_str(&w, mf->attr);
@@ -109,6 +117,18 @@ info_json(FILE *f, const struct metainfo *mi, int pieces)
 	for (i = 0; i < mi->nwebseeds; i++)
 		jw_bytes(&w, mi->webseeds[i], strlen(mi->webseeds[i]));
 	jw_end(&w);
+	jw_key(&w, "nodes");
+	jw_arr(&w);
+	for (i = 0; i < mi->nnodes; i++) {
+		jw_arr(&w);
+		jw_bytes(&w, mi->nodes[i].host, strlen(mi->nodes[i].host));
+		jw_uint(&w, mi->nodes[i].port);
+		jw_end(&w);
+	}
+	jw_end(&w);
+	jw_key(&w, "source");
+	mi->source ? jw_bytes(&w, mi->source, strlen(mi->source)) :
+	    jw_null(&w);
 	jw_key(&w, "comment");
 	mi->comment ? jw_bytes(&w, mi->comment, strlen(mi->comment)) :
 	    jw_null(&w);
@@ -139,18 +159,43 @@ info_json(FILE *f, const struct metainfo *mi, int pieces)
 	return flush(f, &b, jw_finish(&w));
 }
 
+/* The length of the UTF-8 sequence a lead byte starts; 0 if none. */
+static size_t
+seqlen(unsigned char c)
+{
+	return c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
+	    c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+}
+
+void
+info_putsafe(FILE *f, const char *s, int backslash)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, avail;
+
+	while (*p != '\0') {
+		n = seqlen(*p);
+		for (avail = 0; avail < n && p[avail] != '\0'; avail++)
+			;
+		if (n == 1 && *p >= 0x20 && *p != 0x7f &&
+		    !(backslash && *p == '\\'))
+			putc(*p, f);
+		else if (n > 1 && avail == n && utf8_valid(p, n) &&
+		    !(p[0] == 0xc2 && p[1] < 0xa0))	/* C1 controls */
+			fwrite(p, 1, n, f);
+		else {
+			fprintf(f, "\\x%02x", *p);
+			n = 1;
+		}
+		p += n;
+	}
+}
+
 /* Text from a torrent is a stranger's: no control bytes to a terminal. */
 static void
 putsafe(FILE *f, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			putc(c, f);
-	}
+	info_putsafe(f, s, 0);
 }
 
 static void
@@ -193,6 +238,8 @@ info_summary(FILE *f, const struct metainfo *mi, int pieces)
 	    (unsigned long long)mi->total_length);
 	fprintf(f, "pieces:     %u x %s\n", mi->npieces, psize);
 	fprintf(f, "private:    %s\n", mi->private ? "yes" : "no");
+	if (mi->unsafe)
+		fprintf(f, "unsafe:     %s\n", mi->unsafe_why);
 	if (mi->comment != NULL) {
 		fputs("comment:    ", f);
 		putsafe(f, mi->comment);
@@ -227,7 +274,7 @@ info_summary(FILE *f, const struct metainfo *mi, int pieces)
 		human(size, sizeof(size), mi->files[i].length);
 		fprintf(f, "  %10s  ", size);
 		putsafe(f, mi->files[i].path);
-		putc('\n', f);
+		fputs(mi->files[i].unsafe ? "  (unsafe path)\n" : "\n", f);
 	}
 	if (pieces)
 		for (uint32_t p = 0; p < mi->npieces; p++) {
@@ -268,6 +315,15 @@ info_magnet_json(FILE *f, const struct magnet *m)
 	for (i = 0; i < m->npeers; i++)
 		jw_bytes(&w, m->peers[i], strlen(m->peers[i]));
 	jw_end(&w);
+	jw_key(&w, "web_seeds");
+	jw_arr(&w);
+	for (i = 0; i < m->nwebseeds; i++)
+		jw_bytes(&w, m->webseeds[i], strlen(m->webseeds[i]));
+	jw_end(&w);
+	if (m->has_length) {
+		jw_key(&w, "total_length");
+		jw_uint(&w, m->length);
+	}
 	jw_end(&w);
 	return flush(f, &b, jw_finish(&w));
 }
@@ -275,15 +331,24 @@ info_magnet_json(FILE *f, const struct magnet *m)
 int
 info_magnet_summary(FILE *f, const struct magnet *m)
 {
-	char hex[65];
+	char hex[65], size[32];
 
 	fputs("name:       ", f);
 	putsafe(f, m->name ? m->name : "(none)");
 	hex_str(hex, m->info_hash, 20);
 	fprintf(f, "\ninfo hash:  %s\n", hex);
+	if (m->has_length) {
+		human(size, sizeof(size), m->length);
+		fprintf(f, "size:       %s (%llu bytes)\n", size, m->length);
+	}
 	for (size_t i = 0; i < m->ntrackers; i++) {
 		fputs("tracker:    ", f);
 		putsafe(f, m->trackers[i]);
+		putc('\n', f);
+	}
+	for (size_t i = 0; i < m->nwebseeds; i++) {
+		fputs("web seed:   ", f);
+		putsafe(f, m->webseeds[i]);
 		putc('\n', f);
 	}
 	for (size_t i = 0; i < m->npeers; i++) {

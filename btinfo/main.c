@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt.h"
 #include "buf.h"
@@ -14,13 +15,14 @@
 #include "metainfo.h"
 
 static const char usage[] =
-    "usage: btinfo [-hps] [--version] [file | - | magnet-uri]\n";
+    "usage: btinfo [-hlps] [--version] [file | - | magnet-uri]\n";
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "lines", no_argument, NULL, 'l' },
 		{ "pieces", no_argument, NULL, 'p' },
 		{ "summary", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
@@ -30,13 +32,16 @@ main(int argc, char *argv[])
 	struct magnet mg;
 	char err[BT_ERRLEN];
 	const char *path;
-	int c, pieces = 0, summary = 0, rc;
+	int c, lines = 0, pieces = 0, summary = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "hps", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hlps", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage, stdout);
 			return BT_EXIT_OK;
+		case 'l':
+			lines = 1;
+			break;
 		case 'p':
 			pieces = 1;
 			break;
@@ -57,6 +62,11 @@ main(int argc, char *argv[])
 		fputs(usage, stderr);
 		return BT_EXIT_INPUT;
 	}
+	/* A torrent is never typed in: no argument on a terminal is help. */
+	if (argc == 0 && isatty(STDIN_FILENO)) {
+		fputs(usage, stderr);
+		return BT_EXIT_INPUT;
+	}
 	path = argc == 1 ? argv[0] : "-";
 
 	if (strncmp(path, "magnet:", 7) == 0) {
@@ -64,16 +74,24 @@ main(int argc, char *argv[])
 			fprintf(stderr, "btinfo: bad magnet URI: %s\n", err);
 			return BT_EXIT_INPUT;
 		}
-		rc = summary ? info_magnet_summary(stdout, &mg) :
+		rc = lines ? info_magnet_lines(stdout, &mg) :
+		    summary ? info_magnet_summary(stdout, &mg) :
 		    info_magnet_json(stdout, &mg);
 		magnet_free(&mg);
 	} else {
-		if (mi_load(&mi, path, err) == -1) {
+		/* Shown, even with unsafe paths: flagged, and a warning. */
+		if (mi_load_flags(&mi, path, MI_INSPECT, err) == -1) {
 			fprintf(stderr, "btinfo: %s: %s\n",
 			    strcmp(path, "-") == 0 ? "stdin" : path, err);
 			return BT_EXIT_INPUT;
 		}
-		rc = summary ? info_summary(stdout, &mi, pieces) :
+		if (mi.unsafe)
+			fprintf(stderr, "btinfo: %s: warning: %s: the tools that "
+			    "write refuse this torrent\n",
+			    strcmp(path, "-") == 0 ? "stdin" : path,
+			    mi.unsafe_why);
+		rc = lines ? info_lines(stdout, &mi) :
+		    summary ? info_summary(stdout, &mi, pieces) :
 		    info_json(stdout, &mi, pieces);
 		mi_free(&mi);
 	}

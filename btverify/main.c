@@ -117,10 +117,10 @@ main(int argc, char *argv[])
 			    mi.files[i].path, strerror(res.file[i].err));
 	}
 	if (verbose)
-		fprintf(stderr, "btverify: %llu bytes in %.3f s, %.1f MB/s, "
+		fprintf(stderr, "btverify: %llu bytes in %.3f s, %.1f MiB/s, "
 		    "%d jobs\n", (unsigned long long)mi.total_length,
 		    res.seconds, res.seconds > 0 ?
-		    mi.total_length / res.seconds / 1e6 : 0.0, vo.jobs);
+		    mi.total_length / res.seconds / 1048576 : 0.0, vo.jobs);
 	if (json)
 		rc = report_json(stdout, &mi, &res, vo.spool != NULL);
 	else if (bitfield)

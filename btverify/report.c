@@ -119,7 +119,7 @@ report_json(FILE *fp, const struct metainfo *mi, const struct vresult *res,
 	const struct mi_file *f;
 	const struct vfile *vf;
 	char hex[41];
-	size_t i;
+	size_t i, k;
 	int rc = -1;
 
 	buf_init(&b, REPORT_MAX);
@@ -168,7 +168,14 @@ report_json(FILE *fp, const struct metainfo *mi, const struct vresult *res,
 		if (f->pad)
 			continue;
 		jw_obj(&w);
+		/* The shape of btinfo's files: components, then the string. */
 		jw_key(&w, "path");
+		jw_arr(&w);
+		jw_bytes(&w, mi->name, strlen(mi->name));
+		for (k = 0; k < f->ncomps; k++)
+			jw_bytes(&w, f->comps[k], strlen(f->comps[k]));
+		jw_end(&w);
+		jw_key(&w, "path_string");
 		jw_bytes(&w, f->path, strlen(f->path));
 		jw_key(&w, "length");
 		jw_uint(&w, f->length);

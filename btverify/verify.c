@@ -325,9 +325,9 @@ bar(struct job *j, double t0, int last)
 	int w = 30, k = total > 0 ? (int)(w * done / total) : w;
 
 	eta = rate > 0 ? (total - done) / rate : 0;
-	snprintf(line, sizeof(line), "\r[%-*.*s] %3.0f%% %7.1f MB/s ETA %d:%02d",
+	snprintf(line, sizeof(line), "\r[%-*.*s] %3.0f%% %7.1f MiB/s ETA %d:%02d",
 	    w, k, "##############################",
-	    total > 0 ? 100 * done / total : 100, rate / 1e6,
+	    total > 0 ? 100 * done / total : 100, rate / 1048576,
 	    (int)eta / 60, (int)eta % 60);
 	fputs(line, stderr);
 	if (last)

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ push(char ***list, size_t *n, char *s, char *err)
 
 	if (*n >= MAGNET_MAX_LIST) {
 		free(s);
-		return bt_err(err, "more than %d trackers or peers",
+		return bt_err(err, "more than %d trackers, peers or web seeds",
 		    MAGNET_MAX_LIST);
 	}
 	if ((nl = realloc(*list, (*n + 1) * sizeof(*nl))) == NULL) {
@@ -98,6 +99,25 @@ xt(struct magnet *m, const char *v, char *err)
 	return 0;	/* other namespaces are not ours */
 }
 
+/* xl: a decimal byte count (BEP 9). */
+static int
+xl_parse(struct magnet *m, const char *v, char *err)
+{
+	unsigned long long n = 0;
+	const char *s;
+
+	for (s = v; *s >= '0' && *s <= '9'; s++) {
+		if (n > (ULLONG_MAX - 9) / 10)
+			return bt_err(err, "xl is too large");
+		n = n * 10 + (unsigned long long)(*s - '0');
+	}
+	if (s == v || *s != '\0')
+		return bt_err(err, "xl is not a number");
+	m->length = n;
+	m->has_length = 1;
+	return 0;
+}
+
 int
 magnet_parse(struct magnet *m, const char *uri, char *err)
 {
@@ -131,7 +151,12 @@ magnet_parse(struct magnet *m, const char *uri, char *err)
 			rc = push(&m->trackers, &m->ntrackers, v, err);
 		else if (klen == 4 && memcmp(p, "x.pe", 4) == 0)
 			rc = push(&m->peers, &m->npeers, v, err);
-		else
+		else if (klen == 2 && memcmp(p, "ws", 2) == 0)
+			rc = push(&m->webseeds, &m->nwebseeds, v, err);
+		else if (klen == 2 && memcmp(p, "xl", 2) == 0) {
+			rc = xl_parse(m, v, err);
+			free(v);
+		} else
 			free(v);
 	}
 	if (rc == 0 && !m->has_v1 && !m->has_v2)
@@ -150,6 +175,9 @@ magnet_free(struct magnet *m)
 		free(m->trackers[i]);
 	for (size_t i = 0; i < m->npeers; i++)
 		free(m->peers[i]);
+	for (size_t i = 0; i < m->nwebseeds; i++)
+		free(m->webseeds[i]);
+	free(m->webseeds);
 	free(m->trackers);
 	free(m->peers);
 	free(m->name);

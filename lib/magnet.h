@@ -1,6 +1,7 @@
 /*
  * magnet.h: magnet URIs (BEP 9): xt=urn:btih:<40 hex | 32 base32>,
- * xt=urn:btmh:1220<64 hex> (BEP 52), dn, tr (repeatable), x.pe (peers).
+ * xt=urn:btmh:1220<64 hex> (BEP 52), dn, tr (repeatable), x.pe (peers),
+ * xl (the length in bytes), ws (web seeds, repeatable; BEP 19).
  * struct magnet owns its strings; magnet_free releases them.
  */
 #ifndef BT_MAGNET_H
@@ -22,6 +23,10 @@ struct magnet {
 	size_t		 ntrackers;
 	char		**peers;	/* x.pe, HOST:PORT */
 	size_t		 npeers;
+	char		**webseeds;	/* ws */
+	size_t		 nwebseeds;
+	unsigned long long length;	/* xl, when has_length */
+	int		 has_length;
 };
 
 /* 0, or -1 with err (BT_ERRLEN). */

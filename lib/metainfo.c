@@ -4,6 +4,7 @@
  *	announce-list	[[url...]...]	tiers of trackers (BEP 12)
  *	url-list	string | [url...]	web seeds (BEP 19)
  *	comment, created by, encoding	strings; creation date	integer
+ *	nodes		[[host, port]...]	DHT nodes (BEP 5)
  *	info		dictionary, hashed as its raw bytes for the info-hash:
  *		name		string
  *		piece length	integer
@@ -12,6 +13,7 @@
  *		length		integer (single file), or
  *		files		[{length, path: [component...], attr}...]
  *		meta version	2 in a v2 or hybrid torrent (BEP 52)
+ *		source		string, set by some private trackers
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,19 +49,41 @@ optstr(struct bval d, const char *key, char **out, char *err)
 	return 0;
 }
 
-/* A path component from a stranger: could it ever leave the directory? */
+/* Whether a component could leave the directory; why in err. */
 static int
-check_comp(const unsigned char *s, size_t n, const char *what, char *err)
+comp_unsafe(const unsigned char *s, size_t n, const char *what, char *err)
 {
 	if (n == 0)
 		return bt_err(err, "%s has an empty path component", what);
-	if (memchr(s, '\0', n) != NULL)
-		return bt_err(err, "%s has a NUL in a path component", what);
 	if (memchr(s, '/', n) != NULL)
 		return bt_err(err, "%s has '/' in a path component", what);
 	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
 		return bt_err(err, "%s has a '%.*s' path component", what,
 		    (int)n, (const char *)s);
+	return 0;
+}
+
+/*
+ * A path component from a stranger: could it ever leave the directory?
+ * With MI_INSPECT, one that could is flagged (*unsafe) instead, unless it
+ * holds a NUL, which a C string cannot show.
+ */
+static int
+check_comp(struct metainfo *mi, const unsigned char *s, size_t n,
+    const char *what, int *unsafe, char *err)
+{
+	char why[BT_ERRLEN];
+
+	if (n > 0 && memchr(s, '\0', n) != NULL)
+		return bt_err(err, "%s has a NUL in a path component", what);
+	if (comp_unsafe(s, n, what, why) == 0)
+		return 0;
+	if (!(mi->flags & MI_INSPECT))
+		return bt_err(err, "%s", why);
+	*unsafe = 1;
+	if (!mi->unsafe)
+		snprintf(mi->unsafe_why, sizeof(mi->unsafe_why), "%s", why);
+	mi->unsafe = 1;
 	return 0;
 }
 
@@ -181,7 +205,8 @@ parse_files(struct metainfo *mi, struct bval info, char *err)
 			if (benc_str(c, &s, &n) == -1)
 				return bt_err(err, "file %zu path component "
 				    "is not a string", i);
-			if (check_comp(s, n, "a file path", err) == -1)
+			if (check_comp(mi, s, n, "a file path", &mf->unsafe,
+			    err) == -1)
 				return -1;
 			if ((mf->comps[j] = memdup0(s, n)) == NULL)
 				return bt_err(err, "out of memory");
@@ -277,6 +302,40 @@ parse_trackers(struct metainfo *mi, struct bval top, char *err)
 	return 0;
 }
 
+/* "nodes": [host, port] pairs; others are skipped, as clients do. */
+static int
+parse_nodes(struct metainfo *mi, struct bval top, char *err)
+{
+	struct bval l, pair, h, p;
+	struct biter it, pit;
+	struct mi_node *nn;
+	const unsigned char *s;
+	size_t n;
+	int64_t port;
+
+	if (!benc_dict_get(top, "nodes", &l) || benc_type(l) != BENC_LIST)
+		return 0;
+	benc_iter(l, &it);
+	while (benc_list_next(&it, &pair) && mi->nnodes < MI_MAX_NODES) {
+		if (benc_type(pair) != BENC_LIST)
+			continue;
+		benc_iter(pair, &pit);
+		if (!benc_list_next(&pit, &h) || !benc_list_next(&pit, &p) ||
+		    benc_str(h, &s, &n) == -1 || n == 0 || n > MI_MAX_URL ||
+		    memchr(s, '\0', n) != NULL || benc_int(p, &port) == -1 ||
+		    port < 1 || port > 65535)
+			continue;
+		nn = realloc(mi->nodes, (mi->nnodes + 1) * sizeof(*nn));
+		if (nn == NULL)
+			return bt_err(err, "out of memory");
+		mi->nodes = nn;
+		if ((nn[mi->nnodes].host = memdup0(s, n)) == NULL)
+			return bt_err(err, "out of memory");
+		nn[mi->nnodes++].port = (uint16_t)port;
+	}
+	return 0;
+}
+
 static int
 parse_info(struct metainfo *mi, struct bval info, char *err)
 {
@@ -285,6 +344,7 @@ parse_info(struct metainfo *mi, struct bval info, char *err)
 	size_t n;
 	int64_t i;
 	uint64_t want;
+	int unsafe = 0;
 
 	if (benc_type(info) != BENC_DICT)
 		return bt_err(err, "'info' is not a dictionary");
@@ -334,7 +394,7 @@ parse_info(struct metainfo *mi, struct bval info, char *err)
 
 	if (!benc_dict_get(info, "name", &v) || benc_str(v, &s, &n) == -1)
 		return bt_err(err, "info has no string 'name'");
-	if (check_comp(s, n, "the torrent name", err) == -1)
+	if (check_comp(mi, s, n, "the torrent name", &unsafe, err) == -1)
 		return -1;
 	if (n >= MI_MAX_PATH)
 		return bt_err(err, "the torrent name is too long");
@@ -343,9 +403,15 @@ parse_info(struct metainfo *mi, struct bval info, char *err)
 
 	if (benc_dict_get(info, "private", &v) && benc_int(v, &i) == 0)
 		mi->private = i == 1;
+	/* Informational: one that is not a string is ignored. */
+	if (benc_dict_get(info, "source", &v) && benc_str(v, &s, &n) == 0 &&
+	    (mi->source = memdup0(s, n)) == NULL)
+		return bt_err(err, "out of memory");
 
 	if (parse_files(mi, info, err) == -1)
 		return -1;
+	for (size_t f = 0; unsafe && f < mi->nfiles; f++)
+		mi->files[f].unsafe = 1;
 	if (mi->total_length == 0)
 		return bt_err(err, "the torrent holds no data");
 	want = (mi->total_length + mi->piece_length - 1) / mi->piece_length;
@@ -361,10 +427,18 @@ parse_info(struct metainfo *mi, struct bval info, char *err)
 int
 mi_parse(struct metainfo *mi, const void *buf, size_t len, char *err)
 {
+	return mi_parse_flags(mi, buf, len, 0, err);
+}
+
+int
+mi_parse_flags(struct metainfo *mi, const void *buf, size_t len, int flags,
+    char *err)
+{
 	struct bval top, info, v;
 	int64_t i;
 
 	memset(mi, 0, sizeof(*mi));
+	mi->flags = flags;
 	if (len > MI_MAX_TORRENT)
 		return bt_err(err, "torrent larger than %u bytes",
 		    MI_MAX_TORRENT);
@@ -382,7 +456,8 @@ mi_parse(struct metainfo *mi, const void *buf, size_t len, char *err)
 	    parse_trackers(mi, top, err) == -1 ||
 	    optstr(top, "comment", &mi->comment, err) == -1 ||
 	    optstr(top, "created by", &mi->created_by, err) == -1 ||
-	    optstr(top, "encoding", &mi->encoding, err) == -1)
+	    optstr(top, "encoding", &mi->encoding, err) == -1 ||
+	    parse_nodes(mi, top, err) == -1)
 		goto fail;
 	if (benc_dict_get(top, "creation date", &v) && benc_int(v, &i) == 0) {
 		mi->creation_date = i;
@@ -423,6 +498,10 @@ mi_free(struct metainfo *mi)
 	free(mi->created_by);
 	free(mi->encoding);
 	free(mi->info);
+	free(mi->source);
+	for (i = 0; i < mi->nnodes; i++)
+		free(mi->nodes[i].host);
+	free(mi->nodes);
 	memset(mi, 0, sizeof(*mi));
 }
 
@@ -473,6 +552,12 @@ fail:
 int
 mi_load(struct metainfo *mi, const char *path, char *err)
 {
+	return mi_load_flags(mi, path, 0, err);
+}
+
+int
+mi_load_flags(struct metainfo *mi, const char *path, int flags, char *err)
+{
 	unsigned char *data;
 	size_t len;
 	int rc;
@@ -480,7 +565,7 @@ mi_load(struct metainfo *mi, const char *path, char *err)
 	memset(mi, 0, sizeof(*mi));
 	if (read_file(path, MI_MAX_TORRENT, &data, &len, err) == -1)
 		return -1;
-	rc = mi_parse(mi, data, len, err);
+	rc = mi_parse_flags(mi, data, len, flags, err);
 	free(data);
 	return rc;
 }
@@ -542,6 +627,12 @@ mi_magnet(const struct metainfo *mi)
 				rc = url_encode(&b, mi->tiers[t].urls[u],
 				    strlen(mi->tiers[t].urls[u]));
 		}
+	for (size_t w = 0; w < mi->nwebseeds && rc == 0; w++) {
+		rc = buf_adds(&b, "&ws=");
+		if (rc == 0)
+			rc = url_encode(&b, mi->webseeds[w],
+			    strlen(mi->webseeds[w]));
+	}
 	if (rc == 0)
 		rc = buf_addc(&b, '\0');
 	if (rc == -1) {

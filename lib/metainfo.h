@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bt.h"
+
 /* A 2^22-piece torrent carries 80 MiB of hashes; nothing honest is larger. */
 #define MI_MAX_TORRENT	(128u << 20)
 #define MI_MAX_PIECES	(1u << 22)
@@ -24,6 +26,8 @@
 /* PATH_MAX on Linux: a longer joined path cannot be created anyway. */
 #define MI_MAX_PATH	4096
 #define MI_MAX_URL	4096
+/* DHT nodes kept from a torrent: a handful bootstrap a node; more is junk. */
+#define MI_MAX_NODES	256
 
 struct mi_file {
 	char		*path;	/* under the output dir: "name" or "name/a/b" */
@@ -32,7 +36,14 @@ struct mi_file {
 	uint64_t	 length;
 	uint64_t	 offset;	/* where it starts in the torrent's bytes */
 	int		 pad;		/* BEP 47 pad file: zeros, not on disk */
+	int		 unsafe;	/* MI_INSPECT only: a path that could leave the dir */
 	char		 attr[8];	/* BEP 47 attributes, "" if none */
+};
+
+/* A DHT node of the torrent's "nodes" list (BEP 5): [host, port]. */
+struct mi_node {
+	char		*host;
+	uint16_t	 port;
 };
 
 struct mi_tier {
@@ -64,12 +75,31 @@ struct metainfo {
 	int		 has_creation_date;
 	unsigned char	*info;		/* the raw info dictionary */
 	size_t		 info_len;
+	char		*source;	/* info.source (private trackers), or NULL */
+	struct mi_node	*nodes;		/* "nodes" (BEP 5); junk entries skipped */
+	size_t		 nnodes;
+	int		 flags;		/* as given to mi_parse_flags */
+	int		 unsafe;	/* MI_INSPECT only: some path is unsafe */
+	char		 unsafe_why[BT_ERRLEN];	/* the first unsafe path, why */
 };
+
+/*
+ * MI_INSPECT: a torrent whose paths could leave the output directory
+ * (empty, "." or ".." components, '/' inside one) is parsed anyway, its
+ * files and metainfo flagged unsafe, for tools that only show it. Tools
+ * that write never pass it: to them such a torrent stays invalid.
+ */
+#define MI_INSPECT	1
 
 /* 0, or -1 with err (BT_ERRLEN) naming the problem. */
 int	mi_parse(struct metainfo *, const void *buf, size_t len, char *err);
 /* Reads and parses a file, "-" for stdin. */
 int	mi_load(struct metainfo *, const char *path, char *err);
+/* The same with MI_* flags. */
+int	mi_parse_flags(struct metainfo *, const void *buf, size_t len,
+	    int flags, char *err);
+int	mi_load_flags(struct metainfo *, const char *path, int flags,
+	    char *err);
 void	mi_free(struct metainfo *);
 
 /* Length of piece i (the last one may be shorter). */

@@ -4,6 +4,7 @@
 # or given peers; resume after SIGTERM and kill -9; dead peers. Loopback only.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
 	D=$(mktemp -d "${BATS_TMPDIR:-/tmp}/bittorrent.XXXXXX")
@@ -78,29 +79,93 @@ okpieces() {
 	sed -n 's/^piece \([0-9]*\) ok$/\1/p' "$1" | sort -n
 }
 
-@test "bittorrent: --help is the man page SYNOPSIS; --info; bad usage" {
+@test "bittorrent: --help starts with the man page SYNOPSIS and lists every option; --info" {
 	run bittorrent --help
 	[ "$status" -eq 0 ]
+	got=$(printf '%s\n' "$output" | sed '/^$/q' | sed 's/^usage: *//; s/^ *//' |
+	    tr -s ' \n' '  ')
 	want=$(MANWIDTH=1000 man "$TOP/scripts/bittorrent.1" 2>/dev/null |
-	    sed -n '/^SYNOPSIS/{n;p}' | sed 's/^ *//')
-	[ "$output" = "usage: $want" ]
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d; s/^ *//' |
+	    tr -s ' \n' '  ')
+	echo "got  '$got'"
+	echo "want '$want'"
+	[ "$got" = "$want" ]
+	# Every option of the man page has its line in --help.
+	for o in $(sed -n 's/^\.It Fl \([a-z]\) , Fl \\-\([a-z-]*\).*/-\1,--\2/p; s/^\.It Fl \\-\([a-z-]*\).*/--\1/p' \
+	    "$TOP/scripts/bittorrent.1"); do
+		echo "$output" | grep -q -- "^ *${o%%,*}[ ,]" || { echo "missing $o"; false; }
+	done
+	run bittorrent --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "bittorrent "[0-9]* ]]
 	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
 	run bittorrent -t "$T/s.torrent" --info
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(btinfo -s "$T/s.torrent")" ]
-	run bittorrent
-	[ "$status" -eq 2 ]
-	run bittorrent -t "$T/s.torrent" --strategy best
-	[ "$status" -eq 2 ]
-	[ "$output" = "bittorrent: unknown strategy 'best'" ]
+	run bittorrent --info "$T/s.torrent"
+	[ "$output" = "$(btinfo -s "$T/s.torrent")" ]
+	shellcheck "$TOP/scripts/bittorrent" "$TOP/scripts/bittorrent-sources.bash"
+	mandoc -Tlint -W warning "$TOP/scripts/bittorrent.1"
+}
+
+# badrun WANT_STATUS WANT_MESSAGE ARGS...: bittorrent fails at once, as said.
+badrun() {
+	local st=$1 msg=$2
+	shift 2
+	run timeout 10 bittorrent "$@"
+	echo "bittorrent $*: $status: $output"
+	[ "$status" -eq "$st" ]
+	[ "$output" = "$msg" ]
+}
+
+@test "bittorrent: bad options and values: one message naming them, exit 2, nothing started" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	try="Try 'bittorrent --help'."
+	cd "$T"
+	badrun 2 "bittorrent: unknown option --bogus"$'\n'"$try" --bogus s.torrent
+	badrun 2 "bittorrent: unknown option -x"$'\n'"$try" -x s.torrent
+	badrun 2 "bittorrent: no torrent given"$'\n'"$try"
+	badrun 2 "bittorrent: option --port needs a value"$'\n'"$try" s.torrent --port
+	badrun 2 "bittorrent: option --seed takes no value"$'\n'"$try" --seed=yes s.torrent
+	badrun 2 "bittorrent: one torrent at a time ('s.torrent' and 'x')"$'\n'"$try" s.torrent x
+	badrun 2 "bittorrent: --peer 'foo': want HOST:PORT, [IPv6]:PORT, port 1-65535" --peer foo s.torrent
+	badrun 2 "bittorrent: --peer '1.2.3.4:99999': want HOST:PORT, [IPv6]:PORT, port 1-65535" --peer=1.2.3.4:99999 s.torrent
+	badrun 2 "bittorrent: --port 'abc': want 0 to 65535" --port abc s.torrent
+	badrun 2 "bittorrent: --port '65536': want 0 to 65535" --port=65536 s.torrent
+	badrun 2 "bittorrent: --max-peers '0': want 1 to 1000" --max-peers 0 s.torrent
+	badrun 2 "bittorrent: --stall-timeout 'x': want seconds, at least 1" --stall-timeout x s.torrent
+	badrun 2 "bittorrent: --seed-ratio '1.2.3': want a number such as 1.5" --seed-ratio 1.2.3 s.torrent
+	badrun 2 "bittorrent: unknown strategy 'best' (sequential, random or rarest)" --strategy=best s.torrent
+	: >file
+	badrun 2 "bittorrent: -o 'file': not a directory" -o file s.torrent
+	mkdir ro && chmod 555 ro
+	if [ "$(id -u)" -ne 0 ]; then
+		badrun 1 "bittorrent: -o 'ro/x': cannot create it: Permission denied" -o ro/x s.torrent
+	fi
+	badrun 1 "bittorrent: -o 'file/x': cannot create it: Not a directory" -o file/x s.torrent
 	run bittorrent -t "$T/nope.torrent"
 	[ "$status" -eq 2 ]
 	[[ "$output" == "btinfo: $T/nope.torrent: No such file"* ]]
-	run bittorrent -t "$T/s.torrent" --seed
+	# Nothing was made for any of them.
+	[ "$(ls -A)" = "$(printf 'file\nro\ns.torrent')" ]
+}
+
+@test "bittorrent: a magnet link: exit 2 with the reason; no source of peers: exit 2 at once" {
+	m='magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x'
+	run timeout 10 bittorrent "$m" -o "$T/out"
 	[ "$status" -eq 2 ]
-	[ "$output" = "bittorrent: seeding needs --port" ]
-	shellcheck "$TOP/scripts/bittorrent"
-	mandoc -Tlint -W warning "$TOP/scripts/bittorrent.1"
+	[[ "$output" == "bittorrent: magnet links need "* ]]
+	run timeout 10 bittorrent 'magnet:?xt=urn:btih:nothex'
+	[ "$status" -eq 2 ]
+	[[ "$output" == "btinfo: bad magnet URI: "* ]]
+	# No tracker and no --peer.
+	mktorrent -l 15 -o "$T/nt.torrent" "$D/single.bin" >/dev/null
+	SECONDS=0
+	run timeout 30 bittorrent "$T/nt.torrent" -o "$T/out"
+	[ "$status" -eq 2 ]
+	[ "$output" = "bittorrent: no source of peers: the torrent names no tracker; give one with --peer" ]
+	[ "$SECONDS" -lt 10 ]
+	[ ! -e "$T/out/.bt-"* ]
 }
 
 @test "bittorrent: single file from a libtorrent seeder given by --peer" {
@@ -166,9 +231,10 @@ okpieces() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	cmp "$D/single.bin" "$T/c/single.bin"
-	# C reached both: two btpeer processes stored pieces. Each "sent"
-	# line of a seeder is bytes it uploaded; B uploads only to C.
-	waitfor "grep -q '^sent [1-9]' '$T/b/.bt-'*/run/events.log" 10
+	# C reached both: a handshake with each (which of them sends the
+	# pieces depends on timing). The "3 peers" of its summary are A, B and
+	# the 127.0.0.1:1 that the waits above registered with the tracker.
+	[ "$(grep -c '^peer-id ' "$T/c.spool/run/events.log")" -ge 2 ]
 }
 
 # interrupt SIGNAL SETSID: start a slow download, stop it halfway with
@@ -195,8 +261,13 @@ interrupt() {
 	else
 		kill -"$1" "$pid"
 	fi
-	run wait "$pid"
-	[ "$status" -ne 0 ]
+	st=0
+	wait "$pid" || st=$?
+	case $1 in
+	TERM) [ "$st" -eq 143 ]
+	      grep -qx 'bittorrent: interrupted at [0-9]*\.[0-9]%; run the same command to resume' "$T/1.err" ;;
+	*) [ "$st" -ne 0 ] ;;
+	esac
 	# No child outlives the run.
 	waitfor "! kill -0 $kids 2>/dev/null" 10
 	okpieces "$T/sp/run/events.log" >"$T/run1"
@@ -242,7 +313,8 @@ interrupt() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"bittorrent: tracker: btannounce: "* ]]
-	[[ "$output" == *"bittorrent: no peer left to download from (waited 3s)"* ]]
+	[[ "$output" == *"bittorrent: no peer left to download from (waited 3s); 2 peers: "* ]]
+	[[ "$output" == *"127.0.0.1:1 connection refused x1"* ]]
 	[ "$SECONDS" -lt 30 ]
 }
 
@@ -261,4 +333,185 @@ interrupt() {
 	cmp "$D/single.bin" "$T/out/single.bin"
 	grep -qx 'dropped 3' "$T/sp/run/placed.log"
 	[ "$(okpieces "$T/sp/run/events.log")" = 3 ]
+}
+
+# sigdfl CMD...: execs CMD with SIGINT at its default (a background job
+# of a script starts with SIGINT ignored, and bash cannot trap it then).
+SIGDFL='import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])'
+sigdfl() {
+	exec /usr/bin/python3 -c "$SIGDFL" "$@"
+}
+
+@test "bittorrent: Ctrl-C: children stopped, a fresh line saying how to resume, exit 130" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D" --rate 300000
+	# Its own process group, as a shell gives a foreground job, so that
+	# SIGINT goes to every process as Ctrl-C sends it.
+	setsid /usr/bin/python3 -c "$SIGDFL" bittorrent "$T/s.torrent" \
+	    -o "$T/out" --peer "127.0.0.1:$LTPORT" >"$T/1.out" 2>"$T/1.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "[ -d '$T/out/.bt-'* ] && grep -q ' ok\$' '$T/out/.bt-'*/run/events.log" 30
+	kids=$(pgrep -P "$pid" | tr '\n' ' ')
+	[ -n "$kids" ]
+	kill -INT -- "-$pid"
+	st=0
+	wait "$pid" || st=$?
+	cat "$T/1.err"
+	[ "$st" -eq 130 ]
+	grep -qx 'bittorrent: interrupted at [0-9]*\.[0-9]%; run the same command to resume' "$T/1.err"
+	waitfor "! kill -0 $kids 2>/dev/null" 10
+	# The spool stays for the next run.
+	[ -d "$T/out/.bt-"*/pieces ]
+}
+
+@test "bittorrent: --seed ended by SIGINT after a complete download: exit 0, nothing left behind" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D"
+	sigdfl bittorrent "$T/s.torrent" -o "$T/out" --peer "127.0.0.1:$LTPORT" \
+	    --seed --json >"$T/1.out" 2>"$T/1.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "grep -q '\"event\": \"seeding\"' '$T/1.out'" 60
+	kids=$(pgrep -P "$pid" | tr '\n' ' ')
+	kill -INT "$pid"
+	st=0
+	wait "$pid" || st=$?
+	cat "$T/1.err"
+	[ "$st" -eq 0 ]
+	grep -qx 'bittorrent: stopped seeding' "$T/1.err"
+	waitfor "! kill -0 $kids 2>/dev/null" 10
+	[ "$(ls -A "$T/out")" = single.bin ]
+	cmp "$D/single.bin" "$T/out/single.bin"
+}
+
+@test "bittorrent: a busy --port fails at once with the reason; --port 0 picks one" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$T/busy" &
+	echo $! >>"$T/pids"
+	waitfor "[ -s '$T/busy' ]" 10
+	bp=$(cat "$T/busy")
+	SECONDS=0
+	run timeout 30 bittorrent "$T/s.torrent" -o "$T/out" --port "$bp" \
+	    --peer 127.0.0.1:1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "bittorrent: cannot listen on port $bp: Address already in use" ]
+	[ "$SECONDS" -lt 10 ]
+	ltseed "$T/s.torrent" "$D"
+	run --separate-stderr timeout 120 bittorrent "$T/s.torrent" -o "$T/out" \
+	    --port 0 --json --peer "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	lp=$(echo "$output" | jq -r 'select(.event == "listening") | .port')
+	[ "$lp" -gt 0 ]
+	[ "$lp" -ne "$bp" ]
+	cmp "$D/single.bin" "$T/out/single.bin"
+}
+
+@test "bittorrent: --json: one object a line; --quiet: nothing on stderr" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D" --rate 1500000
+	run --separate-stderr timeout 120 bittorrent "$T/s.torrent" -o "$T/out" \
+	    --json -q --peer "127.0.0.1:$LTPORT" --peer 127.0.0.1:1
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	echo "$output"
+	echo "$output" | jq -e . >/dev/null
+	[ "$(echo "$output" | jq -r .event | sort -u | tr '\n' ' ')" = "complete listening progress " ]
+	echo "$output" | jq -s -e 'map(select(.event == "progress")) |
+	    length > 0 and all(.percent >= 0 and .percent <= 100 and .piece_count > 0)' >/dev/null
+	echo "$output" | tail -n 1 | jq -e --arg p "$T/out/single.bin" '.path == $p and .bytes == 3000017' >/dev/null
+	# -q: a dead peer or tracker is not an error of the run.
+	run --separate-stderr timeout 120 bittorrent "$T/s.torrent" -o "$T/out2" -q \
+	    --peer "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = "complete: $T/out2/single.bin" ]
+	[ -z "$stderr" ]
+}
+
+@test "bittorrent: announces the port it listens on; its 'stopped' leaves the other peers registered" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/0.torrent"
+	otstart "$T/0.torrent"
+	mkt "$D/single.bin" "http://127.0.0.1:$OT/announce" "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D"
+	waitfor "btannounce --port 1 '$T/s.torrent' | grep -qx '127.0.0.1:$LTPORT'" 30
+	bittorrent "$T/s.torrent" -o "$T/out" --json --seed-time 60 \
+	    >"$T/1.out" 2>"$T/1.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "grep -q '\"event\": \"seeding\"' '$T/1.out'" 60
+	lp=$(jq -r 'select(.event == "listening") | .port' "$T/1.out")
+	# The tracker knows us at the port we listen on, and we serve there.
+	btannounce --port 1 "$T/s.torrent" | grep -qx "127.0.0.1:$lp"
+	btpeer --bitfield "$T/s.torrent" "127.0.0.1:$lp" | grep -q '^have-all\|^bitfield'
+	kill "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ]	# a seed ended, not a failure
+	# Our "stopped" removed us, and only us.
+	run btannounce --port 1 "$T/s.torrent"
+	echo "$output"
+	[ "$output" = "127.0.0.1:$LTPORT" ]
+}
+
+@test "bittorrent: the default listener serves a libtorrent leecher while downloading" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D" --rate 400000
+	bittorrent "$T/s.torrent" -o "$T/out" --json --seed-time 30 \
+	    --peer "127.0.0.1:$LTPORT" >"$T/1.out" 2>"$T/1.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "grep -q '\"event\": \"listening\"' '$T/1.out'" 30
+	lp=$(jq -r 'select(.event == "listening") | .port' "$T/1.out")
+	# A leecher that knows only us, once we have a few pieces.
+	waitfor "grep -q '\"pieces\": [1-9]' '$T/1.out'" 30
+	mkdir "$T/lt2"
+	/usr/bin/python3 "$HELPERS/lt_seed.py" "$T/s.torrent" "$T/lt2" --leech \
+	    --connect "127.0.0.1:$lp" --seconds 90 >"$T/lt2.log" 2>&1 &
+	echo $! >>"$T/pids"
+	waitfor "grep -q done '$T/lt2.log'" 90 ||
+	    { cat "$T/lt2.log" "$T/1.err"; tail -n 3 "$T/1.out"; false; }
+	cmp "$D/single.bin" "$T/lt2/single.bin"
+	# It got data from us before our own download was complete.
+	jq -s -e 'map(select(.event == "progress" and .uploaded > 0 and
+	    .percent < 100)) | length > 0' "$T/1.out"
+	kill "$pid"
+	wait "$pid" || true
+}
+
+@test "bittorrent: a 20000-peer tracker reply: processes and memory stay bounded" {
+	mkdir "$T/ft"
+	/usr/bin/python3 "$HELPERS/fake_tracker.py" http manydead "$T/ft" \
+	    2>"$T/ft.err" &
+	echo $! >>"$T/pids"
+	waitfor "[ -s '$T/ft/port' ]" 10
+	mkt "$D/single.bin" "http://127.0.0.1:$(cat "$T/ft/port")/announce" "$T/s.torrent"
+	ltseed "$T/s.torrent" "$D" --rate 300000
+	bittorrent "$T/s.torrent" -o "$T/out" --json --max-peers 8 --port 0 \
+	    --spool "$T/sp" --peer "127.0.0.1:$LTPORT" >"$T/1.out" 2>"$T/1.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	# Sample its children and its memory while it runs.
+	maxkids=0 maxrss=0
+	while kill -0 "$pid" 2>/dev/null; do
+		k=$(pgrep -c -P "$pid" || true)
+		[ "$k" -gt "$maxkids" ] && maxkids=$k
+		r=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
+		[ "${r:-0}" -gt "$maxrss" ] && maxrss=$r
+		sleep 0.2
+	done
+	wait "$pid"
+	cmp "$D/single.bin" "$T/out/single.bin"
+	echo "children at most $maxkids, RSS at most $maxrss KiB"
+	jq -s 'map(select(.event == "progress") | .queued) | max' "$T/1.out"
+	# 8 peers, the listener, the assembler, the tracker feeder.
+	[ "$maxkids" -le 11 ]
+	[ "$maxrss" -lt 65536 ]
+	[ "$(jq -s 'map(select(.event == "progress") | .queued) | max' "$T/1.out")" -le 500 ]
+	# The tracker's peers did arrive (btannounce keeps 16384 of them).
+	[ "$(grep -c '^from tracker peer 127\.' "$T/sp/run/events.log")" -eq 16384 ]
 }

@@ -55,7 +55,7 @@ otstart() {
 	waitfor "(: </dev/tcp/127.0.0.1/$OT)" 10
 }
 
-@test "btannounce: opentracker over HTTP: two peer ids see each other" {
+@test "btannounce: opentracker over HTTP: two peer ids see each other, not themselves" {
 	otstart
 	run timeout 20 btannounce -t "http://127.0.0.1:$OT/announce" \
 	    --port 7001 --event started x.torrent
@@ -64,12 +64,13 @@ otstart() {
 	    --port 7001 --event started "$D/x.torrent"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = 127.0.0.1:7001 ]
+	# The tracker hands us back to ourselves: left out.
+	[ "$output" = "" ]
 	run timeout 20 btannounce -t "http://127.0.0.1:$OT/announce" \
 	    --port 7002 --event started "$D/x.torrent"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '127.0.0.1:7001\n127.0.0.1:7002')" ]
+	[ "$output" = 127.0.0.1:7001 ]
 	# The whole answer, and the shell loop the man page shows.
 	run timeout 20 btannounce -j -t "http://127.0.0.1:$OT/announce" \
 	    --port 7002 "$D/x.torrent"
@@ -77,20 +78,22 @@ otstart() {
 	[ "$(echo "$output" | jq -r .info_hash)" = "$IH" ]
 	[ "$(echo "$output" | jq '.trackers[0].incomplete')" -eq 2 ]
 	[ "$(echo "$output" | jq '.trackers[0].interval')" -ge 60 ]
-	[ "$(echo "$output" | jq -r '.peers | join(" ")')" = "127.0.0.1:7001 127.0.0.1:7002" ]
+	[ "$(echo "$output" | jq -r '.peers | join(" ")')" = "127.0.0.1:7001" ]
+	# The tracker's own list, in .trackers, is as it sent it.
+	[ "$(echo "$output" | jq '.trackers[0].peers | length')" -eq 2 ]
 	n=0
 	while read -r p; do
 		[ "${p%:*}" = 127.0.0.1 ]
 		n=$((n + 1))
 	done < <(timeout 20 btannounce -t "http://127.0.0.1:$OT/announce" "$D/x.torrent")
-	[ "$n" -eq 3 ]	# 7001, 7002 and this one on 6881
+	[ "$n" -eq 2 ]	# 7001, 7002; not this one on 6881
 	# Stopped: the peer leaves the swarm.
 	run timeout 20 btannounce -t "http://127.0.0.1:$OT/announce" \
 	    --port 7001 --event stopped --left 0 "$D/x.torrent"
 	[ "$status" -eq 0 ]
 	run timeout 20 btannounce -t "http://127.0.0.1:$OT/announce" \
 	    --port 7002 "$D/x.torrent"
-	[ "$output" = "$(printf '127.0.0.1:6881\n127.0.0.1:7002')" ]
+	[ "$output" = 127.0.0.1:6881 ]
 }
 
 @test "btannounce: opentracker over UDP: announce, peers, scrape" {
@@ -98,17 +101,17 @@ otstart() {
 	run timeout 20 btannounce -t "udp://127.0.0.1:$OT" --port 7101 \
 	    --peer-id -XX0001-aaaaaaaaaaaa "$D/x.torrent"
 	[ "$status" -eq 0 ]
-	[ "$output" = 127.0.0.1:7101 ]
+	[ "$output" = "" ]
 	run timeout 20 btannounce -t "udp://127.0.0.1:$OT/announce" \
 	    --port 7102 --peer-id 2d5858303030312d626262626262626262626262 \
 	    "$D/x.torrent"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf '127.0.0.1:7101\n127.0.0.1:7102')" ]
+	[ "$output" = 127.0.0.1:7101 ]
 	# The HTTP side of the same tracker sees the UDP peers.
 	run timeout 20 btannounce -t "http://127.0.0.1:$OT/announce" \
 	    --port 7101 --peer-id -XX0001-aaaaaaaaaaaa "$D/x.torrent"
-	[ "$output" = "$(printf '127.0.0.1:7101\n127.0.0.1:7102')" ]
+	[ "$output" = 127.0.0.1:7102 ]
 	run timeout 20 btannounce -s -t "udp://127.0.0.1:$OT" \
 	    -t "http://127.0.0.1:$OT/announce" -a "$D/x.torrent"
 	echo "$output"
@@ -223,7 +226,7 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 
 @test "btannounce: absurd peer counts and intervals are clamped" {
 	fake http manypeers
-	run sh -c "timeout 20 btannounce -t http://127.0.0.1:$FPORT/announce '$D/x.torrent' 2>'$T/err' | wc -l"
+	run sh -c "timeout 20 btannounce --port 1 -t http://127.0.0.1:$FPORT/announce '$D/x.torrent' 2>'$T/err' | wc -l"
 	[ "$output" -eq 16384 ]
 	grep -q 'announce: 3616 peers dropped (over 16384' "$T/err"
 	fake http interval
@@ -358,10 +361,13 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 	/usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null ||
 	    skip "no ::1 here"
 	fake udp ok ::1
-	run timeout 20 btannounce -t "udp://[::1]:$FPORT" "$D/x.torrent"
+	run timeout 20 btannounce --port 1 -t "udp://[::1]:$FPORT" "$D/x.torrent"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf '[::1]:6881\n[::2]:6882')" ]
+	# With our port, [::1]:6881 is ourselves.
+	run timeout 20 btannounce -t "udp://[::1]:$FPORT" "$D/x.torrent"
+	[ "$output" = "[::2]:6882" ]
 	fake http ok ::1
 	run timeout 20 btannounce -t "http://[::1]:$FPORT/announce" "$D/x.torrent"
 	[ "$status" -eq 0 ]
@@ -410,6 +416,9 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 	[ "$(wc -l <"$A/log")" -eq 2 ]
 	[ "$(wc -l <"$B/log")" -eq 2 ]	# a redirect and its target
 	echo "$output" | jq -e '.trackers | length == 2 and all(.ok)'
+	# Tiers are numbered from 1, as btinfo -s and --lines number them.
+	[ "$(echo "$output" | jq -c '[.trackers[].tier]')" = '[1,2]' ]
+	btinfo -s "$T/u.torrent" | grep -q "tier 2: http://127.0.0.1:$b/announce"
 	# One tier of a dead and a live tracker: whatever the shuffle, the
 	# live one is asked and moved to the front.
 	mktorrent -a "http://127.0.0.1:$dead/announce,http://127.0.0.1:$a/announce" \
@@ -490,4 +499,46 @@ print(u.quote(bytes.fromhex(sys.argv[1]), safe=""))' "$IH")
 	run btannounce --version
 	[ "$status" -eq 0 ]
 	[[ "$output" == "btannounce "[0-9]* ]]
+}
+
+@test "btannounce: --lines: interval and peers, one keyword a line" {
+	fake http ok
+	run timeout 20 btannounce --lines --port 1 -t "http://127.0.0.1:$FPORT/announce" "$D/x.torrent"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'interval 1800\npeer 127.0.0.2:6881\npeer 127.0.0.3:6882\npeer [::1]:6883')" ]
+	# The reading loop the man page shows.
+	while read -r k v; do
+		case $k in
+		interval) iv=$v ;;
+		peer) n=$((${n:-0} + 1)) ;;
+		esac
+	done <<<"$output"
+	[ "$iv" -eq 1800 ] && [ "$n" -eq 3 ]
+	# Our own address is left out here too: 127.0.0.1:PORT is us.
+	fake http manypeers
+	run sh -c "timeout 20 btannounce -l -t http://127.0.0.1:$FPORT/announce '$D/x.torrent' 2>/dev/null"
+	[ "$(echo "$output" | grep -c '^peer ')" -eq 16383 ]
+	! echo "$output" | grep -qx 'peer 127.0.0.1:6881'
+}
+
+@test "btannounce: a magnet link announces to its tr= trackers" {
+	otstart
+	m="magnet:?xt=urn:btih:$IH&dn=x&tr=http%3A%2F%2F127.0.0.1%3A1%2Fannounce&tr=http%3A%2F%2F127.0.0.1%3A$OT%2Fannounce"
+	run timeout 20 btannounce --port 7301 --event started "$m"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run timeout 20 btannounce --port 7302 -j "$m"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.peers | join(" ")')" = 127.0.0.1:7301 ]
+	[ "$(echo "$output" | jq -r .info_hash)" = "$IH" ]
+	# A magnet's announces do not claim to be a seeder: left is not 0.
+	run timeout 20 btannounce -s -t "http://127.0.0.1:$OT/announce" "$D/x.torrent"
+	[ "$output" = "$(printf '0\t2\t0\thttp://127.0.0.1:%s/announce' "$OT")" ]
+	run timeout 20 btannounce 'magnet:?xt=urn:btih:'"$IH"
+	[ "$status" -eq 2 ]
+	[ "$output" = "btannounce: magnet URI: the link names no tracker (give one with -t)" ]
+	run timeout 20 btannounce 'magnet:?xt=urn:btih:zz'
+	[ "$status" -eq 2 ]
+	[[ "$output" == "btannounce: bad magnet URI: "* ]]
 }

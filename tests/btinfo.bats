@@ -3,6 +3,7 @@
 # hostile torrents get exit 2 and a one-line message.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 BENC="/usr/bin/python3 $HELPERS/benc.py"
 
@@ -120,16 +121,62 @@ evil() {
 
 F="'piece length': 16384, 'pieces': b'x' * 20"
 
-@test "btinfo: refuses paths that could leave the output directory" {
-	evil "{'files': [{'length': 1, 'path': ['..', 'x']}], 'name': 'n', $F}" "'..' path component"
-	evil "{'files': [{'length': 1, 'path': ['a/../../x']}], 'name': 'n', $F}" "'/' in a path component"
-	evil "{'files': [{'length': 1, 'path': ['/etc/passwd']}], 'name': 'n', $F}" "'/' in a path component"
-	evil "{'files': [{'length': 1, 'path': ['a', '', 'b']}], 'name': 'n', $F}" "empty path component"
+# unsafe EXPR-for-info MESSAGE: btinfo shows the torrent, flagged, with
+# a warning; the tools that write refuse it with MESSAGE.
+unsafe() {
+	$BENC "{'announce': 'http://127.0.0.1/a', 'info': $1}" >"$T/e.torrent"
+	run --separate-stderr btinfo "$T/e.torrent"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "btinfo: $T/e.torrent: warning: $2: the tools that write refuse this torrent" ]
+	echo "$output" | jq -e --arg w "$2" '.unsafe == $w and any(.files[]; .unsafe)'
+	btinfo -s "$T/e.torrent" 2>/dev/null | grep -q '(unsafe path)$'
+	btinfo -l "$T/e.torrent" 2>/dev/null | grep -qx "unsafe	$2"
+	btinfo -l "$T/e.torrent" 2>/dev/null | grep -q '^file	.*	unsafe$'
+	mkdir -p "$T/o"
+	run btverify "$T/e.torrent" "$T/o"
+	[ "$status" -eq 2 ]
+	[ "$output" = "btverify: $T/e.torrent: $2" ]
+	run btpeer --spool "$T/sp" "$T/e.torrent" 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[ -z "$(ls -A "$T/o")" ]
+}
+
+@test "btinfo: paths that could leave the output directory: shown flagged, with a warning; refused by the writers" {
+	unsafe "{'files': [{'length': 1, 'path': ['..', 'x']}], 'name': 'n', $F}" "a file path has a '..' path component"
+	unsafe "{'files': [{'length': 1, 'path': ['a/../../x']}], 'name': 'n', $F}" "a file path has '/' in a path component"
+	unsafe "{'files': [{'length': 1, 'path': ['/etc/passwd']}], 'name': 'n', $F}" "a file path has '/' in a path component"
+	unsafe "{'files': [{'length': 1, 'path': ['a', '', 'b']}], 'name': 'n', $F}" "a file path has an empty path component"
+	unsafe "{'files': [{'length': 1, 'path': ['.']}], 'name': 'n', $F}" "a file path has a '.' path component"
+	unsafe "{'length': 1, 'name': '..', $F}" "the torrent name has a '..' path component"
+	unsafe "{'length': 1, 'name': '', $F}" "the torrent name has an empty path component"
+	# What no file name can hold, or two files at one path: invalid.
 	evil "{'files': [{'length': 1, 'path': ['a\\0b']}], 'name': 'n', $F}" "NUL in a path component"
-	evil "{'files': [{'length': 1, 'path': ['.']}], 'name': 'n', $F}" "'.' path component"
-	evil "{'length': 1, 'name': '..', $F}" "the torrent name has a '..' path component"
-	evil "{'length': 1, 'name': '', $F}" "the torrent name has an empty path component"
 	evil "{'files': [{'length': 1, 'path': ['a']}, {'length': 0, 'path': ['a']}], 'name': 'n', $F}" "two files share the path 'n/a'"
+}
+
+@test "btinfo: source, nodes and web seeds kept; magnet xl and ws; invalid UTF-8 and no argument on a terminal" {
+	$BENC "{'announce': 'http://127.0.0.1/a', 'url-list': ['http://127.0.0.1:1/ws'], 'nodes': [['127.0.0.1', 6881], ['bad', 0], 7, ['router.example', 6882]], 'info': {'length': 1, 'name': b'a\\xffb\\xc3\\xa9c\\x1b[2J', 'source': 'TRK', $F}}" >"$T/k.torrent"
+	run btinfo "$T/k.torrent"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.source == "TRK" and .nodes == [["127.0.0.1", 6881], ["router.example", 6882]]'
+	# The web seed goes into the magnet link, and a magnet keeps it.
+	m=$(echo "$output" | jq -r .magnet)
+	[[ "$m" == *"&ws=http%3A%2F%2F127.0.0.1%3A1%2Fws" ]]
+	run btinfo "$m&xl=1"
+	echo "$output" | jq -e '.web_seeds == ["http://127.0.0.1:1/ws"] and .total_length == 1'
+	run btinfo -s "$m&xl=1"
+	[[ "$output" == *"web seed:   http://127.0.0.1:1/ws"* ]]
+	[[ "$output" == *"size:       1 B (1 bytes)"* ]]
+	run btinfo "$m&xl=x"
+	[ "$status" -eq 2 ]
+	# -s: bytes that are not UTF-8 are escaped like control bytes.
+	run btinfo -s "$T/k.torrent"
+	[ "$(echo "$output" | sed -n 1p)" = 'name:       a\xffb'$'\303\251''c\x1b[2J' ]
+	# No argument on a terminal: the usage, not a wait on stdin.
+	run timeout 10 script -qec "btinfo" /dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == "usage: btinfo "* ]]
 }
 
 @test "btinfo: refuses inconsistent or malformed torrents" {
@@ -184,4 +231,30 @@ F="'piece length': 16384, 'pieces': b'x' * 20"
 	run btinfo a b
 	[ "$status" -eq 2 ]
 	mandoc -Tlint -W warning "$TOP/btinfo/btinfo.1"
+}
+
+@test "btinfo --lines: the same fields as the JSON, one a line, tab-separated" {
+	for t in "$D"/*.torrent; do
+		j=$(btinfo "$t")
+		l=$(btinfo --lines "$t")
+		get() { printf '%s\n' "$l" | sed -n "s/^$1	//p"; }
+		[ "$(get info_hash)" = "$(echo "$j" | jq -r .info_hash)" ]
+		[ "$(get piece_count)" = "$(echo "$j" | jq -r .piece_count)" ]
+		[ "$(get piece_length)" = "$(echo "$j" | jq -r .piece_length)" ]
+		[ "$(get total_length)" = "$(echo "$j" | jq -r .total_length)" ]
+		[ "$(get name)" = "$(echo "$j" | jq -r .name)" ]
+		[ "$(get tracker)" = "$(echo "$j" | jq -r '.trackers | to_entries[] | "\(.key + 1)\t\(.value[])"')" ]
+		[ "$(get file)" = "$(echo "$j" | jq -r '.files[] | select(.pad | not) | "\(.length)\t\(.path_string)"')" ]
+		# Every line is KEYWORD TAB VALUE.
+		! printf '%s\n' "$l" | grep -v '^[a-z_0-9]*	'
+	done
+	# Control bytes, tabs and backslashes in a name stay on one line.
+	$BENC "{'announce': 'http://127.0.0.1/a', 'info': {'length': 1, 'name': 'a\\tb\\nc\\\\d', 'piece length': 16384, 'pieces': b'x' * 20}}" >"$T/n.torrent"
+	run btinfo -l "$T/n.torrent"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | sed -n 1p)" = 'name	a\x09b\x0ac\x5cd' ]
+	[ "$(echo "$output" | sed -n '$p')" = 'file	1	a\x09b\x0ac\x5cd' ]
+	# A magnet link.
+	run btinfo -l 'magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x&tr=udp%3A%2F%2Fa%3A1&tr=http%3A%2F%2Fb%2Fannounce&x.pe=127.0.0.1:5'
+	[ "$output" = "$(printf 'name\tx\ninfo_hash\t0123456789abcdef0123456789abcdef01234567\ntracker\t1\tudp://a:1\ntracker\t2\thttp://b/announce\npeer\t127.0.0.1:5')" ]
 }

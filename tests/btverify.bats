@@ -60,7 +60,7 @@ multi() {
 	run btverify --json "$T/m.torrent" "$T/tdl"
 	[ "$status" -eq 1 ]
 	[ "$(echo "$output" | jq -c '[.good, .bad, .missing]')" = '[27,0,0]' ]
-	[ "$(echo "$output" | jq -c '[.files[] | select(.status != "complete") | [.path, .status]]')" = '[["multi/empty","missing"]]' ]
+	[ "$(echo "$output" | jq -c '[.files[] | select(.status != "complete") | [.path_string, .status]]')" = '[["multi/empty","missing"]]' ]
 	[ "$(btverify --bitfield "$T/m.torrent" "$T/tdl")" = "$(ltcheck "$T/m.torrent" "$T/tdl")" ]
 }
 
@@ -71,7 +71,9 @@ multi() {
 	[ "$status" -eq 1 ]
 	[ "$(echo "$output" | jq -c .bad_pieces)" = '[17]' ]
 	[ "$(echo "$output" | jq -c .missing_pieces)" = '[]' ]
-	[ "$(echo "$output" | jq -c '[.files[] | select(.status != "complete") | [.path, .status]]')" = '[["multi/sub/b.bin","bad"]]' ]
+	[ "$(echo "$output" | jq -c '[.files[] | select(.status != "complete") | [.path_string, .status]]')" = '[["multi/sub/b.bin","bad"]]' ]
+	# The same path shape as btinfo's.
+	[ "$(echo "$output" | jq -c '[.files[].path]')" = "$(btinfo "$T/m.torrent" | jq -c '[.files[] | select(.pad | not) | .path]')" ]
 	[ "$(btverify --bitfield "$T/m.torrent" "$T/src")" = "$(ltcheck "$T/m.torrent" "$T/src")" ]
 	# Piece 9 spans a.bin and c.bin: both files are bad.
 	flip "$T/src/multi/sub/b.bin" 200000
@@ -93,8 +95,8 @@ multi() {
 	# Bytes 300100-369999 of the stream: pieces 9 to 11.
 	[ "$(echo "$output" | jq -c .missing_pieces)" = '[9,10,11]' ]
 	[ "$(echo "$output" | jq -c .bad_pieces)" = '[]' ]
-	[ "$(echo "$output" | jq -r '.files[] | select(.path == "multi/c.bin") | "\(.status) \(.size)"')" = "wrong-size 100" ]
-	[ "$(echo "$output" | jq -r '.files[] | select(.path == "multi/a.bin") | .status')" = partial ]
+	[ "$(echo "$output" | jq -r '.files[] | select(.path_string == "multi/c.bin") | "\(.status) \(.size)"')" = "wrong-size 100" ]
+	[ "$(echo "$output" | jq -r '.files[] | select(.path_string == "multi/a.bin") | .status')" = partial ]
 	[ "$(btverify --bitfield "$T/m.torrent" "$T/src")" = "$(ltcheck "$T/m.torrent" "$T/src")" ]
 	# Longer than the torrent says: every piece good, still not complete.
 	mkpayload "$T/src/multi/c.bin" 70000 c
@@ -102,7 +104,7 @@ multi() {
 	run btverify --json "$T/m.torrent" "$T/src"
 	[ "$status" -eq 1 ]
 	[ "$(echo "$output" | jq -c '[.complete, .good, .bad, .missing]')" = '[false,27,0,0]' ]
-	[ "$(echo "$output" | jq -r '.files[] | select(.path == "multi/c.bin") | .status')" = wrong-size ]
+	[ "$(echo "$output" | jq -r '.files[] | select(.path_string == "multi/c.bin") | .status')" = wrong-size ]
 	rm "$T/src/multi/c.bin"
 	run btverify "$T/m.torrent" "$T/src"
 	[ "$status" -eq 1 ]
@@ -191,5 +193,5 @@ multi() {
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 	timeout 30 script -qec "btverify '$T/s.torrent' '$T/d' >/dev/null" /dev/null >"$T/tty"
-	grep -q 'MB/s ETA' "$T/tty"
+	grep -q 'MiB/s ETA' "$T/tty"
 }

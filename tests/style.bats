@@ -64,4 +64,10 @@ tools() {
 		[ -f "$T/root/opt/bt/share/man/man1/$t.1" ]
 	done
 	[ -x "$T/root/opt/bt/bin/bittorrent" ]
+	[ -f "$T/root/opt/bt/share/man/man1/bittorrent.1" ]
+	# Only programs in bin/: no man page there.
+	[ -z "$(find "$T/root/opt/bt/bin" -name '*.[1-9]' -o -name '*.bash')" ]
+	# The installed script finds its library (share/bt).
+	[ -f "$T/root/opt/bt/share/bt/bittorrent-sources.bash" ]
+	"$T/root/opt/bt/bin/bittorrent" --version
 }

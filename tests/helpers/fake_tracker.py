@@ -83,6 +83,10 @@ HTTP_MODES = {
     "manypeers": lambda h: (200, {}, enc({b"interval": 1800, b"peers": b"".join(
         compact4("127.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255), 6881)
         for i in range(1, 20001))})),
+    # The same on port 1, where nothing listens: dead peers, refused at once.
+    "manydead": lambda h: (200, {}, enc({b"interval": 1800, b"peers": b"".join(
+        compact4("127.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255), 1)
+        for i in range(1, 20001))})),
     "huge": lambda h: (200, {}, b"d5:peers2097152:" + b"\x7f" * 2097152 + b"e"),
     "gzipbomb": lambda h: (200, {"Content-Encoding": "gzip"},
                            gzip.compress(b"d5:peers67108864:" +

@@ -1,0 +1,318 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # the globals of bittorrent, which sources this
+# bittorrent-sources.bash: sourced by bittorrent(1). Where peers and
+# pieces come from: one bounded, de-duplicated queue of candidate sources,
+# the piece sources that run from it, and the peer feeders that fill it.
+#
+# Everything the children say arrives as lines on one event bus (a FIFO
+# read by the main loop, handle() in bittorrent). Two mechanisms feed
+# the download, and both are meant to be extended by adding one small
+# function:
+#
+#  - Peer feeders find candidate peers. A feeder is any command started
+#    with start_feeder NAME CMD...: each line it prints reaches the bus as
+#    "from NAME LINE", and its end as "from NAME exit STATUS". A line that
+#    is an address (IP:PORT, [v6]:PORT, or "peer ADDR") becomes a
+#    candidate in the one bounded, de-duplicated queue (add_candidate).
+#    The trackers are a feeder (announce). HOOK for btdht: it prints
+#    IP:PORT lines like btannounce, so plugging it in is one call, e.g.
+#        start_feeder dht btdht peers "$hash"
+#    at start and on its exit (feeder_exited); and a "dht" source counts
+#    as a source of peers in check_sources. PEX: a btpeer event line
+#    "peer ADDR" (see handle) is a candidate from "pex" already.
+#
+#  - Piece sources fetch pieces into the spool. A source is a KIND and
+#    an ARG ("peer 10.0.0.5:6881"); src_KIND ARG runs it (stdout: btpeer
+#    event lines; stderr: its diagnostics, the last line of which is kept
+#    as its last error). start_source, reap_sources and the backoff in
+#    source_failed are the same for every kind: exit 0 done, 1 failed
+#    (retried later with a growing delay, at most MAX_TRIES times), 2 bad
+#    (never again). HOOK for btwebseed: a src_webseed function running
+#    `btwebseed ... "$torrent" "$1"` and one `queue_source webseed URL`
+#    per web seed of the torrent (btinfo --lines prints them as
+#    "web_seed URL"); see src_peer.
+
+# --- state -------------------------------------------------------------------
+
+declare -A srcpid=()	# pid -> "KIND ARG" of each running piece source
+declare -A srcerr=()	# pid -> its stderr file
+declare -A state=()	# "KIND ARG" -> queued | running | waiting | done | bad
+declare -A tries=()	# "KIND ARG" -> failures so far
+declare -A lasterr=()	# "KIND ARG" -> its last error, short
+declare -A retry_at=()	# "KIND ARG" -> when a waiting source may run again
+declare -A feedpid=()	# feeder name -> pid
+queue=()		# "KIND ARG", oldest first from qhead to qtail; stale ones skipped
+qhead=0 qtail=0 qlen=0 dropped=0 gaveup=0 nstarted=0 nsrc=0
+last_done=0 ndone=0
+next_announce=0 interval=1800 ann_fails=0 announce_ok=0 tracker_msg=''
+
+# --- the candidate queue -----------------------------------------------------
+
+# Whether ADDR is our own listener (trackers and PEX hand us back).
+is_self() {
+	[ -n "$lport" ] || return 1
+	case $1 in
+	127.*:"$lport"|0.0.0.0:"$lport"|"[::1]:$lport"|"[::]:$lport") return 0 ;;
+	esac
+	return 1
+}
+
+# queue_source KIND ARG: queues a piece source unless it is queued,
+# running, given up or backing off. The queue holds MAX_QUEUE: the oldest
+# waiting candidate makes room for the new one.
+queue_source() {
+	local key="$1 $2"
+	case ${state[$key]:-} in
+	queued|running|bad|done) return ;;
+	waiting) [ "$SECONDS" -lt "${retry_at[$key]:-0}" ] && return ;;
+	esac
+	[ "${#state[@]}" -ge "$MAX_KNOWN" ] && forget
+	if [ "$qlen" -ge "$MAX_QUEUE" ] && pop_queue; then
+		unset "state[$REPLY]"
+		dropped=$((dropped + 1))
+	fi
+	state[$key]=queued
+	unset "retry_at[$key]"
+	queue[qtail]=$key
+	qtail=$((qtail + 1)) qlen=$((qlen + 1))
+}
+
+# add_candidate SOURCE ADDR: a peer from --peer, a tracker, PEX, a DHT.
+# Lines from other programs are checked like the command line's.
+add_candidate() {
+	check_peer "$2" || { say "$1: not a peer address: $2"; return; }
+	is_self "$2" && return
+	queue_source peer "$2"
+}
+
+# pop_queue: the oldest queued source, in REPLY; 1 when none.
+pop_queue() {
+	local key
+	while [ "$qhead" -lt "$qtail" ]; do
+		key=${queue[qhead]}
+		unset "queue[qhead]"
+		qhead=$((qhead + 1))
+		if [ "${state[$key]:-}" = queued ]; then
+			qlen=$((qlen - 1))
+			REPLY=$key
+			return 0
+		fi
+	done
+	# Empty: start the array afresh so its indices stay small.
+	queue=() qhead=0 qtail=0 qlen=0
+	return 1
+}
+
+# Too many peers remembered: forget the ones neither queued nor running.
+forget() {
+	local key
+	for key in "${!state[@]}"; do
+		case ${state[$key]} in
+		queued|running) ;;
+		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" ;;
+		esac
+	done
+}
+
+# --- piece sources -----------------------------------------------------------
+
+vflag=()
+# src_peer ADDR: one btpeer fetching from ADDR into the spool (and
+# serving it what we have). A new kind of source is one such function.
+# shellcheck disable=SC2317 # called as "src_$kind"
+src_peer() {
+	exec btpeer "${vflag[@]}" --strategy "$strategy" --spool "$spool" \
+	    -o "$outdir" -- "$torrent" "$1"
+}
+
+# start_source "KIND ARG": runs src_KIND ARG in the background, its event
+# lines on the bus, its stderr in a file of its own (and, with -v, on ours).
+start_source() {
+	local key=$1 kind=${1%% *} arg=${1#* } err
+	nsrc=$((nsrc + 1))
+	err=$run/src.$nsrc.err
+	if [ "$verbose" -eq 1 ]; then
+		"src_$kind" "$arg" 3<&- >&4 4>&- \
+		    2> >(tee "$err" | sed -u "s|^|[$arg] |" >&2) &
+	else
+		"src_$kind" "$arg" 3<&- >&4 4>&- 2>"$err" &
+	fi
+	srcpid[$!]=$key
+	srcerr[$!]=$err
+	state[$key]=running
+	nstarted=$((nstarted + 1))
+	say "$key: started (pid $!)"
+}
+
+# Starts queued sources while there are free slots.
+fill_slots() {
+	while [ "${#srcpid[@]}" -lt "$maxpeers" ] && [ "$complete" -eq 0 ] &&
+	    pop_queue; do
+		start_source "$REPLY"
+	done
+}
+
+# lasterror KEY FILE: the last line of a source's stderr, short: no
+# "btpeer: " and no "connect to ADDR: ", lower case.
+lasterror() {
+	local line='' l
+	[ -f "$2" ] && while IFS= read -r l; do
+		[ -n "$l" ] && line=$l
+	done <"$2"
+	line=${line#*: }
+	line=${line#"connect to ${1#* }: "}
+	line=${line#"${1#* }: "}
+	REPLY=${line,}
+}
+
+# Collects the sources that exited: 0 done, 2 bad input (never again),
+# else failed (source_failed).
+reap_sources() {
+	local pid st key
+	for pid in "${!srcpid[@]}"; do
+		kill -0 "$pid" 2>/dev/null && continue
+		wait "$pid"
+		st=$?
+		key=${srcpid[$pid]}
+		lasterror "$key" "${srcerr[$pid]}"
+		[ -n "$REPLY" ] || REPLY="exited with $st"
+		rm -f -- "${srcerr[$pid]}"
+		unset "srcpid[$pid]" "srcerr[$pid]"
+		say "$key: exited with $st"
+		[ -n "${state[$key]:-}" ] || continue	# forgotten meanwhile
+		case $st in
+		0) state[$key]='done' ndone=$((ndone + 1)) last_done=$SECONDS ;;
+		2) lasterr[$key]=$REPLY; give_up "$key" ;;
+		*) lasterr[$key]=$REPLY; source_failed "$key" ;;
+		esac
+	done
+	for key in "${!retry_at[@]}"; do
+		[ "$SECONDS" -ge "${retry_at[$key]}" ] && queue_source "${key%% *}" "${key#* }"
+	done
+	revive_done
+}
+
+# A failure: try again after 5 s, 20 s, 45 s..., at most MAX_TRIES times.
+source_failed() {
+	local key=$1 n=$(( ${tries[$1]:-0} + 1 ))
+	tries[$key]=$n
+	if [ "$n" -ge "$MAX_TRIES" ]; then
+		give_up "$key"
+		return
+	fi
+	state[$key]=waiting
+	retry_at[$key]=$(( SECONDS + 5 * n * n ))
+}
+
+give_up() {
+	local key=$1
+	state[$key]=bad
+	unset "retry_at[$key]"
+	gaveup=$((gaveup + 1))
+	jsonev peer peer "${key#* }" kind "${key%% *}" error "${lasterr[$key]}" \
+	    tries "${tries[$key]:-1}"
+	if [ "$gaveup" -le "$MAX_GIVEUP_LINES" ] || [ "$verbose" -eq 1 ]; then
+		undraw
+		info "$key: given up after ${tries[$key]:-1} tries: ${lasterr[$key]}"
+	elif [ "$gaveup" -eq $((MAX_GIVEUP_LINES + 1)) ]; then
+		undraw
+		info "more peers given up (-v shows each)"
+	fi
+}
+
+# A btpeer exits 0 once the spool holds every piece. If the download is
+# still not complete a while later, btassemble dropped a damaged piece:
+# the sources that finished are needed again.
+revive_done() {
+	local key
+	if [ "${#srcpid[@]}" -eq 0 ] && [ "$qlen" -eq 0 ] && [ "$ndone" -gt 0 ] &&
+	    [ $((SECONDS - last_done)) -ge 5 ]; then
+		for key in "${!state[@]}"; do
+			if [ "${state[$key]}" = 'done' ]; then
+				state[$key]=waiting
+				queue_source "${key%% *}" "${key#* }"
+			fi
+		done
+		ndone=0
+	fi
+}
+
+# Why nothing is left, for the stall message: "3 peers: 127.0.0.1:1
+# connection refused x4, ...", the first five.
+stall_summary() {
+	local key n=0 list=''
+	for key in "${!lasterr[@]}"; do
+		n=$((n + 1))
+		[ "$n" -le 5 ] && list+="${list:+, }${key#* } ${lasterr[$key]} x${tries[$key]:-1}"
+	done
+	[ "$n" -gt 5 ] && list+=", and $((n - 5)) more"
+	[ "$n" -gt 0 ] && REPLY="; $n peer$([ "$n" -eq 1 ] || echo s): $list" || REPLY=''
+}
+
+# --- peer feeders ------------------------------------------------------------
+
+# start_feeder NAME CMD...: runs CMD in the background; each line it
+# prints arrives as "from NAME LINE", its end as "from NAME exit STATUS";
+# its stderr goes to run/NAME.err.
+start_feeder() {
+	local name=$1
+	shift
+	( "$@" 2>"$run/$name.err" | sed -u "s/^/from $name /"
+	  echo "from $name exit ${PIPESTATUS[0]}" ) 3<&- >&4 4>&- &
+	feedpid[$name]=$!
+}
+
+# One line from a feeder.
+handle_from() {
+	local name=${1%% *} rest=${1#* }
+	case $rest in
+	"exit "*) feeder_exited "$name" "${rest#exit }" ;;
+	"interval "*)
+		# btannounce clamped it to a sane range already.
+		[ "$name" = tracker ] && isnum "${rest#interval }" 1 &&
+		    interval=${rest#interval }
+		;;
+	"peer "*) add_candidate "$name" "${rest#peer }" ;;
+	*) add_candidate "$name" "$rest" ;;
+	esac
+}
+
+# What to do when a feeder ends. HOOK: a btdht feeder would be restarted
+# here after a while.
+feeder_exited() {
+	local line=''
+	unset "feedpid[$1]"
+	case $1 in
+	tracker)
+		if [ "$2" -eq 0 ]; then
+			announce_ok=1 ann_fails=0
+			next_announce=$(( SECONDS + interval ))
+			say "tracker: next announce in ${interval}s"
+		else
+			# Again after 30 s, 60 s... up to the interval.
+			ann_fails=$((ann_fails + 1))
+			next_announce=$(( SECONDS + (30 << (ann_fails > 5 ? 5 : ann_fails - 1)) ))
+			[ "$next_announce" -gt $((SECONDS + interval)) ] &&
+			    next_announce=$((SECONDS + interval))
+			IFS= read -r line <"$run/tracker.err"
+			if [ "$line" != "$tracker_msg" ]; then
+				undraw
+				info "tracker: ${line:-btannounce exited with $2}"
+				tracker_msg=$line
+			fi
+		fi
+		;;
+	esac
+}
+
+# Announces in the background (a feeder): "started" until a tracker
+# has answered, then regular announces.
+ann=()
+announce() {
+	[ -z "${feedpid[tracker]:-}" ] || return 0
+	local ev=()
+	[ "$announce_ok" -eq 0 ] && ev=(--event started)
+	[ "$complete" -eq 1 ] && ev+=(--left 0)
+	start_feeder tracker btannounce --lines "${ev[@]}" "${ann[@]}" \
+	    --timeout 15 -- "$torrent"
+}
