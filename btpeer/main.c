@@ -15,6 +15,7 @@
 #include "bt.h"
 #include "metainfo.h"
 #include "loop.h"
+#include "metadata.h"
 #include "net.h"
 #include "opts.h"
 #include "proc.h"
@@ -32,6 +33,7 @@ static const char usage[] =
     " host:port\n"
     "       btpeer [-v] --bitfield file.torrent host:port\n"
     "       btpeer [-v] --piece n file.torrent host:port\n"
+    "       btpeer [-v] [--timeout seconds] --metadata magnet-uri host:port\n"
     "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
     "       btpeer [-v] --listen [host:]port [--max-conns n] [--spool dir]"
     " [-o dir] file.torrent\n";
@@ -159,7 +161,8 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
-	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
+	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
+	    O_METADATA };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -175,6 +178,7 @@ main(int argc, char *argv[])
 		{ "serve", no_argument, NULL, O_SERVE },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
+		{ "metadata", no_argument, NULL, O_METADATA },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -250,6 +254,10 @@ main(int argc, char *argv[])
 			o.listen = optarg;
 			modes++;
 			break;
+		case O_METADATA:
+			o.mode = PEER_METADATA;
+			modes++;
+			break;
 		case O_MAXCONNS:
 			if (number(optarg, 1, 4096, &v) == -1)
 				return bad_usage("--max-conns: want 1..4096");
@@ -263,7 +271,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (modes > 1)
 		return bad_usage("choose one of --bitfield, --piece, --serve, "
-		    "--listen");
+		    "--listen, --metadata");
 	want = o.mode == PEER_SERVE ? 1 : 2;
 	if (argc != want)
 		return bad_usage(NULL);
@@ -271,6 +279,12 @@ main(int argc, char *argv[])
 	o.addr = want == 2 ? argv[1] : NULL;
 	if (bt_watch_parent() == -1)
 		return BT_EXIT_WORLD;	/* our orchestrator is gone */
+	if (o.mode == PEER_METADATA) {
+		signal(SIGPIPE, SIG_IGN);
+		rc = metadata_run(&o);
+		c = bt_close_stdout("btpeer");
+		return c != 0 ? c : rc;
+	}
 	if (o.mode == PEER_FETCH && o.spooldir == NULL)
 		return bad_usage("--spool is needed to download");
 	if (o.mode == PEER_SERVE && o.spooldir == NULL && o.outdir == NULL)

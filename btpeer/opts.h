@@ -7,6 +7,8 @@
 #include "peer.h"
 #include "spool.h"
 
+struct utm;
+
 struct opts {
 	const char	*torrent;
 	const char	*addr;
@@ -21,6 +23,8 @@ struct opts {
 	uint32_t	 piece;		/* PEER_PIECE */
 	int		 maxconns;
 	const char	*listen;
+	/* --metadata: the fetch, its result read by main (BEP 9). */
+	struct utm	*utm;
 };
 
 #endif

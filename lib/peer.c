@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "metainfo.h"
 #include "peer_int.h"
 
 int
@@ -27,6 +28,13 @@ peer_init(struct peer *p, const struct peer_cfg *cfg,
 	p->now = p->t0 = p->last_recv = p->last_send = now;
 	p->last_progress = p->idle_since = now;
 	wire_limits_init(&p->lim, p->mi);
+	if (cfg->mode == PEER_METADATA) {
+		wire_limits_set(&p->lim, MI_MAX_PIECES, MI_MAX_PIECE_LEN,
+		    (uint64_t)MI_MAX_PIECES * MI_MAX_PIECE_LEN);
+		p->lim.loose = 1;
+	}
+	if (cfg->next > 0 && p->lim.maxmsg < PEER_EXT_MSG_MAX)
+		p->lim.maxmsg = PEER_EXT_MSG_MAX;
 	/* Small at first: they grow once the peer sends or asks much. */
 	p->rcap = PEER_READ_FIRST + 4 + (size_t)p->lim.maxmsg;
 	p->wcap = PEER_READ_FIRST;
@@ -130,19 +138,32 @@ on_fast(struct peer *p, const struct wire_msg *m)
 	return 0;
 }
 
+/*
+ * Bitfield, have_all or have_none. The first one announces the peer's
+ * pieces; a later one is taken as an update (aria2c re-sends its
+ * bitfield mid-connection), adding pieces, never taking them away.
+ */
 static int
 on_announce(struct peer *p, const struct wire_msg *m)
 {
-	uint32_t i;
+	uint32_t i, before = p->peer_count;
+	int first = !p->announced;
 
-	if (p->nmsgs != 1 || p->peer_count != 0)
-		return peer_fail(p, BT_FAIL_PEER, "%s after the first "
-		    "message", wire_name(m->type));
+	if (m->type == WIRE_BITFIELD && p->lim.loose)
+		return 0;	/* PEER_METADATA: the size is not known */
 	for (i = 0; i < p->mi->npieces; i++)
 		if (m->type == WIRE_HAVE_ALL || (m->type == WIRE_BITFIELD &&
 		    ((m->data[i / 8] >> (7 - i % 8)) & 1)))
 			set_peer_bit(p, i);
 	p->announced = 1;
+	if (!first) {
+		peer_trace(p, "  %s again: %u more pieces", wire_name(m->type),
+		    p->peer_count - before);
+		if (p->peer_count == p->mi->npieces && before != p->peer_count)
+			peer_event(p, "have-all");
+		fetch_interest(p, UINT32_MAX);
+		return 0;
+	}
 	if (p->cfg->mode == PEER_BITFIELD)
 		return report_pieces(p);
 	peer_event(p, "bitfield %u", p->peer_count);
@@ -161,11 +182,12 @@ on_message(struct peer *p, const struct wire_msg *m)
 		p->last_msg = p->now;
 	p->nmsgs++;
 	if (m->type != WIRE_PIECE && m->type != WIRE_REQUEST &&
-	    m->type != WIRE_HAVE && m->type != WIRE_CANCEL)
+	    m->type != WIRE_HAVE && m->type != WIRE_CANCEL &&
+	    m->type != WIRE_EXTENDED)
 		peer_trace(p, "< %s", wire_name(m->type));
 	switch (m->type) {
 	case WIRE_KEEPALIVE:
-		p->nmsgs--;	/* the announce must still come first */
+		p->nmsgs--;
 		break;
 	case WIRE_CHOKE:
 		p->choked = 1;
@@ -189,6 +211,8 @@ on_message(struct peer *p, const struct wire_msg *m)
 		p->peer_interested = 0;
 		break;
 	case WIRE_HAVE:
+		if (p->lim.loose)
+			break;	/* PEER_METADATA: the size is not known */
 		if (p->cfg->verbose)
 			peer_trace(p, "< have %u", m->index);
 		p->announced = 1;
@@ -519,6 +543,12 @@ peer_tick(struct peer *p, int64_t now)
 		if (t - p->hs_time > PEER_ANNOUNCE_WAIT)
 			report_pieces(p);
 		return p->hs_time + PEER_ANNOUNCE_WAIT + 1;
+	}
+	if (p->cfg->mode == PEER_METADATA) {
+		if (t - p->hs_time > to)
+			peer_fail(p, BT_FAIL_PEER, "no metadata in %lld s",
+			    (long long)(to / PEER_SEC));
+		return p->done >= 0 ? now : now + PEER_SEC;
 	}
 	if (fetch_tick(p) == -1 || p->done >= 0)
 		return now;

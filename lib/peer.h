@@ -113,6 +113,14 @@
 /* An extension handshake longer than this is refused (BEP 10 suggests
  * keeping messages small; libtorrent's is under 300 bytes). */
 #define PEER_EXT_HS_MAX		(16u << 10)
+/*
+ * With extensions on, a message may be this long whatever the torrent:
+ * a ut_metadata piece is 16 KiB of metadata after a bencoded header of
+ * about 50 bytes (BEP 9), an extension handshake is capped above.
+ */
+#define PEER_EXT_MSG_MAX	(2 + (16u << 10) + 1024)
+/* The client name we put in "v" (BEP 10). */
+#define PEER_CLIENT_NAME	"btpeer 0.1"
 #define PEER_SEC		1000000LL
 
 /* What this connection is for. */
@@ -120,7 +128,13 @@ enum peer_mode {
 	PEER_FETCH,		/* download what host.claim hands out, serve */
 	PEER_BITFIELD,		/* report the peer's pieces, then close */
 	PEER_PIECE,		/* fetch cfg.piece only (store once), close */
-	PEER_SERVE		/* an accepted connection: serve, and fetch */
+	PEER_SERVE,		/* an accepted connection: serve, and fetch */
+	/*
+	 * Extensions only (BEP 9 metadata): the torrent's size is not
+	 * known, so bitfields of any length and haves are taken and
+	 * ignored; cfg.mi carries only the info-hash.
+	 */
+	PEER_METADATA
 };
 
 struct peer_cfg {
@@ -135,6 +149,11 @@ struct peer_cfg {
 	/* BEP 10 sub-protocols, local ids 1..next in this order. */
 	const struct peer_ext *const *ext;
 	int		 next;
+	/* In our extension handshake when set (BEP 10, BEP 9). */
+	uint16_t	 port;		/* "p": our listen port */
+	uint32_t	 metadata_size;	/* the info dictionary's length */
+	unsigned char	 yourip[16];	/* the peer's address as we see it */
+	int		 yourip_len;	/* 4 or 16; 0: none */
 };
 
 struct peer;
@@ -283,6 +302,9 @@ struct peer {
 	/* BEP 10 (peer_ext.c). */
 	int		 ext_on;	/* both sides offered BEP 10 */
 	uint8_t		 ext_remote[PEER_MAX_EXT];	/* 0: peer lacks it */
+	int		 ext_port;	/* the peer's "p", or 0 */
+	int64_t		 ext_reqq;	/* the peer's "reqq", or 0 */
+	char		 ext_client[64];	/* its "v", printable, or "" */
 };
 
 /*

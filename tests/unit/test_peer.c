@@ -648,8 +648,13 @@ test_ext(void)
 	peer_handshake(0, WIRE_RES_EXT, 0);
 	n = take(out, sizeof(out), 0);
 	/* Keys sorted; ids in registration order. */
-	CHECK(n == 6 + 32 && out[4] == WIRE_EXTENDED && out[5] == 0 &&
-	    memcmp(out + 6, "d1:md8:ut_alphai2e7:ut_zetai1eee", 32) == 0);
+	{
+		static const char want[] = "d1:md8:ut_alphai2e7:ut_zetai1ee"
+		    "4:reqqi2048e1:v10:" PEER_CLIENT_NAME "e";
+
+		CHECK(n == 6 + sizeof(want) - 1 && out[4] == WIRE_EXTENDED &&
+		    out[5] == 0 && memcmp(out + 6, want, n - 6) == 0);
+	}
 	ext_feed(0, "d1:md7:ut_zetai7eee");
 	CHECK(strcmp(ext_got, "hs d1:md7:ut_zetai7eee;") == 0);
 	ext_feed(1, "ping");
