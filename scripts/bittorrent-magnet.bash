@@ -39,6 +39,8 @@ magnet_resolve() {
 		torrent=$saved
 		return 0
 	fi
+	[ "$ntr" -gt 0 ] || [ "${#peers[@]}" -gt 0 ] ||
+	    bad "no source of peers: the magnet link names no tracker and no x.pe= peer; give one with --peer"
 	mkdir -p -- "$outdir" || exit 1
 	cands=("${peers[@]}")
 	if [ "$ntr" -gt 0 ]; then
@@ -46,7 +48,7 @@ magnet_resolve() {
 			[ -n "$p" ] && cands+=("$p")
 		done < <(btannounce --timeout 10 -- "$link" 2>/dev/null)
 	fi
-	[ "${#cands[@]}" -gt 0 ] || die "no peer to fetch the metadata from (no x.pe=, --peer, or tracker peers)"
+	[ "${#cands[@]}" -gt 0 ] || die "no peer to fetch the metadata from: the trackers know none"
 	[ "$verbose" -eq 1 ] && vf=(-v)
 	tmp=$saved.part
 	for p in "${cands[@]}"; do
