@@ -14,7 +14,9 @@
 #include "host.h"
 #include "loop.h"
 #include "peer.h"
+#include "pexlist.h"
 #include "ut_metadata.h"
+#include "ut_pex.h"
 
 /* BEP 20 style: -BP, version 0100, then random. */
 #define PEER_ID_PREFIX	"-BP0100-"
@@ -122,12 +124,27 @@ ext_addrs(struct peer_cfg *cfg, const struct opts *o, const struct conn *c)
 
 /*
  * Our BEP 10 extensions: ut_metadata serves the torrent's info bytes
- * (or, with --metadata, fetches them).
+ * (or, with --metadata, fetches them); ut_pex (not for private
+ * torrents, BEP 27) reports the peers it learns and, with --pex FILE,
+ * tells about the peers the file lists.
  */
 struct exts {
 	struct utm	 utm;
+	struct pex	 pex;
+	const char	*pexfile;
+	struct pex_peer	 self;		/* the peer, left out of our PEX */
+	int		 has_self;
 	const struct peer_ext *list[PEER_MAX_EXT];
 };
+
+static int
+pex_list(void *ctx, struct pex_peer *out, int max)
+{
+	struct exts *x = ctx;
+
+	return pexlist_read(x->pexfile, x->has_self ? &x->self : NULL, out,
+	    max);
+}
 
 static void
 make_exts(struct exts *x, struct peer_cfg *cfg, const struct opts *o,
@@ -142,6 +159,12 @@ make_exts(struct exts *x, struct peer_cfg *cfg, const struct opts *o,
 	cfg->next = 1;
 	if (o->utm == NULL)
 		cfg->metadata_size = (uint32_t)mi->info_len;
+	if (mi->private || o->mode == PEER_METADATA)
+		return;
+	x->pexfile = o->pexfile;
+	x->has_self = o->addr != NULL && pexlist_parse(o->addr, &x->self) == 0;
+	pex_init(&x->pex, o->pexfile != NULL ? pex_list : NULL, x);
+	x->list[cfg->next++] = &x->pex.ext;
 }
 
 static int

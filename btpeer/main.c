@@ -27,7 +27,7 @@
 #define DEFAULT_MAXCONNS	32
 
 static const char usage[] =
-    "usage: btpeer [-hv] [--direct] [--version]"
+    "usage: btpeer [-hv] [--direct] [--version] [--pex file]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [-o dir] --spool dir file.torrent"
     " host:port\n"
@@ -35,8 +35,8 @@ static const char usage[] =
     "       btpeer [-v] --piece n file.torrent host:port\n"
     "       btpeer [-v] [--timeout seconds] --metadata magnet-uri host:port\n"
     "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
-    "       btpeer [-v] --listen [host:]port [--max-conns n] [--spool dir]"
-    " [-o dir] file.torrent\n";
+    "       btpeer [-v] --listen [host:]port [--max-conns n] [--pex file]"
+    " [--spool dir] [-o dir] file.torrent\n";
 
 static int
 number(const char *s, long lo, long hi, long *v)
@@ -162,7 +162,7 @@ main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
-	    O_METADATA };
+	    O_METADATA, O_PEX };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -179,6 +179,7 @@ main(int argc, char *argv[])
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
 		{ "metadata", no_argument, NULL, O_METADATA },
+		{ "pex", required_argument, NULL, O_PEX },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -253,6 +254,9 @@ main(int argc, char *argv[])
 			o.mode = PEER_SERVE;
 			o.listen = optarg;
 			modes++;
+			break;
+		case O_PEX:
+			o.pexfile = optarg;
 			break;
 		case O_METADATA:
 			o.mode = PEER_METADATA;

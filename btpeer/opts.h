@@ -23,6 +23,7 @@ struct opts {
 	uint32_t	 piece;		/* PEER_PIECE */
 	int		 maxconns;
 	const char	*listen;
+	const char	*pexfile;	/* --pex: peers to tell about */
 	/* --metadata: the fetch, its result read by main (BEP 9). */
 	struct utm	*utm;
 };

@@ -544,6 +544,8 @@ peer_tick(struct peer *p, int64_t now)
 			report_pieces(p);
 		return p->hs_time + PEER_ANNOUNCE_WAIT + 1;
 	}
+	if (ext_tick(p) == -1)
+		return now;
 	if (p->cfg->mode == PEER_METADATA) {
 		if (t - p->hs_time > to)
 			peer_fail(p, BT_FAIL_PEER, "no metadata in %lld s",

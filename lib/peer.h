@@ -220,6 +220,12 @@ struct peer_ext {
 	/* One message of this extension: its payload after the ext id. */
 	int	(*on_message)(void *ctx, struct peer *,
 		    const unsigned char *, size_t, char *err);
+	/*
+	 * Called from peer_tick (about once a second) once the handshakes
+	 * are done, for what an extension sends on its own (ut_pex). NULL:
+	 * none. 0, or -1 with err (the connection ends).
+	 */
+	int	(*on_tick)(void *ctx, struct peer *, int64_t now, char *err);
 };
 
 enum peer_blk { PEER_BLK_NONE, PEER_BLK_REQ, PEER_BLK_GOT };
@@ -355,6 +361,8 @@ const char *peer_reason(const struct peer *);
 /* Appends n bytes to the output (a transform's handshake, extensions). */
 int	peer_out_add(struct peer *, const void *, size_t);
 
+/* 1 if the peer's extension handshake offered extension name. */
+int	peer_ext_has(const struct peer *, const char *name);
 /* Sends one message of extension name: 0, 1 the peer lacks it, -1. */
 int	peer_ext_send(struct peer *, const char *name, const void *,
 	    size_t);

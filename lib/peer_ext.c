@@ -223,3 +223,38 @@ peer_ext_send(struct peer *p, const char *name, const void *b, size_t n)
 		}
 	return 1;
 }
+
+int
+peer_ext_has(const struct peer *p, const char *name)
+{
+	int k;
+
+	if (!p->ext_on)
+		return 0;
+	for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++)
+		if (strcmp(p->cfg->ext[k]->name, name) == 0)
+			return p->ext_remote[k] != 0;
+	return 0;
+}
+
+/* Each extension's own timers (peer_tick, once the handshakes are done). */
+int
+ext_tick(struct peer *p)
+{
+	const struct peer_ext *x;
+	char err[BT_ERRLEN];
+	int k;
+
+	if (!p->ext_on)
+		return 0;
+	for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++) {
+		x = p->cfg->ext[k];
+		if (x->on_tick == NULL)
+			continue;
+		err[0] = '\0';
+		if (x->on_tick(x->ctx, p, p->now, err) == -1)
+			return peer_fail(p, BT_FAIL_PEER, "%s: %s", x->name,
+			    err);
+	}
+	return 0;
+}

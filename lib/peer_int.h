@@ -47,5 +47,6 @@ void	serve_tick(struct peer *);
 void	ext_reserved(const struct peer_cfg *, unsigned char reserved[8]);
 int	ext_start(struct peer *);
 int	ext_message(struct peer *, const struct wire_msg *);
+int	ext_tick(struct peer *);
 
 #endif

@@ -633,8 +633,8 @@ ext_feed(unsigned id, const char *s)
 static void
 test_ext(void)
 {
-	static const struct peer_ext zeta = { "ut_zeta", NULL, x_hs, x_msg };
-	static const struct peer_ext alpha = { "ut_alpha", NULL, NULL, NULL };
+	static const struct peer_ext zeta = { "ut_zeta", NULL, x_hs, x_msg, NULL };
+	static const struct peer_ext alpha = { "ut_alpha", NULL, NULL, NULL, NULL };
 	static const struct peer_ext *const list[] = { &zeta, &alpha };
 	unsigned char out[4096];
 	size_t n;
