@@ -130,14 +130,6 @@ set_interest_change(struct peer *p)
 	p->idle_since = p->now;
 }
 
-/* BEP 6 messages other than have_all/have_none/reject: ignored today. */
-static int
-on_fast(struct peer *p, const struct wire_msg *m)
-{
-	peer_trace(p, "< %s %u (ignored)", wire_name(m->type), m->index);
-	return 0;
-}
-
 /*
  * Bitfield, have_all or have_none. The first one announces the peer's
  * pieces; a later one is taken as an update (aria2c re-sends its
@@ -246,7 +238,7 @@ on_message(struct peer *p, const struct wire_msg *m)
 		return fetch_reject(p, m);
 	case WIRE_SUGGEST:
 	case WIRE_ALLOWED_FAST:
-		return on_fast(p, m);
+		return fast_message(p, m);
 	case WIRE_EXTENDED:
 		return ext_message(p, m);
 	default:
@@ -310,7 +302,8 @@ on_handshake(struct peer *p, const unsigned char *b, size_t n)
 	peer_client_name(hs.peer_id, client, sizeof(client));
 	peer_trace(p, "< handshake peer id %s (%s)", hex, client);
 	peer_event(p, "peer-id %s %s", hex, client);
-	if (ext_start(p) == -1 || serve_bitfield(p) == -1)
+	if (ext_start(p) == -1 || serve_bitfield(p) == -1 ||
+	    fast_start(p) == -1)
 		return -1;
 	return r;
 }
@@ -504,10 +497,18 @@ peer_choke(struct peer *p, int choke)
 	if (p->phase != PEER_PH_MESSAGES || !choke == !p->peer_choked)
 		return 0;
 	p->peer_choked = choke != 0;
-	/* BEP 3: choking discards the peer's pending requests. */
+	if (peer_send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE) == -1)
+		return -1;
+	/*
+	 * BEP 3: choking discards the peer's pending requests. BEP 6: we
+	 * say so with a reject each (after the choke), and keep those of
+	 * its allowed fast set.
+	 */
+	if (choke && p->fast)
+		return serve_choke_rejects(p);
 	if (choke)
 		p->rqlen = 0;
-	return peer_send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
+	return 0;
 }
 
 /* Deadlines; the earliest of them is returned. */

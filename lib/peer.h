@@ -122,6 +122,10 @@
 /* The client name we put in "v" (BEP 10). */
 #define PEER_CLIENT_NAME	"btpeer 0.1"
 #define PEER_SEC		1000000LL
+/* BEP 6: the allowed fast set we offer (aria2c offers 10 too). */
+#define PEER_FAST_K		10
+/* The peer's allowed_fast pieces we remember; more are ignored. */
+#define PEER_FAST_MAX		32
 
 /* What this connection is for. */
 enum peer_mode {
@@ -288,6 +292,11 @@ struct peer {
 	int		 peer_choked;	/* we choke the peer */
 	int		 peer_interested;
 	int		 fast;		/* both sides offered BEP 6 */
+	uint32_t	 fast_in[PEER_FAST_MAX];	/* its allowed_fast */
+	int		 nfast_in;
+	uint32_t	 fast_out[PEER_FAST_K];	/* ours, sent to it */
+	int		 nfast_out;
+	unsigned char	*fast_mask;	/* a claim's mask (peer_fetch.c) */
 
 	/* Downloading (peer_fetch.c). */
 	struct peer_active act[PEER_MAX_ACTIVE];
@@ -320,6 +329,14 @@ struct peer {
 int	peer_init(struct peer *, const struct peer_cfg *,
 	    const struct peer_host *, struct peer_transform *, int64_t now);
 void	peer_free(struct peer *);
+
+/*
+ * BEP 6's allowed fast set: the first k (at most npieces) piece indices
+ * for IPv4 address ip (host order, /24 masked here) and the info-hash,
+ * into out. How many.
+ */
+uint32_t fast_allowed_set(uint32_t ip, const unsigned char info_hash[20],
+	    uint32_t npieces, uint32_t k, uint32_t *out);
 
 /* Bytes received. 0, or -1 once the connection is over (peer_done). */
 int	peer_input(struct peer *, const void *, size_t, int64_t now);

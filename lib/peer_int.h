@@ -42,6 +42,15 @@ void	serve_request(struct peer *, const struct wire_msg *);
 void	serve_cancel(struct peer *, const struct wire_msg *);
 int	serve_fill(struct peer *);
 void	serve_tick(struct peer *);
+int	serve_choke_rejects(struct peer *);
+
+/* peer_fast.c: BEP 6. */
+int	fast_reject(struct peer *, uint32_t index, uint32_t begin,
+	    uint32_t len, const char *why);
+int	fast_ours(const struct peer *, uint32_t i);	/* we allow it */
+int	fast_theirs(const struct peer *, uint32_t i);	/* it allows us */
+int	fast_start(struct peer *);
+int	fast_message(struct peer *, const struct wire_msg *);
 
 /* peer_ext.c: BEP 10. */
 void	ext_reserved(const struct peer_cfg *, unsigned char reserved[8]);

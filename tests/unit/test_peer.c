@@ -571,7 +571,8 @@ test_fast_reject(void)
 	send_simple(WIRE_UNCHOKE, 0);
 	n = take(out, sizeof(out), 0);
 	types(out, n, ty, sizeof(ty));
-	CHECK(strcmp(ty, "2,6") == 0);
+	/* BEP 6: have_none in place of no bitfield. */
+	CHECK(strcmp(ty, "15,2,6") == 0);
 	feed(m, wire_request(m, WIRE_REJECT, 0, 0, WIRE_BLOCK), 0);
 	CHECK(peer_done(&P) < 0);
 	n = take(out, sizeof(out), 0);
