@@ -175,7 +175,8 @@ on_message(struct peer *p, const struct wire_msg *m)
 	p->nmsgs++;
 	if (m->type != WIRE_PIECE && m->type != WIRE_REQUEST &&
 	    m->type != WIRE_HAVE && m->type != WIRE_CANCEL &&
-	    m->type != WIRE_EXTENDED)
+	    m->type != WIRE_EXTENDED && m->type != WIRE_SUGGEST &&
+	    m->type != WIRE_ALLOWED_FAST && m->type != WIRE_REJECT)
 		peer_trace(p, "< %s", wire_name(m->type));
 	switch (m->type) {
 	case WIRE_KEEPALIVE:

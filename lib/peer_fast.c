@@ -111,7 +111,7 @@ fast_start(struct peer *p)
 		m[7] = (unsigned char)(set[k] >> 8);
 		m[8] = (unsigned char)set[k];
 		if (p->cfg->verbose)
-			peer_trace(p, "> allowed_fast %u", set[k]);
+			peer_trace(p, "> allowed-fast %u", set[k]);
 		if (peer_out_add(p, m, sizeof(m)) == -1)
 			return -1;
 	}
@@ -130,11 +130,11 @@ fast_message(struct peer *p, const struct wire_msg *m)
 	if (p->lim.loose)
 		return 0;	/* PEER_METADATA: the size is not known */
 	if (m->type == WIRE_SUGGEST) {
-		peer_trace(p, "< suggest %u (a hint; our picker goes by "
-		    "rarity)", m->index);
+		peer_trace(p, "< suggest %u (a hint; the picker goes by "
+		    "its strategy)", m->index);
 		return 0;
 	}
-	peer_trace(p, "< allowed_fast %u", m->index);
+	peer_trace(p, "< allowed-fast %u", m->index);
 	if (p->nfast_in < PEER_FAST_MAX &&
 	    !in_set(p->fast_in, p->nfast_in, m->index))
 		p->fast_in[p->nfast_in++] = m->index;

@@ -377,6 +377,9 @@ fetch_reject(struct peer *p, const struct wire_msg *m)
 	uint32_t b;
 	int k;
 
+	if (p->cfg->verbose)
+		peer_trace(p, "< reject %u %u+%u: asked again later",
+		    m->index, m->begin, m->length);
 	for (k = 0; k < p->nact; k++) {
 		a = &p->act[k];
 		if (a->index != m->index)
