@@ -183,6 +183,8 @@ on_message(struct peer *p, const struct wire_msg *m)
 		p->nmsgs--;
 		break;
 	case WIRE_CHOKE:
+		if (!p->choked)
+			p->choked_since = p->now;
 		p->choked = 1;
 		fetch_choked(p);
 		break;
@@ -294,6 +296,7 @@ on_handshake(struct peer *p, const unsigned char *b, size_t n)
 		return 0;
 	p->phase = PEER_PH_MESSAGES;
 	p->hs_time = p->last_progress = p->idle_since = p->now;
+	p->choked_since = p->now;
 	memcpy(p->peer_id, hs.peer_id, 20);
 	memcpy(p->peer_reserved, hs.reserved, 8);
 	p->fast = p->cfg->fast &&

@@ -124,6 +124,13 @@
 #define PEER_SEC		1000000LL
 /* BEP 6: the allowed fast set we offer (aria2c offers 10 too). */
 #define PEER_FAST_K		10
+/*
+ * Choked this long, we fetch the peer's allowed-fast pieces (BEP 6):
+ * most peers unchoke within a second (aria2c and libtorrent at once on
+ * loopback), and fetching those pieces first would break the order a
+ * --strategy asks for.
+ */
+#define PEER_FAST_WAIT		(2 * PEER_SEC)
 /* The peer's allowed_fast pieces we remember; more are ignored. */
 #define PEER_FAST_MAX		32
 
@@ -297,6 +304,7 @@ struct peer {
 	uint32_t	 fast_out[PEER_FAST_K];	/* ours, sent to it */
 	int		 nfast_out;
 	unsigned char	*fast_mask;	/* a claim's mask (peer_fetch.c) */
+	int64_t		 choked_since;
 
 	/* Downloading (peer_fetch.c). */
 	struct peer_active act[PEER_MAX_ACTIVE];

@@ -217,7 +217,8 @@ fetch_fill(struct peer *p)
 	if (!peer_fetching(p) || !p->interested)
 		return 0;
 	/* BEP 6: choked, only the pieces the peer allows fast. */
-	choked_fast = p->choked && p->fast && p->nfast_in > 0;
+	choked_fast = p->choked && p->fast && p->nfast_in > 0 &&
+	    p->now - p->choked_since >= PEER_FAST_WAIT;
 	if (p->choked && !choked_fast)
 		return 0;
 	while (p->outstanding < (uint32_t)p->cfg->queue) {
