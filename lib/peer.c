@@ -37,10 +37,15 @@ peer_init(struct peer *p, const struct peer_cfg *cfg,
 		p->lim.maxmsg = PEER_EXT_MSG_MAX;
 	/* Small at first: they grow once the peer sends or asks much. */
 	p->rcap = PEER_READ_FIRST + 4 + (size_t)p->lim.maxmsg;
+	/* PEER_METADATA: a huge bitfield is rare; the buffer grows for it. */
+	if (p->lim.loose)
+		p->rcap = PEER_READ_FIRST + 4 + PEER_EXT_MSG_MAX;
 	p->wcap = PEER_READ_FIRST;
 	p->rbuf = malloc(p->rcap);
 	p->wbuf = malloc(p->wcap);
-	p->peer_has = calloc(1, (size_t)p->lim.bitfield_len + 1);
+	/* PEER_METADATA ignores the pieces: a byte will do. */
+	p->peer_has = calloc(1, p->lim.loose ? 1 :
+	    (size_t)p->lim.bitfield_len + 1);
 	if (p->rbuf == NULL || p->wbuf == NULL || p->peer_has == NULL)
 		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	if (fetch_init(p) == -1 || serve_init(p) == -1)

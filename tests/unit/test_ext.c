@@ -388,6 +388,19 @@ test_metadata_fetch(void)
 	feed(bits, sizeof(bits), 0);
 	msg_index(WIRE_HAVE, 99999, 0);
 	CHECK(peer_done(&P) < 0);
+	/* A bitfield larger than the first input buffer (800,000 pieces). */
+	{
+		static unsigned char big[4 + 1 + 100000];
+
+		memset(big, 0xff, sizeof(big));
+		big[0] = 0;
+		big[1] = (unsigned char)((100001) >> 16);
+		big[2] = (unsigned char)((100001) >> 8);
+		big[3] = (unsigned char)100001;
+		big[4] = WIRE_BITFIELD;
+		feed(big, sizeof(big), 0);
+		CHECK(peer_done(&P) < 0);
+	}
 	exts(0, "d1:md11:ut_metadatai3ee13:metadata_sizei20000ee", 0);
 	n = take(out, sizeof(out), 0);
 	CHECK(has_ext(out, n, 3, "d8:msg_typei0e5:piecei0ee"));
