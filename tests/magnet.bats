@@ -132,7 +132,7 @@ listen() {
 	grep -q '> ut_metadata data 0' "$T/lis.err"
 }
 
-@test "btpeer --listen: an aria2c magnet leecher finds it through opentracker" {
+@test "btpeer --listen: an aria2c magnet leecher finds it through opentracker; fast extension on" {
 	single 127.0.0.1:1
 	otstart
 	single "127.0.0.1:$OT"
@@ -147,4 +147,8 @@ listen() {
 	[ "$status" -eq 0 ]
 	cmp "$T/src/data.bin" "$T/aria/data.bin"
 	grep -q '> ut_metadata data 0' "$T/lis.err"
+	# The fast extension in play: have_all and our allowed fast set.
+	grep -q '> have_all' "$T/lis.err"
+	grep -q '> allowed-fast ' "$T/lis.err"
+	! grep -q '^error' "$T/lis.out"
 }

@@ -30,11 +30,19 @@ params = lt.add_torrent_params()
 params.ti = lt.torrent_info(torrent)
 params.save_path = path
 h = ses.add_torrent(params)
+start = time.time()
+# Ready once its (empty) data is checked and the session's queue has
+# started it (about 1 s): before that it drops peers.
+while h.status().paused or h.status().state in (
+        lt.torrent_status.checking_files,
+        lt.torrent_status.checking_resume_data):
+    if time.time() - start > timeout:
+        sys.exit(1)
+    time.sleep(0.05)
 print("listening", ses.listen_port(), flush=True)
 for p in peers:
     host, port = p.rsplit(":", 1)
     h.connect_peer((host, int(port)), 0)
-start = time.time()
 said = set()
 while time.time() - start < timeout:
     for pi in h.get_peer_info():
