@@ -107,9 +107,11 @@ xl_parse(struct magnet *m, const char *v, char *err)
 	const char *s;
 
 	for (s = v; *s >= '0' && *s <= '9'; s++) {
-		if (n > (ULLONG_MAX - 9) / 10)
+		unsigned long long d = (unsigned long long)(*s - '0');
+
+		if (n > (ULLONG_MAX - d) / 10)
 			return bt_err(err, "xl is too large");
-		n = n * 10 + (unsigned long long)(*s - '0');
+		n = n * 10 + d;
 	}
 	if (s == v || *s != '\0')
 		return bt_err(err, "xl is not a number");

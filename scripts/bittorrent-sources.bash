@@ -192,7 +192,8 @@ reap_sources() {
 	revive_done
 }
 
-# A failure: try again after 5 s, 20 s, 45 s..., at most MAX_TRIES times.
+# A failure: try again after RETRY_SECONDS times 1, 4, 9..., at most
+# MAX_TRIES times.
 source_failed() {
 	local key=$1 n=$(( ${tries[$1]:-0} + 1 ))
 	tries[$key]=$n
@@ -201,19 +202,19 @@ source_failed() {
 		return
 	fi
 	state[$key]=waiting
-	retry_at[$key]=$(( SECONDS + 5 * n * n ))
+	retry_at[$key]=$(( SECONDS + RETRY_SECONDS * n * n ))
 }
 
 give_up() {
-	local key=$1
+	local key=$1 n=${tries[$1]:-1}
 	state[$key]=bad
 	unset "retry_at[$key]"
 	gaveup=$((gaveup + 1))
 	jsonev peer peer "${key#* }" kind "${key%% *}" error "${lasterr[$key]}" \
-	    tries "${tries[$key]:-1}"
+	    tries "$n"
 	if [ "$gaveup" -le "$MAX_GIVEUP_LINES" ] || [ "$verbose" -eq 1 ]; then
 		undraw
-		info "$key: given up after ${tries[$key]:-1} tries: ${lasterr[$key]}"
+		info "$key: given up after $n tr$([ "$n" -eq 1 ] && echo y || echo ies): ${lasterr[$key]}"
 	elif [ "$gaveup" -eq $((MAX_GIVEUP_LINES + 1)) ]; then
 		undraw
 		info "more peers given up (-v shows each)"

@@ -103,11 +103,72 @@ magnet(void)
 	CHECK(magnet_parse(&m, "http://x", err) == -1);
 }
 
+/* xl and ws of a magnet link; ws= in the links mi_magnet makes. */
+static void
+magnet_extras(void)
+{
+	static const char t[] = "d4:infod6:lengthi1e4:name1:n"
+	    "12:piece lengthi4e6:pieces20:xxxxxxxxxxxxxxxxxxxxe"
+	    "8:url-listl12:http://w/a b12:http://w/c&dee";
+	char err[BT_ERRLEN], *uri;
+	struct metainfo mi;
+	struct magnet m;
+
+	CHECK(mi_parse(&mi, t, strlen(t), err) == 0);
+	uri = mi_magnet(&mi);
+	CHECK(uri != NULL &&
+	    strstr(uri, "&ws=http%3A%2F%2Fw%2Fa%20b&ws=http%3A%2F%2Fw%2Fc%26d")
+	    != NULL);
+	CHECK(magnet_parse(&m, uri, err) == 0);
+	CHECK(m.nwebseeds == 2 && strcmp(m.webseeds[1], "http://w/c&d") == 0);
+	CHECK(!m.has_length);
+	magnet_free(&m);
+	free(uri);
+	mi_free(&mi);
+	CHECK(magnet_parse(&m, "magnet:?xt=urn:btih:"
+	    "000102030405060708090a0b0c0d0e0f10111213&xl=18446744073709551615",
+	    err) == 0);
+	CHECK(m.has_length && m.length == 18446744073709551615ull);
+	magnet_free(&m);
+	CHECK(magnet_parse(&m, "magnet:?xt=urn:btih:"
+	    "000102030405060708090a0b0c0d0e0f10111213&xl=18446744073709551616",
+	    err) == -1);
+	CHECK(magnet_parse(&m, "magnet:?xt=urn:btih:"
+	    "000102030405060708090a0b0c0d0e0f10111213&xl=", err) == -1);
+}
+
+/* MI_INSPECT: unsafe paths flagged, not refused; mi_parse refuses them. */
+static void
+inspect(void)
+{
+	static const char t[] = "d5:nodesl" "l9:127.0.0.1i6881ee"
+	    "l1:xi0ee" "i5e" "e4:infod5:filesl"
+	    "d6:lengthi1e4:pathl2:..1:xee" "d6:lengthi1e4:pathl1:yee"
+	    "e4:name1:n12:piece lengthi4e6:pieces20:xxxxxxxxxxxxxxxxxxxx"
+	    "6:source3:TRKee";
+	char err[BT_ERRLEN];
+	struct metainfo mi;
+
+	CHECK(mi_parse(&mi, t, strlen(t), err) == -1);
+	CHECK(strcmp(err, "a file path has a '..' path component") == 0);
+	CHECK(mi_parse_flags(&mi, t, strlen(t), MI_INSPECT, err) == 0);
+	CHECK(mi.unsafe && strcmp(mi.unsafe_why,
+	    "a file path has a '..' path component") == 0);
+	CHECK(mi.nfiles == 2 && mi.files[0].unsafe && !mi.files[1].unsafe);
+	CHECK(strcmp(mi.files[0].path, "n/../x") == 0);
+	CHECK(mi.source != NULL && strcmp(mi.source, "TRK") == 0);
+	CHECK(mi.nnodes == 1 && strcmp(mi.nodes[0].host, "127.0.0.1") == 0 &&
+	    mi.nodes[0].port == 6881);
+	mi_free(&mi);
+}
+
 int
 main(void)
 {
 	RUN(layout);
 	RUN(lastpiece);
 	RUN(magnet);
+	RUN(magnet_extras);
+	RUN(inspect);
 	DONE();
 }
