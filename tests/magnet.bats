@@ -2,7 +2,7 @@
 # Magnet links and the metadata exchange (BEP 9, BEP 10) against real
 # peers on loopback: btpeer --metadata and bittorrent from libtorrent and
 # aria2c seeders (x.pe= and opentracker tr=), btpeer --listen serving
-# metadata and data to libtorrent and aria2c magnet leechers.
+# metadata and data to libtorrent, aria2c and transmission magnet leechers.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -153,4 +153,31 @@ listen() {
 	# aria2c tries MSE first (those handshakes fail), then plain: no
 	# connection of the plain protocol was dropped.
 	! grep '^error' "$T/lis.out" | grep -v -q 'encrypted (MSE)'
+}
+
+@test "btpeer --serve: a transmission magnet leecher gets the metadata and the data" {
+	single
+	tp=$(freeport)
+	mkdir -p "$T/trcfg" "$T/tr"
+	cat >"$T/trcfg/settings.json" <<-JSON
+	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+	 "utp-enabled": false, "port-forwarding-enabled": false,
+	 "bind-address-ipv4": "127.0.0.1", "rpc-enabled": false,
+	 "peer-port-random-on-start": false}
+	JSON
+	transmission-cli -g "$T/trcfg" -p "$tp" -w "$T/tr" \
+	    "magnet:?xt=urn:btih:$IH" >"$T/tr.log" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "(: </dev/tcp/127.0.0.1/$tp)" 20
+	# transmission ignores 127.x peers from elsewhere: we dial it. Once
+	# it has the metadata it restarts the torrent and drops us: redial.
+	for i in 1 2 3 4 5 6 7 8; do
+		timeout 30 socat "TCP:127.0.0.1:$tp" \
+		    EXEC:"btpeer -v --serve -o $T/src $T/s.torrent" \
+		    2>>"$T/serve.err" || true
+		cmp -s "$T/src/data.bin" "$T/tr/data.bin" && break
+		sleep 0.5
+	done
+	cmp "$T/src/data.bin" "$T/tr/data.bin"
+	grep -q '> ut_metadata data 0' "$T/serve.err"
 }
