@@ -40,10 +40,13 @@
  *    and hands each extended message to its extension's on_message;
  *    peer_ext_send() sends one (peer_ext.c).
  *  - BEP 6, the fast extension: cfg.fast sets the reserved bit;
- *    p->fast says whether both sides offered it. have_all/have_none are
- *    handled; with fast on, reject returns a block to the queue instead
- *    of dropping the peer. Suggest and allowed_fast arrive in the
- *    switch's fast branch (peer.c, on_fast) for a later issue to use.
+ *    p->fast says whether both sides offered it (peer_fast.c):
+ *    have_all/have_none both ways, reject sent for requests we will not
+ *    answer and received as "ask again later", our allowed fast set
+ *    (for cfg.yourip) offered, the peer's fetched while it chokes us,
+ *    suggest traced. BEP 10 sub-protocols of this project:
+ *    ut_metadata.h (BEP 9) and ut_pex.h (BEP 11); peer_ext has an
+ *    on_tick slot for what an extension sends on its own.
  *  - A byte-stream transform below the framing (MSE/PE RC4): struct
  *    peer_transform. It may run its own handshake first (the core then
  *    holds back the BitTorrent handshake until the transform says it is

@@ -1,8 +1,10 @@
 /*
  * peer_int.h: what the files of the peer core share (peer.h is the
- * interface). peer.c drives; peer_fetch.c, peer_serve.c and peer_ext.c
- * handle their messages and call only peer_io.c, never each other or
- * peer.c.
+ * interface). peer.c drives; peer_fetch.c, peer_serve.c, peer_ext.c and
+ * peer_fast.c handle their messages and call only peer_io.c (and the
+ * BEP 6 helpers of peer_fast.c), never each other or peer.c. The BEP 10
+ * extensions (ut_metadata.c, ut_pex.c) use peer_io.c's traces and
+ * events too; everything else they do goes through peer.h.
  */
 #ifndef BT_PEER_INT_H
 #define BT_PEER_INT_H
