@@ -77,6 +77,20 @@ lt_hub() {
 	! grep -q "ut_pex: telling about 127.0.0.1:$HUB" "$T/bp.err"
 }
 
+@test "bittorrent: its PEX messages name its other peers to libtorrent (source pex)" {
+	single -a http://127.0.0.1:1/announce
+	# A seeder without PEX of its own, slow enough to last a while.
+	LT_NOPLUGINS=1 LT_RATE=300000 lt_seed
+	# A libtorrent peer with nothing: it learns the seeder only from us.
+	# Uncapped: a libtorrent at its download cap connects to nobody new.
+	LT_RATE=0 lt_hub
+	run timeout 120 bittorrent --port 0 -o "$T/out" \
+	    --peer "127.0.0.1:$HUB" --peer "127.0.0.1:$SEED" "$T/s.torrent"
+	[ "$status" -eq 0 ]
+	cmp "$T/src/data.bin" "$T/out/data.bin"
+	waitfor "grep -q '^pex 127.0.0.1:$SEED$' '$T/hub.out'" 10
+}
+
 @test "btpeer: a private torrent: no ut_pex either way" {
 	single -p
 	lt_seed

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """lt_hub.py TORRENT DIR [HOST:PORT ...]: a python3-libtorrent peer on
-127.0.0.1 with almost nothing (its download capped at 2 KB/s), PEX on,
-connecting to the given peers. Prints "listening PORT", then "pex
-HOST:PORT" for each peer it connected to that it learned by PEX; runs
-until killed (or LT_TIMEOUT seconds, default 120)."""
+127.0.0.1 with almost nothing (its download capped at LT_RATE, 2 KB/s by
+default), PEX on, connecting to the given peers. Prints "listening PORT"
+once it takes connections, then "pex HOST:PORT" for each peer it
+connected to that it learned by PEX; runs until killed (or LT_TIMEOUT
+seconds, default 120)."""
 import os
 import sys
 import time
@@ -13,18 +14,21 @@ import libtorrent as lt
 torrent, path = sys.argv[1], sys.argv[2]
 peers = sys.argv[3:]
 timeout = float(os.environ.get("LT_TIMEOUT", "120"))
+# LT_RATE: its download cap in bytes/s (default 2000; 0: none). A capped
+# libtorrent connects to no new peer while the cap is reached.
+rate = int(os.environ.get("LT_RATE", "2000"))
 ses = lt.session({
     "listen_interfaces": "127.0.0.1:0",
     "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
     "enable_natpmp": False, "enable_outgoing_utp": False,
     "enable_incoming_utp": False, "allow_multiple_connections_per_ip": True,
-    "alert_mask": 0, "download_rate_limit": 2000,
+    "alert_mask": 0, "download_rate_limit": rate,
     "out_enc_policy": int(lt.enc_policy.disabled),
     "in_enc_policy": int(lt.enc_policy.disabled),
 })
 # Loopback peers are in the "local" class, exempt from the global cap.
 pc = ses.get_peer_class(lt.session.local_peer_class_id)
-pc["download_limit"] = 2000
+pc["download_limit"] = rate
 ses.set_peer_class(lt.session.local_peer_class_id, pc)
 params = lt.add_torrent_params()
 params.ti = lt.torrent_info(torrent)
