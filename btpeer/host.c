@@ -236,7 +236,7 @@ host_init(struct host *h, const struct opts *o, const struct metainfo *mi,
 	op->trace = on_trace;
 	if (o->mode == PEER_PIECE) {
 		op->store = on_store_stdout;
-	} else if (o->mode != PEER_BITFIELD) {
+	} else if (o->mode != PEER_BITFIELD && o->mode != PEER_METADATA) {
 		op->can_serve = on_can_serve;
 		op->read = on_read;
 	}

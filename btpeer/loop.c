@@ -1,5 +1,8 @@
 /* loop.c: the poll loop of one peer connection (loop.h). */
 #include <sys/random.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +14,9 @@
 #include "host.h"
 #include "loop.h"
 #include "peer.h"
+#include "pexlist.h"
+#include "ut_metadata.h"
+#include "ut_pex.h"
 
 /* BEP 20 style: -BP, version 0100, then random. */
 #define PEER_ID_PREFIX	"-BP0100-"
@@ -100,6 +106,79 @@ do_read(struct peer *p, struct conn *c, struct host *h)
 	return peer_received(p, (size_t)r, host_now());
 }
 
+/* BEP 10 "p" and "yourip": our port when we accepted, the peer's address. */
+static void
+ext_addrs(struct peer_cfg *cfg, const struct opts *o, const struct conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (o->mode == PEER_SERVE && getsockname(c->rfd, (struct sockaddr *)&ss,
+	    &len) == 0) {
+		if (ss.ss_family == AF_INET)
+			cfg->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			cfg->port = ntohs(((struct sockaddr_in6 *)&ss)->
+			    sin6_port);
+	}
+	len = sizeof(ss);
+	if (getpeername(c->rfd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		memcpy(cfg->yourip, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		cfg->yourip_len = 4;
+	} else if (ss.ss_family == AF_INET6) {
+		memcpy(cfg->yourip, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    16);
+		cfg->yourip_len = 16;
+	}
+}
+
+/*
+ * Our BEP 10 extensions: ut_metadata serves the torrent's info bytes
+ * (or, with --metadata, fetches them); ut_pex (not for private
+ * torrents, BEP 27) reports the peers it learns and, with --pex FILE,
+ * tells about the peers the file lists.
+ */
+struct exts {
+	struct utm	 utm;
+	struct pex	 pex;
+	const char	*pexfile;
+	struct pex_peer	 self;		/* the peer, left out of our PEX */
+	int		 has_self;
+	const struct peer_ext *list[PEER_MAX_EXT];
+};
+
+static int
+pex_list(void *ctx, struct pex_peer *out, int max)
+{
+	struct exts *x = ctx;
+
+	return pexlist_read(x->pexfile, x->has_self ? &x->self : NULL, out,
+	    max);
+}
+
+static void
+make_exts(struct exts *x, struct peer_cfg *cfg, const struct opts *o,
+    const struct metainfo *mi)
+{
+	struct utm *u = o->utm != NULL ? o->utm : &x->utm;
+
+	if (o->utm == NULL)
+		utm_init(u, mi->info, mi->info_len, NULL);
+	x->list[0] = &u->ext;
+	cfg->ext = x->list;
+	cfg->next = 1;
+	if (o->utm == NULL)
+		cfg->metadata_size = (uint32_t)mi->info_len;
+	if (mi->private || o->mode == PEER_METADATA)
+		return;
+	x->pexfile = o->pexfile;
+	x->has_self = o->addr != NULL && pexlist_parse(o->addr, &x->self) == 0;
+	pex_init(&x->pex, o->pexfile != NULL ? pex_list : NULL, x);
+	x->list[cfg->next++] = &x->pex.ext;
+}
+
 static int
 make_cfg(struct peer_cfg *cfg, const struct opts *o,
     const struct metainfo *mi)
@@ -113,6 +192,7 @@ make_cfg(struct peer_cfg *cfg, const struct opts *o,
 	cfg->timeout = (int64_t)o->timeout * PEER_SEC;
 	cfg->piece = o->piece;
 	cfg->verbose = o->verbose;
+	cfg->fast = 1;		/* BEP 6 */
 	memcpy(cfg->peer_id, PEER_ID_PREFIX, 8);
 	if (getrandom(cfg->peer_id + 8, 12, 0) != 12)
 		return -1;
@@ -146,6 +226,7 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
     struct conn *c, FILE *events)
 {
 	struct peer_cfg cfg;
+	struct exts x;
 	struct host h;
 	struct peer p;
 	struct pollfd pf[2];
@@ -165,6 +246,10 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 		fprintf(stderr, "btpeer: getrandom: %s\n", strerror(errno));
 		return bt_fail_exit(BT_FAIL_SYSTEM);
 	}
+	memset(&x, 0, sizeof(x));
+	if (o->mode != PEER_BITFIELD && o->mode != PEER_PIECE)
+		make_exts(&x, &cfg, o, mi);
+	ext_addrs(&cfg, o, c);
 	t = host_now();
 	deadline = t + PEER_SEC;
 	if (peer_init(&p, &cfg, &h.ops, NULL, t) == 0) {
@@ -235,6 +320,8 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 		fprintf(stderr, "btpeer: %s\n", err + 6);
 	}
 	peer_free(&p);
+	if (o->utm == NULL)
+		utm_free(&x.utm);
 	host_free(&h);
 	return code;
 }

@@ -17,6 +17,7 @@
 #include "choke.h"
 #include "metainfo.h"
 #include "loop.h"
+#include "metadata.h"
 #include "net.h"
 #include "opts.h"
 #include "proc.h"
@@ -29,7 +30,7 @@
 #define DEFAULT_MAXCONNS	32
 
 static const char usage[] =
-    "usage: btpeer [-hv] [--direct] [--version]"
+    "usage: btpeer [-hv] [--direct] [--version] [--pex file]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [--upload-slots n]"
     " [--max-download-rate rate] [--max-upload-rate rate]"
@@ -38,8 +39,9 @@ static const char usage[] =
     " host:port\n"
     "       btpeer [-v] --bitfield file.torrent host:port\n"
     "       btpeer [-v] --piece n file.torrent host:port\n"
+    "       btpeer [-v] [--timeout seconds] --metadata magnet-uri host:port\n"
     "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
-    "       btpeer [-v] --listen [host:]port [--max-conns n]"
+    "       btpeer [-v] --listen [host:]port [--max-conns n] [--pex file]"
     " [--upload-slots n] [--max-download-rate rate]"
     " [--max-upload-rate rate] [--files list] [--include glob]"
     " [--exclude glob] [--spool dir] [-o dir] file.torrent\n";
@@ -207,7 +209,8 @@ main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
-	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP };
+	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP,
+	    O_METADATA, O_PEX };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -229,6 +232,8 @@ main(int argc, char *argv[])
 		{ "max-upload-rate", required_argument, NULL, O_MAXUP },
 		{ "include", required_argument, NULL, O_INCLUDE },
 		{ "exclude", required_argument, NULL, O_EXCLUDE },
+		{ "metadata", no_argument, NULL, O_METADATA },
+		{ "pex", required_argument, NULL, O_PEX },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -306,6 +311,13 @@ main(int argc, char *argv[])
 			o.listen = optarg;
 			modes++;
 			break;
+		case O_PEX:
+			o.pexfile = optarg;
+			break;
+		case O_METADATA:
+			o.mode = PEER_METADATA;
+			modes++;
+			break;
 		case O_MAXCONNS:
 			if (number(optarg, 1, 4096, &v) == -1)
 				return bad_usage("--max-conns: want 1..4096");
@@ -341,7 +353,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (modes > 1)
 		return bad_usage("choose one of --bitfield, --piece, --serve, "
-		    "--listen");
+		    "--listen, --metadata");
 	want = o.mode == PEER_SERVE ? 1 : 2;
 	if (argc != want)
 		return bad_usage(NULL);
@@ -349,6 +361,12 @@ main(int argc, char *argv[])
 	o.addr = want == 2 ? argv[1] : NULL;
 	if (bt_watch_parent() == -1)
 		return BT_EXIT_WORLD;	/* our orchestrator is gone */
+	if (o.mode == PEER_METADATA) {
+		signal(SIGPIPE, SIG_IGN);
+		rc = metadata_run(&o);
+		c = bt_close_stdout("btpeer");
+		return c != 0 ? c : rc;
+	}
 	if (o.mode == PEER_FETCH && o.spooldir == NULL)
 		return bad_usage("--spool is needed to download");
 	if (o.mode == PEER_SERVE && o.spooldir == NULL && o.outdir == NULL)

@@ -8,6 +8,8 @@
 #include "select.h"
 #include "spool.h"
 
+struct utm;
+
 struct opts {
 	const char	*torrent;
 	const char	*addr;
@@ -26,6 +28,9 @@ struct opts {
 	const char	*listen;
 	struct sel_spec	 spec;		/* --files, --include, --exclude */
 	const struct sel *sel;		/* resolved, or NULL: everything */
+	const char	*pexfile;	/* --pex: peers to tell about */
+	/* --metadata: the fetch, its result read by main (BEP 9). */
+	struct utm	*utm;
 };
 
 #endif

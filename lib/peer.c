@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "metainfo.h"
 #include "peer_int.h"
 
 int
@@ -27,12 +28,24 @@ peer_init(struct peer *p, const struct peer_cfg *cfg,
 	p->now = p->t0 = p->last_recv = p->last_send = now;
 	p->last_progress = p->idle_since = now;
 	wire_limits_init(&p->lim, p->mi);
+	if (cfg->mode == PEER_METADATA) {
+		wire_limits_set(&p->lim, MI_MAX_PIECES, MI_MAX_PIECE_LEN,
+		    (uint64_t)MI_MAX_PIECES * MI_MAX_PIECE_LEN);
+		p->lim.loose = 1;
+	}
+	if (cfg->next > 0 && p->lim.maxmsg < PEER_EXT_MSG_MAX)
+		p->lim.maxmsg = PEER_EXT_MSG_MAX;
 	/* Small at first: they grow once the peer sends or asks much. */
 	p->rcap = PEER_READ_FIRST + 4 + (size_t)p->lim.maxmsg;
+	/* PEER_METADATA: a huge bitfield is rare; the buffer grows for it. */
+	if (p->lim.loose)
+		p->rcap = PEER_READ_FIRST + 4 + PEER_EXT_MSG_MAX;
 	p->wcap = PEER_READ_FIRST;
 	p->rbuf = malloc(p->rcap);
 	p->wbuf = malloc(p->wcap);
-	p->peer_has = calloc(1, (size_t)p->lim.bitfield_len + 1);
+	/* PEER_METADATA ignores the pieces: a byte will do. */
+	p->peer_has = calloc(1, p->lim.loose ? 1 :
+	    (size_t)p->lim.bitfield_len + 1);
 	if (p->rbuf == NULL || p->wbuf == NULL || p->peer_has == NULL)
 		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	if (fetch_init(p) == -1 || serve_init(p) == -1)
@@ -122,27 +135,32 @@ set_interest_change(struct peer *p)
 	p->idle_since = p->now;
 }
 
-/* BEP 6 messages other than have_all/have_none/reject: ignored today. */
-static int
-on_fast(struct peer *p, const struct wire_msg *m)
-{
-	peer_trace(p, "< %s %u (ignored)", wire_name(m->type), m->index);
-	return 0;
-}
-
+/*
+ * Bitfield, have_all or have_none. The first one announces the peer's
+ * pieces; a later one is taken as an update (aria2c re-sends its
+ * bitfield mid-connection), adding pieces, never taking them away.
+ */
 static int
 on_announce(struct peer *p, const struct wire_msg *m)
 {
-	uint32_t i;
+	uint32_t i, before = p->peer_count;
+	int first = !p->announced;
 
-	if (p->nmsgs != 1 || p->peer_count != 0)
-		return peer_fail(p, BT_FAIL_PEER, "%s after the first "
-		    "message", wire_name(m->type));
+	if (m->type == WIRE_BITFIELD && p->lim.loose)
+		return 0;	/* PEER_METADATA: the size is not known */
 	for (i = 0; i < p->mi->npieces; i++)
 		if (m->type == WIRE_HAVE_ALL || (m->type == WIRE_BITFIELD &&
 		    ((m->data[i / 8] >> (7 - i % 8)) & 1)))
 			set_peer_bit(p, i);
 	p->announced = 1;
+	if (!first) {
+		peer_trace(p, "  %s again: %u more pieces", wire_name(m->type),
+		    p->peer_count - before);
+		if (p->peer_count == p->mi->npieces && before != p->peer_count)
+			peer_event(p, "have-all");
+		fetch_interest(p, UINT32_MAX);
+		return 0;
+	}
 	if (p->cfg->mode == PEER_BITFIELD)
 		return report_pieces(p);
 	peer_event(p, "bitfield %u", p->peer_count);
@@ -161,13 +179,17 @@ on_message(struct peer *p, const struct wire_msg *m)
 		p->last_msg = p->now;
 	p->nmsgs++;
 	if (m->type != WIRE_PIECE && m->type != WIRE_REQUEST &&
-	    m->type != WIRE_HAVE && m->type != WIRE_CANCEL)
+	    m->type != WIRE_HAVE && m->type != WIRE_CANCEL &&
+	    m->type != WIRE_EXTENDED && m->type != WIRE_SUGGEST &&
+	    m->type != WIRE_ALLOWED_FAST && m->type != WIRE_REJECT)
 		peer_trace(p, "< %s", wire_name(m->type));
 	switch (m->type) {
 	case WIRE_KEEPALIVE:
-		p->nmsgs--;	/* the announce must still come first */
+		p->nmsgs--;
 		break;
 	case WIRE_CHOKE:
+		if (!p->choked)
+			p->choked_since = p->now;
 		p->choked = 1;
 		fetch_choked(p);
 		break;
@@ -189,6 +211,8 @@ on_message(struct peer *p, const struct wire_msg *m)
 		p->peer_interested = 0;
 		break;
 	case WIRE_HAVE:
+		if (p->lim.loose)
+			break;	/* PEER_METADATA: the size is not known */
 		if (p->cfg->verbose)
 			peer_trace(p, "< have %u", m->index);
 		p->announced = 1;
@@ -222,7 +246,7 @@ on_message(struct peer *p, const struct wire_msg *m)
 		return fetch_reject(p, m);
 	case WIRE_SUGGEST:
 	case WIRE_ALLOWED_FAST:
-		return on_fast(p, m);
+		return fast_message(p, m);
 	case WIRE_EXTENDED:
 		return ext_message(p, m);
 	default:
@@ -277,6 +301,7 @@ on_handshake(struct peer *p, const unsigned char *b, size_t n)
 		return 0;
 	p->phase = PEER_PH_MESSAGES;
 	p->hs_time = p->last_progress = p->idle_since = p->now;
+	p->choked_since = p->now;
 	memcpy(p->peer_id, hs.peer_id, 20);
 	memcpy(p->peer_reserved, hs.reserved, 8);
 	p->fast = p->cfg->fast &&
@@ -286,7 +311,8 @@ on_handshake(struct peer *p, const unsigned char *b, size_t n)
 	peer_client_name(hs.peer_id, client, sizeof(client));
 	peer_trace(p, "< handshake peer id %s (%s)", hex, client);
 	peer_event(p, "peer-id %s %s", hex, client);
-	if (ext_start(p) == -1 || serve_bitfield(p) == -1)
+	if (ext_start(p) == -1 || serve_bitfield(p) == -1 ||
+	    fast_start(p) == -1)
 		return -1;
 	return r;
 }
@@ -480,10 +506,18 @@ peer_choke(struct peer *p, int choke)
 	if (p->phase != PEER_PH_MESSAGES || !choke == !p->peer_choked)
 		return 0;
 	p->peer_choked = choke != 0;
-	/* BEP 3: choking discards the peer's pending requests. */
+	if (peer_send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE) == -1)
+		return -1;
+	/*
+	 * BEP 3: choking discards the peer's pending requests. BEP 6: we
+	 * say so with a reject each (after the choke), and keep those of
+	 * its allowed fast set.
+	 */
+	if (choke && p->fast)
+		return serve_choke_rejects(p);
 	if (choke)
 		p->rqlen = 0;
-	return peer_send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
+	return 0;
 }
 
 /* Deadlines; the earliest of them is returned. */
@@ -519,6 +553,14 @@ peer_tick(struct peer *p, int64_t now)
 		if (t - p->hs_time > PEER_ANNOUNCE_WAIT)
 			report_pieces(p);
 		return p->hs_time + PEER_ANNOUNCE_WAIT + 1;
+	}
+	if (ext_tick(p) == -1)
+		return now;
+	if (p->cfg->mode == PEER_METADATA) {
+		if (t - p->hs_time > to)
+			peer_fail(p, BT_FAIL_PEER, "no metadata in %lld s",
+			    (long long)(to / PEER_SEC));
+		return p->done >= 0 ? now : now + PEER_SEC;
 	}
 	if (fetch_tick(p) == -1 || p->done >= 0)
 		return now;

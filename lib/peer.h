@@ -40,10 +40,13 @@
  *    and hands each extended message to its extension's on_message;
  *    peer_ext_send() sends one (peer_ext.c).
  *  - BEP 6, the fast extension: cfg.fast sets the reserved bit;
- *    p->fast says whether both sides offered it. have_all/have_none are
- *    handled; with fast on, reject returns a block to the queue instead
- *    of dropping the peer. Suggest and allowed_fast arrive in the
- *    switch's fast branch (peer.c, on_fast) for a later issue to use.
+ *    p->fast says whether both sides offered it (peer_fast.c):
+ *    have_all/have_none both ways, reject sent for requests we will not
+ *    answer and received as "ask again later", our allowed fast set
+ *    (for cfg.yourip) offered, the peer's fetched while it chokes us,
+ *    suggest traced. BEP 10 sub-protocols of this project:
+ *    ut_metadata.h (BEP 9) and ut_pex.h (BEP 11); peer_ext has an
+ *    on_tick slot for what an extension sends on its own.
  *  - A byte-stream transform below the framing (MSE/PE RC4): struct
  *    peer_transform. It may run its own handshake first (the core then
  *    holds back the BitTorrent handshake until the transform says it is
@@ -115,14 +118,39 @@
 /* An extension handshake longer than this is refused (BEP 10 suggests
  * keeping messages small; libtorrent's is under 300 bytes). */
 #define PEER_EXT_HS_MAX		(16u << 10)
+/*
+ * With extensions on, a message may be this long whatever the torrent:
+ * a ut_metadata piece is 16 KiB of metadata after a bencoded header of
+ * about 50 bytes (BEP 9), an extension handshake is capped above.
+ */
+#define PEER_EXT_MSG_MAX	(2 + (16u << 10) + 1024)
+/* The client name we put in "v" (BEP 10). */
+#define PEER_CLIENT_NAME	"btpeer 0.1"
 #define PEER_SEC		1000000LL
+/* BEP 6: the allowed fast set we offer (aria2c offers 10 too). */
+#define PEER_FAST_K		10
+/*
+ * Choked this long, we fetch the peer's allowed-fast pieces (BEP 6):
+ * most peers unchoke within a second (aria2c and libtorrent at once on
+ * loopback), and fetching those pieces first would break the order a
+ * --strategy asks for.
+ */
+#define PEER_FAST_WAIT		(2 * PEER_SEC)
+/* The peer's allowed_fast pieces we remember; more are ignored. */
+#define PEER_FAST_MAX		32
 
 /* What this connection is for. */
 enum peer_mode {
 	PEER_FETCH,		/* download what host.claim hands out, serve */
 	PEER_BITFIELD,		/* report the peer's pieces, then close */
 	PEER_PIECE,		/* fetch cfg.piece only (store once), close */
-	PEER_SERVE		/* an accepted connection: serve, and fetch */
+	PEER_SERVE,		/* an accepted connection: serve, and fetch */
+	/*
+	 * Extensions only (BEP 9 metadata): the torrent's size is not
+	 * known, so bitfields of any length and haves are taken and
+	 * ignored; cfg.mi carries only the info-hash.
+	 */
+	PEER_METADATA
 };
 
 struct peer_cfg {
@@ -137,6 +165,11 @@ struct peer_cfg {
 	/* BEP 10 sub-protocols, local ids 1..next in this order. */
 	const struct peer_ext *const *ext;
 	int		 next;
+	/* In our extension handshake when set (BEP 10, BEP 9). */
+	uint16_t	 port;		/* "p": our listen port */
+	uint32_t	 metadata_size;	/* the info dictionary's length */
+	unsigned char	 yourip[16];	/* the peer's address as we see it */
+	int		 yourip_len;	/* 4 or 16; 0: none */
 };
 
 struct peer;
@@ -203,6 +236,12 @@ struct peer_ext {
 	/* One message of this extension: its payload after the ext id. */
 	int	(*on_message)(void *ctx, struct peer *,
 		    const unsigned char *, size_t, char *err);
+	/*
+	 * Called from peer_tick (about once a second) once the handshakes
+	 * are done, for what an extension sends on its own (ut_pex). NULL:
+	 * none. 0, or -1 with err (the connection ends).
+	 */
+	int	(*on_tick)(void *ctx, struct peer *, int64_t now, char *err);
 };
 
 enum peer_blk { PEER_BLK_NONE, PEER_BLK_REQ, PEER_BLK_GOT };
@@ -265,6 +304,12 @@ struct peer {
 	int		 peer_choked;	/* we choke the peer */
 	int		 peer_interested;
 	int		 fast;		/* both sides offered BEP 6 */
+	uint32_t	 fast_in[PEER_FAST_MAX];	/* its allowed_fast */
+	int		 nfast_in;
+	uint32_t	 fast_out[PEER_FAST_K];	/* ours, sent to it */
+	int		 nfast_out;
+	unsigned char	*fast_mask;	/* a claim's mask (peer_fetch.c) */
+	int64_t		 choked_since;
 
 	/* Downloading (peer_fetch.c). */
 	struct peer_active act[PEER_MAX_ACTIVE];
@@ -285,6 +330,9 @@ struct peer {
 	/* BEP 10 (peer_ext.c). */
 	int		 ext_on;	/* both sides offered BEP 10 */
 	uint8_t		 ext_remote[PEER_MAX_EXT];	/* 0: peer lacks it */
+	int		 ext_port;	/* the peer's "p", or 0 */
+	int64_t		 ext_reqq;	/* the peer's "reqq", or 0 */
+	char		 ext_client[64];	/* its "v", printable, or "" */
 };
 
 /*
@@ -294,6 +342,14 @@ struct peer {
 int	peer_init(struct peer *, const struct peer_cfg *,
 	    const struct peer_host *, struct peer_transform *, int64_t now);
 void	peer_free(struct peer *);
+
+/*
+ * BEP 6's allowed fast set: the first k (at most npieces) piece indices
+ * for IPv4 address ip (host order, /24 masked here) and the info-hash,
+ * into out. How many.
+ */
+uint32_t fast_allowed_set(uint32_t ip, const unsigned char info_hash[20],
+	    uint32_t npieces, uint32_t k, uint32_t *out);
 
 /* Bytes received. 0, or -1 once the connection is over (peer_done). */
 int	peer_input(struct peer *, const void *, size_t, int64_t now);
@@ -335,6 +391,8 @@ const char *peer_reason(const struct peer *);
 /* Appends n bytes to the output (a transform's handshake, extensions). */
 int	peer_out_add(struct peer *, const void *, size_t);
 
+/* 1 if the peer's extension handshake offered extension name. */
+int	peer_ext_has(const struct peer *, const char *name);
 /* Sends one message of extension name: 0, 1 the peer lacks it, -1. */
 int	peer_ext_send(struct peer *, const char *name, const void *,
 	    size_t);

@@ -47,12 +47,16 @@ ext_out(struct peer *p, uint8_t id, const void *b, size_t n)
 int
 ext_start(struct peer *p)
 {
-	const struct peer_ext *const *e = p->cfg->ext;
-	int order[PEER_MAX_EXT], n = p->cfg->next, k, j, t, r;
+	const struct peer_cfg *c = p->cfg;
+	const struct peer_ext *const *e = c->ext;
+	int order[PEER_MAX_EXT], n = c->next, k, j, t, r;
 	struct buf b;
 
 	p->ext_on = n > 0 && (p->peer_reserved[WIRE_RES_EXT_BYTE] &
 	    WIRE_RES_EXT);
+	if (!p->ext_on && p->cfg->mode == PEER_METADATA)
+		return peer_fail(p, BT_FAIL_PEER, "the peer does not offer "
+		    "extensions (BEP 10), so no metadata");
 	if (!p->ext_on)
 		return 0;
 	if (n > PEER_MAX_EXT)
@@ -74,8 +78,22 @@ ext_start(struct peer *p)
 		    benc_put_int(&b, order[k] + 1) == -1)
 			r = -1;
 	if (r == 0)
-		r = buf_add(&b, "ee", 2);
-	if (r == -1) {
+		r = buf_add(&b, "e", 1);
+	/* The other keys, in their sorted order (BEP 10, BEP 9). */
+	if (r == 0 && c->metadata_size > 0)
+		r = buf_adds(&b, "13:metadata_size") | benc_put_int(&b,
+		    c->metadata_size);
+	if (r == 0 && c->port > 0)
+		r = buf_adds(&b, "1:p") | benc_put_int(&b, c->port);
+	if (r == 0)
+		r = buf_adds(&b, "4:reqq") | benc_put_int(&b, PEER_PEER_REQS) |
+		    buf_adds(&b, "1:v") | benc_put_cstr(&b, PEER_CLIENT_NAME);
+	if (r == 0 && (c->yourip_len == 4 || c->yourip_len == 16))
+		r = buf_adds(&b, "6:yourip") | benc_put_str(&b, c->yourip,
+		    (size_t)c->yourip_len);
+	if (r == 0)
+		r = buf_add(&b, "e", 1);
+	if (r != 0) {
 		buf_free(&b);
 		return peer_fail(p, BT_FAIL_PEER, "extension handshake over "
 		    "%d bytes", EXT_HS_OUT);
@@ -86,13 +104,31 @@ ext_start(struct peer *p)
 	return r;
 }
 
+/* The peer's "v", printable only. */
+static void
+ext_client(struct peer *p, struct bval v)
+{
+	const unsigned char *s;
+	size_t n, k;
+
+	p->ext_client[0] = '\0';
+	if (benc_str(v, &s, &n) == -1)
+		return;
+	if (n > sizeof(p->ext_client) - 1)
+		n = sizeof(p->ext_client) - 1;
+	for (k = 0; k < n; k++)
+		p->ext_client[k] = s[k] >= 0x20 && s[k] < 0x7f ? (char)s[k] :
+		    '?';
+	p->ext_client[n] = '\0';
+}
+
 static int
 ext_handshake(struct peer *p, const unsigned char *d, size_t n)
 {
 	const struct peer_ext *const *e = p->cfg->ext;
-	struct bval v, m, id;
+	struct bval v, m, id, x;
 	char err[BT_ERRLEN];
-	int64_t x;
+	int64_t i;
 	int k;
 
 	if (n > PEER_EXT_HS_MAX)
@@ -104,15 +140,35 @@ ext_handshake(struct peer *p, const unsigned char *d, size_t n)
 	if (benc_type(v) != BENC_DICT)
 		return peer_fail(p, BT_FAIL_PEER, "extension handshake: not "
 		    "a dictionary");
+	/* BEP 10: a later handshake updates; a 0 id disables. */
 	if (benc_dict_get(v, "m", &m) && benc_type(m) == BENC_DICT)
 		for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++) {
-			/* BEP 10: 0 disables, ids fit a byte. */
 			if (!benc_dict_get(m, e[k]->name, &id) ||
-			    benc_int(id, &x) == -1 || x < 0 || x > 255)
+			    benc_int(id, &i) == -1 || i < 0 || i > 255)
 				continue;
-			p->ext_remote[k] = (uint8_t)x;
+			p->ext_remote[k] = (uint8_t)i;
 		}
-	peer_trace(p, "< extended handshake");
+	if (benc_dict_get(v, "p", &x) && benc_int(x, &i) == 0 && i > 0 &&
+	    i < 65536)
+		p->ext_port = (int)i;
+	if (benc_dict_get(v, "reqq", &x) && benc_int(x, &i) == 0 && i > 0)
+		p->ext_reqq = i;
+	if (benc_dict_get(v, "v", &x))
+		ext_client(p, x);
+	if (p->cfg->verbose) {
+		char names[256];
+		size_t off = 0;
+
+		names[0] = '\0';
+		for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++)
+			if (p->ext_remote[k] != 0 && off < sizeof(names))
+				off += (size_t)snprintf(names + off,
+				    sizeof(names) - off, " %s=%u", e[k]->name,
+				    p->ext_remote[k]);
+		peer_trace(p, "< extended handshake v \"%s\" p %d reqq "
+		    "%lld;%s", p->ext_client, p->ext_port,
+		    (long long)p->ext_reqq, off ? names : " none of ours");
+	}
 	for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++) {
 		if (e[k]->on_handshake == NULL)
 			continue;
@@ -140,6 +196,8 @@ ext_message(struct peer *p, const struct wire_msg *m)
 	if (id > (unsigned)p->cfg->next || id > PEER_MAX_EXT)
 		return 0;
 	x = p->cfg->ext[id - 1];
+	if (p->cfg->verbose)
+		peer_trace(p, "< %s (%u bytes)", x->name, m->len - 1);
 	if (x->on_message == NULL)
 		return 0;
 	err[0] = '\0';
@@ -159,7 +217,44 @@ peer_ext_send(struct peer *p, const char *name, const void *b, size_t n)
 		if (strcmp(p->cfg->ext[k]->name, name) == 0) {
 			if (p->ext_remote[k] == 0)
 				return 1;
+			if (p->cfg->verbose)
+				peer_trace(p, "> %s (%zu bytes)", name, n);
 			return ext_out(p, p->ext_remote[k], b, n);
 		}
 	return 1;
+}
+
+int
+peer_ext_has(const struct peer *p, const char *name)
+{
+	int k;
+
+	if (!p->ext_on)
+		return 0;
+	for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++)
+		if (strcmp(p->cfg->ext[k]->name, name) == 0)
+			return p->ext_remote[k] != 0;
+	return 0;
+}
+
+/* Each extension's own timers (peer_tick, once the handshakes are done). */
+int
+ext_tick(struct peer *p)
+{
+	const struct peer_ext *x;
+	char err[BT_ERRLEN];
+	int k;
+
+	if (!p->ext_on)
+		return 0;
+	for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++) {
+		x = p->cfg->ext[k];
+		if (x->on_tick == NULL)
+			continue;
+		err[0] = '\0';
+		if (x->on_tick(x->ctx, p, p->now, err) == -1)
+			return peer_fail(p, BT_FAIL_PEER, "%s: %s", x->name,
+			    err);
+	}
+	return 0;
 }

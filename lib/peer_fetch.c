@@ -85,6 +85,8 @@ fetch_free(struct peer *p)
 	for (k = 0; k < p->npool; k++)
 		free(p->pool[k]);
 	p->npool = 0;
+	free(p->fast_mask);
+	p->fast_mask = NULL;
 }
 
 static int
@@ -167,20 +169,65 @@ next_piece(struct peer *p)
 	return 0;
 }
 
+/*
+ * Choked, a piece of the peer's allowed fast set (BEP 6): 1 started, 0
+ * none, -1 error. The claim sees only that piece in the peer's pieces.
+ */
+static int
+fast_piece(struct peer *p)
+{
+	int64_t r, eg;
+	uint32_t i;
+	int k;
+
+	if (p->host->claim == NULL || p->nact >= p->maxact ||
+	    p->cfg->mode == PEER_PIECE)
+		return 0;
+	if (p->fast_mask == NULL &&
+	    (p->fast_mask = calloc(1, (size_t)p->lim.bitfield_len + 1)) ==
+	    NULL)
+		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
+	for (k = 0; k < p->nfast_in; k++) {
+		i = p->fast_in[k];
+		if (i >= p->mi->npieces || !peer_bit(p, i) || is_active(p, i))
+			continue;
+		p->fast_mask[i / 8] |= 0x80 >> (i % 8);
+		r = p->host->claim(p->host->ctx, p->fast_mask, &eg);
+		p->fast_mask[i / 8] = 0;
+		if (r != (int64_t)i)
+			continue;
+		peer_trace(p, "  choked: piece %u is allowed fast", i);
+		if (start_piece(p, i, 0) == -1) {
+			if (p->host->release != NULL)
+				p->host->release(p->host->ctx, i);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 int
 fetch_fill(struct peer *p)
 {
 	unsigned char m[WIRE_REQUEST_LEN];
 	struct peer_active *a;
-	int k, r;
+	int k, r, choked_fast;
 
-	if (!peer_fetching(p) || p->choked || !p->interested)
+	if (!peer_fetching(p) || !p->interested)
+		return 0;
+	/* BEP 6: choked, only the pieces the peer allows fast. */
+	choked_fast = p->choked && p->fast && p->nfast_in > 0 &&
+	    p->now - p->choked_since >= PEER_FAST_WAIT;
+	if (p->choked && !choked_fast)
 		return 0;
 	while (p->outstanding < (uint32_t)p->cfg->queue) {
 		a = NULL;
 		for (k = 0; k < p->nact; k++) {
 			struct peer_active *c = &p->act[k];
 
+			if (choked_fast && !fast_theirs(p, c->index))
+				continue;
 			while (c->next < c->nblocks &&
 			    c->st[c->next] != PEER_BLK_NONE)
 				c->next++;
@@ -190,7 +237,7 @@ fetch_fill(struct peer *p)
 			}
 		}
 		if (a == NULL) {
-			r = next_piece(p);
+			r = choked_fast ? fast_piece(p) : next_piece(p);
 			if (r == -1)
 				return -1;
 			if (r == 0)
@@ -331,6 +378,9 @@ fetch_reject(struct peer *p, const struct wire_msg *m)
 	uint32_t b;
 	int k;
 
+	if (p->cfg->verbose)
+		peer_trace(p, "< reject %u %u+%u: asked again later",
+		    m->index, m->begin, m->length);
 	for (k = 0; k < p->nact; k++) {
 		a = &p->act[k];
 		if (a->index != m->index)

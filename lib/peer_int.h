@@ -1,8 +1,10 @@
 /*
  * peer_int.h: what the files of the peer core share (peer.h is the
- * interface). peer.c drives; peer_fetch.c, peer_serve.c and peer_ext.c
- * handle their messages and call only peer_io.c, never each other or
- * peer.c.
+ * interface). peer.c drives; peer_fetch.c, peer_serve.c, peer_ext.c and
+ * peer_fast.c handle their messages and call only peer_io.c (and the
+ * BEP 6 helpers of peer_fast.c), never each other or peer.c. The BEP 10
+ * extensions (ut_metadata.c, ut_pex.c) use peer_io.c's traces and
+ * events too; everything else they do goes through peer.h.
  */
 #ifndef BT_PEER_INT_H
 #define BT_PEER_INT_H
@@ -42,10 +44,20 @@ void	serve_request(struct peer *, const struct wire_msg *);
 void	serve_cancel(struct peer *, const struct wire_msg *);
 int	serve_fill(struct peer *);
 void	serve_tick(struct peer *);
+int	serve_choke_rejects(struct peer *);
+
+/* peer_fast.c: BEP 6. */
+int	fast_reject(struct peer *, uint32_t index, uint32_t begin,
+	    uint32_t len, const char *why);
+int	fast_ours(const struct peer *, uint32_t i);	/* we allow it */
+int	fast_theirs(const struct peer *, uint32_t i);	/* it allows us */
+int	fast_start(struct peer *);
+int	fast_message(struct peer *, const struct wire_msg *);
 
 /* peer_ext.c: BEP 10. */
 void	ext_reserved(const struct peer_cfg *, unsigned char reserved[8]);
 int	ext_start(struct peer *);
 int	ext_message(struct peer *, const struct wire_msg *);
+int	ext_tick(struct peer *);
 
 #endif

@@ -40,8 +40,14 @@ serve_bitfield(struct peer *p)
 	int r = 0;
 
 	if (p->cfg->mode == PEER_BITFIELD || p->cfg->mode == PEER_PIECE ||
-	    p->host->can_serve == NULL)
+	    p->cfg->mode == PEER_METADATA || p->host->can_serve == NULL) {
+		/* BEP 6: with it, one announce is a must. */
+		if (p->fast) {
+			peer_trace(p, "> have_none");
+			return peer_send_simple(p, WIRE_HAVE_NONE);
+		}
 		return 0;
+	}
 	bits = calloc(1, (size_t)p->lim.bitfield_len + 1);
 	if (bits == NULL)
 		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
@@ -50,7 +56,11 @@ serve_bitfield(struct peer *p)
 			bits[i / 8] |= 0x80 >> (i % 8);
 			n++;
 		}
-	if (n > 0) {
+	if (p->fast && (n == 0 || n == p->mi->npieces)) {
+		peer_trace(p, "> %s", n == 0 ? "have_none" : "have_all");
+		r = peer_send_simple(p, n == 0 ? WIRE_HAVE_NONE :
+		    WIRE_HAVE_ALL);
+	} else if (n > 0) {
 		peer_trace(p, "> bitfield %u", n);
 		if (peer_out_add(p, hdr, wire_bitfield_hdr(hdr,
 		    p->lim.bitfield_len)) == -1 ||
@@ -69,17 +79,30 @@ serve_request(struct peer *p, const struct wire_msg *m)
 	if (p->cfg->verbose)
 		peer_trace(p, "< request %u %u+%u", m->index, m->begin,
 		    m->length);
-	if (p->peer_choked) {
-		peer_trace(p, "  ignored: the peer is choked");
+	if (p->peer_choked && !fast_ours(p, m->index)) {
+		if (p->fast)
+			fast_reject(p, m->index, m->begin, m->length,
+			    "choked");
+		else
+			peer_trace(p, "  ignored: the peer is choked");
 		return;
 	}
 	if (!can_serve(p, m->index)) {
-		peer_trace(p, "  ignored: we do not have piece %u", m->index);
+		if (p->fast)
+			fast_reject(p, m->index, m->begin, m->length,
+			    "not here");
+		else
+			peer_trace(p, "  ignored: we do not have piece %u",
+			    m->index);
 		return;
 	}
 	if (p->rqlen == PEER_PEER_REQS) {
-		peer_trace(p, "  ignored: %d requests queued already",
-		    PEER_PEER_REQS);
+		if (p->fast)
+			fast_reject(p, m->index, m->begin, m->length,
+			    "too many queued");
+		else
+			peer_trace(p, "  ignored: %d requests queued already",
+			    PEER_PEER_REQS);
 		return;
 	}
 	q = &p->reqs[(p->rqhead + p->rqlen++) % PEER_PEER_REQS];
@@ -130,6 +153,9 @@ serve_fill(struct peer *p)
 		if (r == 0) {
 			peer_trace(p, "  cannot read piece %u now: request "
 			    "dropped", q.index);
+			if (p->fast && fast_reject(p, q.index, q.begin,
+			    q.length, "cannot read now") == -1)
+				return -1;
 			continue;
 		}
 		p->wlen += WIRE_PIECE_HDR + q.length;
@@ -138,6 +164,32 @@ serve_fill(struct peer *p)
 			peer_trace(p, "> piece %u %u+%u", q.index, q.begin,
 			    q.length);
 	}
+	return 0;
+}
+
+/* BEP 6: choking, each queued request is rejected, but allowed fast ones. */
+int
+serve_choke_rejects(struct peer *p)
+{
+	struct peer_req q;
+	size_t n = p->rqlen, kept = 0;
+
+	while (n-- > 0) {
+		q = p->reqs[p->rqhead];
+		p->rqhead = (p->rqhead + 1) % PEER_PEER_REQS;
+		p->rqlen--;
+		if (q.length == 0)
+			continue;
+		if (fast_ours(p, q.index)) {
+			p->reqs[(p->rqhead + p->rqlen) % PEER_PEER_REQS] = q;
+			p->rqlen++;
+			kept++;
+			continue;
+		}
+		if (fast_reject(p, q.index, q.begin, q.length, "choked") == -1)
+			return -1;
+	}
+	(void)kept;
 	return 0;
 }
 

@@ -30,6 +30,7 @@ wire_limits_set(struct wire_limits *l, uint32_t npieces,
 	l->piece_length = piece_length;
 	l->total_length = total_length;
 	l->bitfield_len = bf;
+	l->loose = 0;
 	l->maxmsg = 1 + bf > 9 + WIRE_BLOCK ? 1 + bf : 9 + WIRE_BLOCK;
 }
 
@@ -197,6 +198,8 @@ wire_parse(const struct wire_limits *l, const void *buf, size_t len,
 			return -1;
 		break;
 	case WIRE_BITFIELD:
+		if (l->loose && m->len >= 1 && m->len <= l->bitfield_len)
+			break;
 		if (m->len != l->bitfield_len)
 			return bt_err(err, "bitfield: %u bytes, not %u for %u "
 			    "pieces", m->len, l->bitfield_len, l->npieces);

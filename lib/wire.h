@@ -67,6 +67,11 @@ struct wire_limits {
 	uint64_t	 total_length;
 	uint32_t	 maxmsg;
 	uint32_t	 bitfield_len;	/* ceil(npieces / 8) */
+	/*
+	 * The torrent's size is not known yet (fetching its metadata): a
+	 * bitfield of 1..bitfield_len bytes is taken, spare bits unchecked.
+	 */
+	int		 loose;
 };
 
 struct wire_hs {

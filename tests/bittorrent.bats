@@ -151,11 +151,11 @@ badrun() {
 	[ "$(ls -A)" = "$(printf 'file\nro\ns.torrent')" ]
 }
 
-@test "bittorrent: a magnet link: exit 2 with the reason; no source of peers: exit 2 at once" {
+@test "bittorrent: a magnet link with no source: exit 2 with the reason; no source of peers: exit 2 at once" {
 	m='magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x'
 	run timeout 10 bittorrent "$m" -o "$T/out"
 	[ "$status" -eq 2 ]
-	[[ "$output" == "bittorrent: magnet links need "* ]]
+	[[ "$output" == "bittorrent: no source of peers: the magnet link names no tracker"* ]]
 	run timeout 10 bittorrent 'magnet:?xt=urn:btih:nothex'
 	[ "$status" -eq 2 ]
 	[[ "$output" == "btinfo: bad magnet URI: "* ]]

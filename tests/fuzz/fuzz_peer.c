@@ -112,7 +112,7 @@ x_msg(void *ctx, struct peer *p, const unsigned char *d, size_t n,
 int
 LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-	static const struct peer_ext x = { "ut_x", NULL, NULL, x_msg };
+	static const struct peer_ext x = { "ut_x", NULL, NULL, x_msg, NULL };
 	static const struct peer_ext *const xs[] = { &x };
 	static unsigned char zero[1 << 17], full[4][20];
 	static int full_ok[4];

@@ -4,7 +4,8 @@ peer on 127.0.0.1 for btpeer's tests. Prints "listening PORT" once it
 listens; a seeder then prints "seeding" once its data is checked and runs
 until killed; a leecher connects to the given peers and prints "complete"
 and exits 0 once it has everything (exit 1 after TIMEOUT seconds, env
-LT_TIMEOUT, default 60). LT_RATE caps the upload rate (bytes/s)."""
+LT_TIMEOUT, default 60). LT_RATE caps the upload rate (bytes/s).
+LT_NOPLUGINS=1 leaves out libtorrent's extensions (ut_pex, ut_metadata)."""
 import os
 import sys
 import time
@@ -15,6 +16,7 @@ mode, torrent, path = sys.argv[1], sys.argv[2], sys.argv[3]
 peers = sys.argv[4:]
 timeout = float(os.environ.get("LT_TIMEOUT", "60"))
 rate = int(os.environ.get("LT_RATE", "0"))
+args = [0] if os.environ.get("LT_NOPLUGINS") == "1" else []
 ses = lt.session({
     "listen_interfaces": "127.0.0.1:0",
     "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
@@ -24,7 +26,7 @@ ses = lt.session({
     # Plain BEP 3 handshakes: btpeer does not speak MSE.
     "out_enc_policy": int(lt.enc_policy.disabled),
     "in_enc_policy": int(lt.enc_policy.disabled),
-})
+}, *args)
 if rate:
     # Loopback peers are in the "local" class, exempt from the global cap.
     pc = ses.get_peer_class(lt.session.local_peer_class_id)

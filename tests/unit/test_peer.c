@@ -571,7 +571,8 @@ test_fast_reject(void)
 	send_simple(WIRE_UNCHOKE, 0);
 	n = take(out, sizeof(out), 0);
 	types(out, n, ty, sizeof(ty));
-	CHECK(strcmp(ty, "2,6") == 0);
+	/* BEP 6: have_none in place of no bitfield. */
+	CHECK(strcmp(ty, "15,2,6") == 0);
 	feed(m, wire_request(m, WIRE_REJECT, 0, 0, WIRE_BLOCK), 0);
 	CHECK(peer_done(&P) < 0);
 	n = take(out, sizeof(out), 0);
@@ -633,8 +634,8 @@ ext_feed(unsigned id, const char *s)
 static void
 test_ext(void)
 {
-	static const struct peer_ext zeta = { "ut_zeta", NULL, x_hs, x_msg };
-	static const struct peer_ext alpha = { "ut_alpha", NULL, NULL, NULL };
+	static const struct peer_ext zeta = { "ut_zeta", NULL, x_hs, x_msg, NULL };
+	static const struct peer_ext alpha = { "ut_alpha", NULL, NULL, NULL, NULL };
 	static const struct peer_ext *const list[] = { &zeta, &alpha };
 	unsigned char out[4096];
 	size_t n;
@@ -648,8 +649,13 @@ test_ext(void)
 	peer_handshake(0, WIRE_RES_EXT, 0);
 	n = take(out, sizeof(out), 0);
 	/* Keys sorted; ids in registration order. */
-	CHECK(n == 6 + 32 && out[4] == WIRE_EXTENDED && out[5] == 0 &&
-	    memcmp(out + 6, "d1:md8:ut_alphai2e7:ut_zetai1eee", 32) == 0);
+	{
+		static const char want[] = "d1:md8:ut_alphai2e7:ut_zetai1ee"
+		    "4:reqqi2048e1:v10:" PEER_CLIENT_NAME "e";
+
+		CHECK(n == 6 + sizeof(want) - 1 && out[4] == WIRE_EXTENDED &&
+		    out[5] == 0 && memcmp(out + 6, want, n - 6) == 0);
+	}
 	ext_feed(0, "d1:md7:ut_zetai7eee");
 	CHECK(strcmp(ext_got, "hs d1:md7:ut_zetai7eee;") == 0);
 	ext_feed(1, "ping");
