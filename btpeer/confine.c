@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@ int
 confine(const struct opts *o)
 {
 	struct sandbox sb;
-	char err[BT_ERRLEN], what[64];
+	char err[BT_ERRLEN], what[64], pexdir[PATH_MAX];
+	const char *slash;
 	int k = 0;
 
 	memset(&sb, 0, sizeof(sb));
@@ -27,6 +29,21 @@ confine(const struct opts *o)
 	if (o->outdir != NULL && (o->mode == PEER_FETCH ||
 	    o->mode == PEER_SERVE))
 		sb.ro[k++] = o->outdir;
+	/*
+	 * --pex FILE is read again while the connection runs, and replaced
+	 * by rename: its directory, not the file, is what stays readable.
+	 */
+	if (o->pexfile != NULL) {
+		slash = strrchr(o->pexfile, '/');
+		if (slash == NULL)
+			snprintf(pexdir, sizeof(pexdir), ".");
+		else if (slash == o->pexfile)
+			snprintf(pexdir, sizeof(pexdir), "/");
+		else
+			snprintf(pexdir, sizeof(pexdir), "%.*s",
+			    (int)(slash - o->pexfile), o->pexfile);
+		sb.ro[k++] = pexdir;
+	}
 	if (sandbox_apply(&sb, err) == -1) {
 		fprintf(stderr, "btpeer: sandbox: %s\n", err);
 		return bt_fail_exit(BT_FAIL_SYSTEM);
