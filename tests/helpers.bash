@@ -5,12 +5,16 @@
 : "${BT_BIN:=$BATS_TEST_DIRNAME/../build/bin}"
 PATH="$BT_BIN:$BATS_TEST_DIRNAME/../scripts:$PATH"
 export PATH LC_ALL=C
+# btdht, and bittorrent's DHT, never ask the public routers in a test.
+export BTDHT_ROUTERS=
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 FIXTURES=$TOP/tests/fixtures
 HELPERS=$TOP/tests/helpers
 
 setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/bt.XXXXXX")
+	# btdht's default state file goes there, not in the user's home.
+	export XDG_STATE_HOME=$T/state
 }
 
 teardown() {
