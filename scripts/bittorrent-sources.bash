@@ -468,9 +468,9 @@ webseed_event() {
 # will do so again; a timeout or a 503 may pass.
 # shellcheck disable=SC2317 # called as "final_$kind"
 final_webseed() {
-	case $1 in
-	*"ignores Range"*|*"failed their hash"*|*SSL*|*certificate*|\
-	*[Rr]edirect*|*[Pp]rotocol*|"server answered"*|"HTTP "[0-9][0-9][0-9]" for "*)
+	case ${1,,} in
+	*"ignores range"*|*"failed their hash"*|*ssl*|*certificate*|\
+	*redirect*|*protocol*|"server answered"*|"http "[0-9][0-9][0-9]" for "*)
 		return 0 ;;
 	esac
 	return 1
