@@ -382,19 +382,29 @@ dht_port_list() {
 	dht_ports+=(0)
 }
 
-# The feeder: a long-running node (-f) that announces our TCP port and
-# prints the peers it finds. The torrent is its target, so its "nodes"
-# key is used too.
-# shellcheck disable=SC2317 # run by start_feeder
-run_dht() {
+# The feeder: a long-running node (-f) on UDP port $1 that announces our
+# TCP port and prints the peers it finds, as "from dht ADDR" lines. The
+# torrent is its target, so its "nodes" key is used too. Unlike
+# start_feeder's, it is our own child, not a subshell's: it gets SIGTERM
+# when we die, even by SIGKILL (BT_PARENT_PID), and saves its state.
+start_dht() {
 	local a=(-f --port "$1") n
 	for n in "${dhtnodes[@]}"; do a+=(-n "$n"); done
 	[ -n "$dhtstate" ] && a+=(--state "$dhtstate")
-	exec btdht "${a[@]}" announce -- "$torrent" "$lport" </dev/null
+	btdht "${a[@]}" announce -- "$torrent" "$lport" </dev/null \
+	    > >(exec sed -u 's/^/from dht /' >&4 4>&-) 3<&- 4>&- \
+	    2>"$run/dht.err" &
+	feedpid[dht]=$!
 }
 
-# Starts the DHT feeder when it is due (once a second from the loops).
+# Starts the DHT feeder when it is due (once a second from the loops),
+# after reaping the one that ended.
 dht_tick() {
+	local pid=${feedpid[dht]:-}
+	if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid"
+		feeder_exited dht "$?"
+	fi
 	[ "$complete" -eq 0 ] || [ "$seed" -eq 1 ] || return 0
 	[ "$dht_next" -ge 0 ] && [ "$SECONDS" -ge "$dht_next" ] &&
 	    [ -z "${feedpid[dht]:-}" ] || return 0
@@ -403,9 +413,8 @@ dht_tick() {
 		return 0
 	fi
 	[ "${#dht_ports[@]}" -gt 0 ] || dht_port_list
-	start_feeder dht run_dht "${dht_ports[0]}"
+	start_dht "${dht_ports[0]}"
 	say "dht: started on UDP port ${dht_ports[0]} (pid ${feedpid[dht]})"
-	jsonev dht port "${dht_ports[0]}"
 }
 
 # The DHT feeder ended: a busy UDP port means the next one at once; bad
