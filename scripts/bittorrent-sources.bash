@@ -384,11 +384,12 @@ dht_port_list() {
 
 # The feeder: a long-running node (-f) on UDP port $1 that announces our
 # TCP port and prints the peers it finds, as "from dht ADDR" lines. The
-# torrent is its target, so its "nodes" key is used too. Unlike
+# torrent is its target, so its "nodes" key is used too. With -v, its
+# lookups are traced in run/dht.err. Unlike
 # start_feeder's, it is our own child, not a subshell's: it gets SIGTERM
 # when we die, even by SIGKILL (BT_PARENT_PID), and saves its state.
 start_dht() {
-	local a=(-f --port "$1") n
+	local a=(-f "${vflag[@]}" --port "$1") n
 	for n in "${dhtnodes[@]}"; do a+=(-n "$n"); done
 	[ -n "$dhtstate" ] && a+=(--state "$dhtstate")
 	btdht "${a[@]}" announce -- "$torrent" "$lport" </dev/null \
@@ -420,8 +421,10 @@ dht_tick() {
 # The DHT feeder ended: a busy UDP port means the next one at once; bad
 # input, never again; else again after a growing pause.
 dht_exited() {
-	local line=''
-	IFS= read -r line <"$run/dht.err"
+	local line='' l
+	while IFS= read -r l; do
+		[ -n "$l" ] && line=$l
+	done <"$run/dht.err"
 	line=${line#btdht: }
 	say "dht: exited with $1${line:+: $line}"
 	if [[ $line == *"in use"* ]] && [ "${#dht_ports[@]}" -gt 1 ]; then

@@ -216,3 +216,30 @@ time.sleep(100)' "$lport" >"$T/udp.out" &
 	# One btwebseed ran: the server saw requests of one run only.
 	[ "$(grep -c -- '-> 200' "$T/srv.err")" -le 4 ]
 }
+
+@test "bittorrent: killed with -9, its DHT node goes too, having saved its state" {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/d.bin" 100000 kill
+	mktorrent -o "$T/x.torrent" "$T/src/d.bin" >/dev/null
+	/usr/bin/python3 "$HELPERS/lt_dht.py" --seconds 100 --nodes 2 \
+	    >"$T/lt.out" 2>"$T/lt.err" &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^ready' '$T/lt.out'" 30
+	node=$(sed -n 's/^node //p' "$T/lt.out" | head -1)
+	# No seeder anywhere: it runs until killed.
+	bittorrent -v --port 0 --dht-state "$T/dht.state" \
+	    --dht-node "127.0.0.1:$node" -o "$T/out" "$T/x.torrent" \
+	    2>"$T/bt.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "grep -q 'dht: started' '$T/bt.err'" 30
+	dpid=$(sed -n 's/.*dht: started on UDP port [0-9]* (pid \([0-9]*\)).*/\1/p' \
+	    "$T/bt.err")
+	echo "$dpid" >>"$T/pids"
+	# Its first lookup is done (-v traces it in the spool's run/).
+	waitfor "grep -q 'IPv4 lookup done: [1-9]' '$T'/out/.bt-*/run/dht.err" 30
+	kill -0 "$dpid"
+	kill -9 "$pid"
+	waitfor "! kill -0 $dpid" 20
+	grep -qE "^node [0-9a-f]{40} 127.0.0.1:$node$" "$T/dht.state"
+}
