@@ -13,8 +13,9 @@ HELPERS=$TOP/tests/helpers
 
 setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/bt.XXXXXX")
-	# btdht's default state file goes there, not in the user's home.
-	export XDG_STATE_HOME=$T/state
+	# btdht's default state file: bats' own per-test directory, not the
+	# user's home (nor $T, which some tests want empty).
+	export XDG_STATE_HOME=${BATS_TEST_TMPDIR:-$T}/xdg-state
 }
 
 teardown() {
