@@ -147,6 +147,7 @@ time.sleep(100)' "$lport" >"$T/udp.out" &
 	cmp "$T/src/data.bin" "$T/out/data.bin"
 	printf '%s\n' "$output" >"$T/json"
 	ws=$(jfield "$T/json" complete webseed_pieces)
+	echo "web seed pieces: $ws of $n"
 	[ "$ws" -ge 1 ]
 	[ "$ws" -lt "$n" ]
 	[ "$(jfield "$T/json" complete peers)" -ge 1 ]
