@@ -14,10 +14,12 @@
 #    "from NAME LINE", and its end as "from NAME exit STATUS". A line that
 #    is an address (IP:PORT, [v6]:PORT, or "peer ADDR") becomes a
 #    candidate in the one bounded, de-duplicated queue (add_candidate).
-#    The trackers are a feeder (announce); so is the DHT, a btdht -f
-#    that announces our port and prints peers as it finds them (dht_tick
-#    starts it, dht_exited restarts it). PEX: a btpeer event line
-#    "peer ADDR" (see handle) is a candidate from "pex".
+#    The trackers are a feeder (announce). So is the DHT, a btdht -f
+#    that announces our port and prints peers as it finds them, though
+#    started as our own child (start_dht) so that it dies with us:
+#    dht_tick starts and reaps it, dht_exited says when to restart it.
+#    PEX: a btpeer event line "peer ADDR" (see handle) is a candidate
+#    from "pex".
 #
 #  - Piece sources fetch pieces into the spool. A source is a KIND and
 #    an ARG ("peer 10.0.0.5:6881"); src_KIND ARG runs it (stdout: btpeer

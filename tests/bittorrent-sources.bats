@@ -102,14 +102,14 @@ time.sleep(100)' "$lport" >"$T/udp.out" &
 	webfs "$T/src"
 	mktorrent -l 15 -w "$URL" -o "$T/m.torrent" "$T/src/tree" >/dev/null
 	n=$(btinfo "$T/m.torrent" | jq .piece_count)
-	run timeout 120 bittorrent -o "$T/out" "$T/m.torrent"
+	run timeout 120 bittorrent --port 0 -o "$T/out" "$T/m.torrent"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	diff -r "$T/src/tree" "$T/out/tree"
 	[[ "$output" == *"0 peers, 1 web seed ($n pieces)"* ]]
 	# The same with --json, resumed from nothing: every piece counted.
 	rm -rf "$T/out"
-	run --separate-stderr timeout 120 bittorrent --json --no-dht \
+	run --separate-stderr timeout 120 bittorrent --port 0 --json --no-dht \
 	    -o "$T/out" "$T/m.torrent"
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" >"$T/json"
@@ -185,7 +185,7 @@ time.sleep(100)' "$lport" >"$T/udp.out" &
 	shimdht
 	mktorrent -p -w "${URL}d.bin" -o "$T/p.torrent" "$T/src/d.bin" \
 	    >/dev/null
-	BT_BIN=$BIN run timeout 60 bittorrent -v --dht-node 127.0.0.1:9 \
+	BT_BIN=$BIN run timeout 60 bittorrent -v --port 0 --dht-node 127.0.0.1:9 \
 	    -o "$T/out" "$T/p.torrent"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -209,7 +209,7 @@ time.sleep(100)' "$lport" >"$T/udp.out" &
 	badsrv "$T/src" norange
 	mktorrent -l 15 -w "${URL}d.bin" -o "$T/w.torrent" "$T/src/d.bin" \
 	    >/dev/null
-	BT_RETRY_SECONDS=1 run -1 timeout 60 bittorrent --no-dht \
+	BT_RETRY_SECONDS=1 run -1 timeout 60 bittorrent --port 0 --no-dht \
 	    --stall-timeout 2 -o "$T/out" "$T/w.torrent"
 	echo "$output"
 	[[ "$output" == *"webseed ${URL}d.bin: given up after 1 try: server ignores Range"* ]]
