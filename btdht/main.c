@@ -13,6 +13,7 @@
 #include "btdht.h"
 #include "magnet.h"
 #include "metainfo.h"
+#include "proc.h"
 #include "util.h"
 
 static const char usage[] =
@@ -232,6 +233,8 @@ main(int argc, char *argv[])
 	}
 	if (rc != 0 || command(argc - optind, argv + optind, &o) != 0)
 		code = BT_EXIT_INPUT;
+	else if (bt_watch_parent() == -1)
+		code = BT_EXIT_WORLD;	/* our orchestrator is gone */
 	else
 		code = btdht_run(&o);
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {

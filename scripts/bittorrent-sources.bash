@@ -14,12 +14,12 @@
 #    "from NAME LINE", and its end as "from NAME exit STATUS". A line that
 #    is an address (IP:PORT, [v6]:PORT, or "peer ADDR") becomes a
 #    candidate in the one bounded, de-duplicated queue (add_candidate).
-#    The trackers are a feeder (announce). HOOK for btdht: it prints
-#    IP:PORT lines like btannounce, so plugging it in is one call, e.g.
-#        start_feeder dht btdht peers "$hash"
-#    at start and on its exit (feeder_exited); and a "dht" source counts
-#    as a source of peers in check_sources. PEX: a btpeer event line
-#    "peer ADDR" (see handle) is a candidate from "pex" already.
+#    The trackers are a feeder (announce). So is the DHT, a btdht -f
+#    that announces our port and prints peers as it finds them, though
+#    started as our own child (start_dht) so that it dies with us:
+#    dht_tick starts and reaps it, dht_exited says when to restart it.
+#    PEX: a btpeer event line "peer ADDR" (see handle) is a candidate
+#    from "pex".
 #
 #  - Piece sources fetch pieces into the spool. A source is a KIND and
 #    an ARG ("peer 10.0.0.5:6881"); src_KIND ARG runs it (stdout: btpeer
@@ -27,10 +27,9 @@
 #    as its last error). start_source, reap_sources and the backoff in
 #    source_failed are the same for every kind: exit 0 done, 1 failed
 #    (retried later with a growing delay, at most MAX_TRIES times), 2 bad
-#    (never again). HOOK for btwebseed: a src_webseed function running
-#    `btwebseed ... "$torrent" "$1"` and one `queue_source webseed URL`
-#    per web seed of the torrent (btinfo --lines prints them as
-#    "web_seed URL"); see src_peer.
+#    (never again); a final_KIND function may call a failure final
+#    (final_webseed). Web seeds are such a kind: src_webseed runs
+#    btwebseed, queue_webseeds queues one per url-list entry.
 
 # --- state -------------------------------------------------------------------
 
@@ -82,6 +81,7 @@ queue_source() {
 add_candidate() {
 	check_peer "$2" || { say "$1: not a peer address: $2"; return; }
 	is_self "$2" && return
+	found[$1]=$(( ${found[$1]:-0} + 1 ))
 	queue_source peer "$2"
 }
 
@@ -142,6 +142,7 @@ start_source() {
 	srcerr[$!]=$err
 	state[$key]=running
 	nstarted=$((nstarted + 1))
+	kstarted[$kind]=$(( ${kstarted[$kind]:-0} + 1 ))
 	say "$key: started (pid $!)"
 }
 
@@ -196,9 +197,10 @@ reap_sources() {
 # A failure: try again after RETRY_SECONDS times 1, 4, 9..., at most
 # MAX_TRIES times.
 source_failed() {
-	local key=$1 n=$(( ${tries[$1]:-0} + 1 ))
+	local key=$1 n=$(( ${tries[$1]:-0} + 1 )) kind=${1%% *}
 	tries[$key]=$n
-	if [ "$n" -ge "$MAX_TRIES" ]; then
+	if [ "$n" -ge "$MAX_TRIES" ] || { declare -F "final_$kind" >/dev/null &&
+	    "final_$kind" "${lasterr[$key]}"; }; then
 		give_up "$key"
 		return
 	fi
@@ -249,6 +251,8 @@ stall_summary() {
 	done
 	[ "$n" -gt 5 ] && list+=", and $((n - 5)) more"
 	[ "$n" -gt 0 ] && REPLY="; $n peer$([ "$n" -eq 1 ] || echo s): $list" || REPLY=''
+	[ -n "$dht_msg" ] && REPLY+="; dht: $dht_msg"
+	return 0
 }
 
 # --- peer feeders ------------------------------------------------------------
@@ -267,6 +271,7 @@ start_feeder() {
 # One line from a feeder.
 handle_from() {
 	local name=${1%% *} rest=${1#* }
+	[ "$name" = webseed ] && { webseed_event "$rest"; return; }
 	case $rest in
 	"exit "*) feeder_exited "$name" "${rest#exit }" ;;
 	"interval "*)
@@ -279,12 +284,13 @@ handle_from() {
 	esac
 }
 
-# What to do when a feeder ends. HOOK: a btdht feeder would be restarted
-# here after a while.
+# What to do when a feeder ends: the tracker's is announced again after
+# its interval, the DHT's restarted after a while (dht_exited).
 feeder_exited() {
 	local line=''
 	unset "feedpid[$1]"
 	case $1 in
+	dht) dht_exited "$2" ;;
 	tracker)
 		if [ "$2" -eq 0 ]; then
 			announce_ok=1 ann_fails=0
@@ -319,4 +325,203 @@ announce() {
 	[ "$complete" -eq 0 ] && [ -n "$selbytes" ] && ev+=(--left "$selbytes")
 	start_feeder tracker btannounce --lines "${ev[@]}" "${ann[@]}" \
 	    --timeout 15 -- "$torrent"
+}
+
+# Whether a feeder is asking for peers now: a tracker announce. The DHT
+# feeder runs all along, so it does not count.
+finding_peers() {
+	local name
+	for name in "${!feedpid[@]}"; do
+		[ "$name" = dht ] || return 0
+	done
+	return 1
+}
+
+# --- the DHT: a btdht feeder -------------------------------------------------
+
+# On by default for a torrent that is not private (BEP 27 keeps private
+# ones off the DHT); --no-dht, --dht-node, --dht-port and --dht-state
+# set these.
+dht=1 private=0 dhtport='' dhtstate=''
+dhtnodes=()
+# dht_next: when the feeder (re)starts, -1 never; dht_ports: the UDP
+# ports still to try, as start_listener tries TCP ones.
+dht_next=0 dht_fails=0 dht_msg=''
+dht_ports=()
+# Peers each feeder named (tracker, dht, pex): for the summaries.
+declare -A found=()
+# btdht takes up to 64 --dht-node; more is a mistake, not a need.
+MAX_DHT_NODES=64
+# A failing DHT is asked again after 30 s, 60 s... at most this often.
+DHT_MAX_BACKOFF=300
+
+# Whether this download may use the DHT.
+dht_usable() {
+	[ "$dht" -eq 1 ] && [ "$private" != 1 ]
+}
+
+check_dht_values() {
+	local n
+	[ "${#dhtnodes[@]}" -le "$MAX_DHT_NODES" ] ||
+	    bad "--dht-node: at most $MAX_DHT_NODES of them"
+	for n in "${dhtnodes[@]}"; do
+		check_peer "$n" || bad "--dht-node '$n': want HOST:PORT, [IPv6]:PORT, port 1-65535"
+	done
+	[ -z "$dhtport" ] || isnum "$dhtport" 0 65535 ||
+	    bad "--dht-port '$dhtport': want 0 to 65535"
+}
+
+# The UDP ports to try: --dht-port alone, else the number of our TCP
+# port (peers' BEP 5 "port" messages then need no guess), then the
+# default ones, then any.
+dht_port_list() {
+	local p
+	if [ -n "$dhtport" ]; then
+		dht_ports=("$dhtport")
+		return
+	fi
+	dht_ports=("$lport")
+	for ((p = DEFAULT_PORT; p < DEFAULT_PORT + PORT_TRIES; p++)); do
+		[ "$p" = "$lport" ] || dht_ports+=("$p")
+	done
+	dht_ports+=(0)
+}
+
+# The feeder: a long-running node (-f) on UDP port $1 that announces our
+# TCP port and prints the peers it finds, as "from dht ADDR" lines. The
+# torrent is its target, so its "nodes" key is used too. With -v, its
+# lookups are traced in run/dht.err. Unlike
+# start_feeder's, it is our own child, not a subshell's: it gets SIGTERM
+# when we die, even by SIGKILL (BT_PARENT_PID), and saves its state.
+start_dht() {
+	local a=(-f "${vflag[@]}" --port "$1") n
+	for n in "${dhtnodes[@]}"; do a+=(-n "$n"); done
+	[ -n "$dhtstate" ] && a+=(--state "$dhtstate")
+	btdht "${a[@]}" announce -- "$torrent" "$lport" </dev/null \
+	    > >(exec sed -u 's/^/from dht /' >&4 4>&-) 3<&- 4>&- \
+	    2>"$run/dht.err" &
+	feedpid[dht]=$!
+}
+
+# Starts the DHT feeder when it is due (once a second from the loops),
+# after reaping the one that ended.
+dht_tick() {
+	local pid=${feedpid[dht]:-}
+	if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid"
+		feeder_exited dht "$?"
+	fi
+	[ "$complete" -eq 0 ] || [ "$seed" -eq 1 ] || return 0
+	[ "$dht_next" -ge 0 ] && [ "$SECONDS" -ge "$dht_next" ] &&
+	    [ -z "${feedpid[dht]:-}" ] || return 0
+	if ! dht_usable; then
+		dht_next=-1
+		return 0
+	fi
+	[ "${#dht_ports[@]}" -gt 0 ] || dht_port_list
+	start_dht "${dht_ports[0]}"
+	say "dht: started on UDP port ${dht_ports[0]} (pid ${feedpid[dht]})"
+}
+
+# The DHT feeder ended: a busy UDP port means the next one at once; bad
+# input, never again; else again after a growing pause.
+dht_exited() {
+	local line='' l
+	while IFS= read -r l; do
+		[ -n "$l" ] && line=$l
+	done <"$run/dht.err"
+	line=${line#btdht: }
+	say "dht: exited with $1${line:+: $line}"
+	if [[ $line == *"in use"* ]] && [ "${#dht_ports[@]}" -gt 1 ]; then
+		dht_ports=("${dht_ports[@]:1}")
+		return
+	fi
+	dht_msg=${line:-btdht exited with $1}
+	if [ "$1" -eq 2 ]; then
+		dht_next=-1
+		return
+	fi
+	dht_fails=$((dht_fails + 1))
+	dht_next=$(( SECONDS + (30 << (dht_fails > 4 ? 4 : dht_fails - 1)) ))
+	[ "$dht_next" -gt $((SECONDS + DHT_MAX_BACKOFF)) ] &&
+	    dht_next=$((SECONDS + DHT_MAX_BACKOFF))
+	return 0
+}
+
+# --- web seeds: btwebseed piece sources --------------------------------------
+
+nowebseed=0
+declare -A kstarted=()	# kind -> sources of that kind started
+ws_pieces=0		# pieces the web seeds stored
+
+# One btwebseed per web seed (BEP 19), beside the btpeers; its event
+# lines reach the bus as "from webseed LINE" (see webseed_event).
+queue_webseeds() {
+	local u
+	[ "$nowebseed" -eq 0 ] && [ "$complete" -eq 0 ] || return 0
+	for u in "${webseeds[@]}"; do
+		queue_source webseed "$u"
+	done
+}
+
+# shellcheck disable=SC2317 # called as "src_$kind"
+src_webseed() {
+	exec btwebseed "${vflag[@]}" --strategy "$strategy" --spool "$spool" \
+	    -- "$torrent" "$1" > >(exec sed -u 's/^/from webseed /')
+}
+
+# An event line of a web seed: counted, then handled as a btpeer's.
+webseed_event() {
+	case $1 in
+	"piece "*" ok") ws_pieces=$((ws_pieces + 1)) ;;
+	"file "*" unavailable") say "web seed: $1" ;;
+	esac
+	handle "$1"
+}
+
+# final_KIND ERROR: whether a source of KIND that failed with ERROR is
+# given up now rather than retried (see source_failed). A web seed that
+# ignores Range, sent bad pieces, refused us, or fails TLS or redirects
+# will do so again; a timeout or a 503 may pass.
+# shellcheck disable=SC2317 # called as "final_$kind"
+final_webseed() {
+	case ${1,,} in
+	*"ignores range"*|*"failed their hash"*|*ssl*|*certificate*|\
+	*redirect*|*protocol*|"server answered"*|"http "[0-9][0-9][0-9]" for "*)
+		return 0 ;;
+	esac
+	return 1
+}
+
+# --- what the sources did, for the status line and the summary ---------------
+
+# The running sources by kind: REPLY is the number of web seeds.
+running_webseeds() {
+	local k n=0
+	for k in "${srcpid[@]}"; do
+		[ "${k%% *}" = webseed ] && n=$((n + 1))
+	done
+	REPLY=$n
+}
+
+# The status line's extra: "  web 1  dht 12" (web seeds running, peers
+# the DHT named), each only when in use.
+src_status() {
+	local s=''
+	running_webseeds
+	[ "${#webseeds[@]}" -gt 0 ] && [ "$nowebseed" -eq 0 ] && s+="  web $REPLY"
+	dht_usable && s+="  dht ${found[dht]:-0}"
+	REPLY=$s
+}
+
+# The summary's sources: "3 peers, 1 web seed (12 pieces), 5 peers from
+# the DHT".
+src_summary() {
+	local w=${kstarted[webseed]:-0} p s
+	p=$(( nstarted - w ))
+	s="$p peer$([ "$p" -eq 1 ] || echo s)"
+	[ "$w" -gt 0 ] &&
+	    s+=", $w web seed$([ "$w" -eq 1 ] || echo s) ($ws_pieces piece$([ "$ws_pieces" -eq 1 ] || echo s))"
+	dht_usable && s+=", ${found[dht]:-0} from the DHT"
+	REPLY=$s
 }

@@ -159,12 +159,13 @@ badrun() {
 	run timeout 10 bittorrent 'magnet:?xt=urn:btih:nothex'
 	[ "$status" -eq 2 ]
 	[[ "$output" == "btinfo: bad magnet URI: "* ]]
-	# No tracker and no --peer.
+	# No tracker, no --peer, no web seed and no DHT (see
+	# bittorrent-sources.bats for the DHT and web seeds).
 	mktorrent -l 15 -o "$T/nt.torrent" "$D/single.bin" >/dev/null
 	SECONDS=0
-	run timeout 30 bittorrent "$T/nt.torrent" -o "$T/out"
+	run timeout 30 bittorrent --no-dht "$T/nt.torrent" -o "$T/out"
 	[ "$status" -eq 2 ]
-	[ "$output" = "bittorrent: no source of peers: the torrent names no tracker; give one with --peer" ]
+	[ "$output" = "bittorrent: no source of peers: the torrent names no tracker (no web seed, --no-dht); give one with --peer" ]
 	[ "$SECONDS" -lt 10 ]
 	[ ! -e "$T/out/.bt-"* ]
 }

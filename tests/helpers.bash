@@ -5,12 +5,17 @@
 : "${BT_BIN:=$BATS_TEST_DIRNAME/../build/bin}"
 PATH="$BT_BIN:$BATS_TEST_DIRNAME/../scripts:$PATH"
 export PATH LC_ALL=C
+# btdht, and bittorrent's DHT, never ask the public routers in a test.
+export BTDHT_ROUTERS=
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 FIXTURES=$TOP/tests/fixtures
 HELPERS=$TOP/tests/helpers
 
 setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/bt.XXXXXX")
+	# btdht's default state file: bats' own per-test directory, not the
+	# user's home (nor $T, which some tests want empty).
+	export XDG_STATE_HOME=${BATS_TEST_TMPDIR:-$T}/xdg-state
 }
 
 teardown() {
