@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# MSE/PE (lib/mse.c) against real clients over real TCP on loopback:
+# python3-libtorrent with forced encryption both ways, aria2c requiring
+# RC4. tests/tools/mse_peer does the handshake, then BEP 3 through the
+# negotiated stream, and fetches the first block of piece 0.
+
+load helpers
+
+MSE_PEER=$BT_BIN/../tests/bin/mse_peer
+ARIA=(--enable-dht=false --enable-dht6=false --bt-enable-lpd=false
+    --enable-peer-exchange=false --disable-ipv6=true --interface=127.0.0.1
+    --console-log-level=warn --summary-interval=0 --file-allocation=none)
+
+# Five pieces of 64 KiB and a short one.
+payload() {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/data.bin" 350000 mse
+	mktorrent -l 16 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	head -c 16384 "$T/src/data.bin" >"$T/want"
+}
+
+# lt_seed ENC [HOST:PORT...]: a libtorrent seeder with that policy,
+# dialing the given peers; sets PORT.
+lt_seed() {
+	local enc=$1
+	shift
+	/usr/bin/python3 "$HELPERS/lt_mse.py" "$enc" "$T/s.torrent" "$T/src" \
+	    "$@" >"$T/lt.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q seeding '$T/lt.out'" 30
+	PORT=$(awk '/^listening/ { print $2 }' "$T/lt.out")
+}
+
+# peer ARGS...: runs mse_peer; block in $T/blk, stderr in $T/err, $status.
+peer() {
+	status=0
+	timeout 60 "$MSE_PEER" -t 30 "$@" >"$T/blk" 2>"$T/err" 3>&- ||
+	    status=$?
+	cat "$T/err"	# shown if the test fails
+}
+
+# listen NAME ARGS...: mse_peer accepting one connection; its block in
+# $T/NAME.blk, its stderr in $T/NAME.err; sets LPORT, LPID.
+listen() {
+	local n=$1
+	shift
+	timeout 60 "$MSE_PEER" -t 30 "$@" -l 0 "$T/s.torrent" >"$T/$n.blk" \
+	    2>"$T/$n.err" 3>&- &
+	LPID=$!
+	echo "$LPID" >>"$T/pids"
+	waitfor "grep -q '^listening' '$T/$n.err'" 10
+	LPORT=$(awk '/^listening/ { print $2 }' "$T/$n.err")
+}
+
+@test "mse_peer: bad usage exits 2" {
+	run "$MSE_PEER"
+	[ "$status" -eq 2 ]
+	run "$MSE_PEER" -e bogus x 127.0.0.1:1
+	[ "$status" -eq 2 ]
+}
+
+@test "mse: RC4 to a libtorrent seeder that forces encryption" {
+	payload
+	lt_seed forced
+	peer -e rc4 "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^negotiated rc4$' "$T/err"
+	grep -q '^handshake from -LT' "$T/err"
+	cmp "$T/blk" "$T/want"
+}
+
+@test "mse: a forcing libtorrent closes a plaintext handshake unanswered" {
+	payload
+	lt_seed forced
+	peer -e off "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 1 ]
+	grep -q 'peer closed the connection' "$T/err"
+	[ "$(grep -c '^handshake from' "$T/err")" -eq 0 ]
+	[ ! -s "$T/blk" ]
+	# MSE offering plaintext only is refused too (it allows RC4 only).
+	peer -e plain "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 1 ]
+}
+
+@test "mse: a forcing libtorrent seeder connects to us, RC4" {
+	payload
+	listen us -e rc4
+	lt_seed forced "127.0.0.1:$LPORT"
+	wait "$LPID"
+	grep -q '^negotiated rc4$' "$T/us.err"
+	cmp "$T/us.blk" "$T/want"
+}
+
+@test "mse: plaintext selected after the MSE header, libtorrent" {
+	payload
+	lt_seed enabled
+	peer -e plain "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^negotiated plaintext$' "$T/err"
+	cmp "$T/blk" "$T/want"
+}
+
+@test "mse: incoming plain and MSE told apart by the first bytes" {
+	payload
+	# A plaintext-only libtorrent dials two listeners: one requiring MSE
+	# refuses it, one accepting plain serves it.
+	listen rc4 -e rc4
+	rc4pid=$LPID rc4port=$LPORT
+	listen off -e off
+	lt_seed disabled "127.0.0.1:$rc4port" "127.0.0.1:$LPORT"
+	wait "$LPID"
+	grep -q '^incoming plaintext handshake$' "$T/off.err"
+	cmp "$T/off.blk" "$T/want"
+	status=0
+	wait "$rc4pid" || status=$?
+	[ "$status" -eq 1 ]
+	grep -q 'plaintext handshake refused' "$T/rc4.err"
+	[ ! -s "$T/rc4.blk" ]
+}
+
+@test "mse: RC4 to an aria2c seeder that requires it" {
+	payload
+	PORT=$(freeport)
+	timeout 120 aria2c -V --seed-ratio=0 --seed-time=10 -d "$T/src" \
+	    --listen-port="$PORT" "${ARIA[@]}" --bt-require-crypto=true \
+	    --bt-min-crypto-level=arc4 "$T/s.torrent" >"$T/aria.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "ss -Htln 'sport = :$PORT' | grep -q LISTEN" 30
+	peer -e both "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^negotiated rc4$' "$T/err"
+	grep -q '^handshake from A2' "$T/err"
+	cmp "$T/blk" "$T/want"
+	peer -e off "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c '^handshake from' "$T/err")" -eq 0 ]
+}
