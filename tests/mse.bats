@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # MSE/PE (lib/mse.c) against real clients over real TCP on loopback:
 # python3-libtorrent with forced encryption both ways, aria2c requiring
-# RC4. tests/tools/mse_peer does the handshake, then BEP 3 through the
-# negotiated stream, and fetches the first block of piece 0.
+# RC4, transmission-cli requiring encryption. tests/tools/mse_peer does
+# the handshake, then BEP 3 through the negotiated stream, and fetches
+# the first block of piece 0.
 
 load helpers
 
@@ -130,6 +131,24 @@ listen() {
 	[ "$status" -eq 0 ]
 	grep -q '^negotiated rc4$' "$T/err"
 	grep -q '^handshake from A2' "$T/err"
+	cmp "$T/blk" "$T/want"
+	peer -e off "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c '^handshake from' "$T/err")" -eq 0 ]
+}
+
+@test "mse: RC4 to a transmission seeder that requires encryption" {
+	payload
+	PORT=$(freeport)
+	mkdir -p "$T/trcfg"
+	HOME=$T timeout 120 transmission-cli -er -M -g "$T/trcfg" \
+	    -w "$T/src" -p "$PORT" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q Seeding '$T/tr.out'" 40
+	peer -e rc4 "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^negotiated rc4$' "$T/err"
+	grep -q '^handshake from -TR' "$T/err"
 	cmp "$T/blk" "$T/want"
 	peer -e off "$T/s.torrent" "127.0.0.1:$PORT"
 	[ "$status" -eq 1 ]
