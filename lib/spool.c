@@ -14,6 +14,7 @@
 
 #include "bt.h"
 #include "spool.h"
+#include "storage.h"
 
 _Static_assert(sizeof(struct spool_hdr) == SPOOL_HDRLEN, "spool header");
 
@@ -532,37 +533,73 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 	return 1;
 }
 
+void
+spool_rd_init(struct spool_rd *rd)
+{
+	rd->fd = -1;
+	rd->i = 0;
+}
+
+void
+spool_rd_close(struct spool_rd *rd)
+{
+	if (rd->fd != -1)
+		close(rd->fd);
+	rd->fd = -1;
+}
+
+int
+spool_read_piece(struct spool *s, struct spool_rd *rd, uint32_t i,
+    uint32_t off, void *buf, size_t len, char *err)
+{
+	char name[16];
+	ssize_t r;
+
+	if (i >= s->npieces || (uint64_t)off + len > mi_piece_size(s->mi, i))
+		return bt_err(err, "read piece %u: out of range", i);
+	if (!spool_have(s, i) || spool_placed(s, i))
+		return 0;
+	snprintf(name, sizeof(name), "%u", i);
+	if (rd->fd == -1 || rd->i != i) {
+		spool_rd_close(rd);
+		rd->fd = openat(s->piecesfd, name, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		rd->i = i;
+		if (rd->fd == -1) {
+			/* Moved out (placed) or dropped meanwhile. */
+			if (errno == ENOENT)
+				return 0;
+			return bt_err(err, "pieces/%s: %s", name,
+			    strerror(errno));
+		}
+	}
+	r = st_pread_full(rd->fd, buf, len, off);
+	/* Placed meanwhile: the file may be recycled, its bytes another's. */
+	if (spool_placed(s, i)) {
+		spool_rd_close(rd);
+		return 0;
+	}
+	if (r != (ssize_t)len)
+		return bt_err(err, "pieces/%s: short read", name);
+	return 1;
+}
+
 int
 spool_read(struct spool *s, uint32_t i, uint32_t off, void *buf, size_t len,
     char *err)
 {
-	char name[16];
-	ssize_t r;
-	int fd;
+	struct spool_rd rd;
+	int r;
 
-	if (i >= s->npieces || (uint64_t)off + len > mi_piece_size(s->mi, i))
-		return bt_err(err, "read piece %u: out of range", i);
-	snprintf(name, sizeof(name), "%u", i);
-	if ((fd = openat(s->piecesfd, name, O_RDONLY | O_CLOEXEC)) == -1) {
-		int e = errno;
-
-		bt_err(err, "pieces/%s: %s", name, strerror(e));
-		errno = e;
-		return -1;
-	}
-	r = pread(fd, buf, len, off);
-	close(fd);
-	/* Placed meanwhile: the file may be recycled, its bytes another's. */
-	if (spool_placed(s, i)) {
-		bt_err(err, "pieces/%s: moved out", name);
+	spool_rd_init(&rd);
+	r = spool_read_piece(s, &rd, i, off, buf, len, err);
+	spool_rd_close(&rd);
+	if (r == 0) {
+		bt_err(err, "pieces/%u: not there (moved out)", i);
 		errno = ENOENT;
 		return -1;
 	}
-	if (r != (ssize_t)len) {
-		errno = EIO;
-		return bt_err(err, "pieces/%s: short read", name);
-	}
-	return 0;
+	return r == 1 ? 0 : -1;
 }
 
 void

@@ -183,10 +183,25 @@ int	spool_commit(struct spool *, uint32_t i, const void *data,
 	    size_t len, char *err);
 
 /*
- * Reads len bytes at offset off of verified piece i from pieces/<i>.
- * 0, or -1 with err (ENOENT when btassemble moved it: read the final
- * files then).
+ * The one door for reading piece files. A struct spool_rd caches the
+ * descriptor of the last piece file read (fd -1: none); spool_rd_close
+ * releases it. spool_read_piece reads len bytes at offset off of
+ * verified piece i from pieces/<i>: 1 read, 0 the piece is not there
+ * (not had, or btassemble moved it: read the final files then), -1 with
+ * err. The recycle rule lives here alone: a piece file btassemble placed
+ * may be renamed into free/ and overwritten by another piece while we
+ * hold it open, so the bytes count only if the placed bit, which is set
+ * before the file leaves pieces/, is still clear after the read.
  */
+struct spool_rd {
+	int		 fd;
+	uint32_t	 i;
+};
+void	spool_rd_init(struct spool_rd *);
+void	spool_rd_close(struct spool_rd *);
+int	spool_read_piece(struct spool *, struct spool_rd *, uint32_t i,
+	    uint32_t off, void *buf, size_t len, char *err);
+/* The same with no cache: 0, or -1 with err (errno ENOENT: moved out). */
 int	spool_read(struct spool *, uint32_t i, uint32_t off, void *buf,
 	    size_t len, char *err);
 

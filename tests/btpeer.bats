@@ -269,6 +269,55 @@ bad() {
 	[ -z "$(ls "$T/sp.corrupt/pieces")" ]
 }
 
+@test "btpeer: a silent or keepalive-only peer is dropped within --timeout" {
+	single
+	# Once stayed connected forever: only keepalives went both ways.
+	# With --timeout 3, the 20 s bound leaves room for a loaded machine.
+	for mode in silent keepalive; do
+		/usr/bin/python3 "$HELPERS/bad_peer.py" "$mode" "$N" \
+		    >"$T/bad.$mode" 2>&1 3>&- &
+		echo $! >>"$T/pids"
+		waitfor "grep -q listening '$T/bad.$mode'" 10
+		run timeout 20 btpeer --timeout 3 --spool "$T/sp.$mode" \
+		    "$T/s.torrent" \
+		    "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$mode")"
+		echo "$mode: $status: $output"
+		[ "$status" -eq 1 ]
+		[ "$(grep '^error' <<<"$output")" = \
+		    "error no bitfield, have or request in 3 s" ]
+	done
+}
+
+@test "btpeer: a handshake failure names the likely cause" {
+	single
+	bad_hs() {
+		/usr/bin/python3 "$HELPERS/bad_peer.py" "$1" "$N" \
+		    >"$T/bad.$1" 2>&1 3>&- &
+		echo $! >>"$T/pids"
+		waitfor "grep -q listening '$T/bad.$1'" 10
+		run timeout 20 btpeer --bitfield "$T/s.torrent" \
+		    "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$1")"
+		echo "$1: $status: $output"
+		[ "$status" -eq 1 ]
+	}
+	bad_hs http
+	[ "$(grep '^error' <<<"$output")" = 'error handshake: an HTTP reply ("HTTP/1.1 400 Bad Request"), not a BitTorrent peer' ]
+	bad_hs mse
+	[[ "$output" == *"error handshake: protocol string length "*"not 19: an encrypted (MSE) handshake? the peer may require encryption"* ]]
+}
+
+@test "btpeer: --piece keeps errors off stdout, the data's place" {
+	single
+	port=$(freeport)
+	run bash -c "timeout 20 btpeer --piece 0 '$T/s.torrent' \
+	    127.0.0.1:$port 2>/dev/null"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	run bash -c "timeout 20 btpeer --piece 0 '$T/s.torrent' \
+	    127.0.0.1:$port 2>&1 >/dev/null"
+	[[ "$output" == "btpeer: "* ]]
+}
+
 @test "btpeer: a peer that chokes mid-piece, dropping requests" {
 	single
 	/usr/bin/python3 "$HELPERS/bad_peer.py" choker "$N" \
