@@ -27,14 +27,16 @@
 
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--version]"
+    " [--encryption off|prefer|require]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [-o dir] --spool dir file.torrent"
     " host:port\n"
     "       btpeer [-v] --bitfield file.torrent host:port\n"
     "       btpeer [-v] --piece n file.torrent host:port\n"
-    "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
-    "       btpeer [-v] --listen [host:]port [--max-conns n] [--spool dir]"
-    " [-o dir] file.torrent\n";
+    "       btpeer [-v] --serve [--encryption mode] [--spool dir] [-o dir]"
+    " file.torrent\n"
+    "       btpeer [-v] --listen [host:]port [--encryption mode]"
+    " [--max-conns n] [--spool dir] [-o dir] file.torrent\n";
 
 static int
 number(const char *s, long lo, long hi, long *v)
@@ -81,9 +83,35 @@ handle(int fd, void *arg)
 	if (open_spool(c->o, c->mi, &sp, &spp) == -1)
 		return BT_EXIT_INPUT;
 	conn_stream(&cn, fd, fd);
-	rc = loop_run(c->o, c->mi, spp, &cn, stdout);
+	rc = loop_run(c->o, c->mi, spp, &cn, stdout, c->o->encryption, NULL);
 	if (spp != NULL)
 		spool_close(spp);
+	return rc;
+}
+
+/* Connects to the peer and runs the connection with MSE policy enc. */
+static int
+dial(const struct opts *o, const struct metainfo *mi, struct spool *spp,
+    enum peer_crypto enc, int *fallback)
+{
+	struct conn cn;
+	char err[BT_ERRLEN];
+	int fd, rc;
+
+	if (fallback != NULL)
+		*fallback = 0;
+	fd = net_connect(o->addr, o->timeout, err);
+	if (fd < 0) {
+		fprintf(stderr, "btpeer: %s\n", err);
+		/* --piece: stdout is the data, never an event. */
+		if (o->mode != PEER_PIECE)
+			printf("error %s\n", err);
+		return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
+	}
+	conn_stream(&cn, fd, fd);
+	rc = loop_run(o, mi, spp, &cn, o->mode == PEER_PIECE ? NULL : stdout,
+	    enc, fallback);
+	close(fd);
 	return rc;
 }
 
@@ -94,7 +122,7 @@ run(const struct opts *o, const struct metainfo *mi)
 	struct ctx c = { o, mi };
 	struct conn cn;
 	char err[BT_ERRLEN];
-	int fd, port, rc;
+	int fd, port, rc, fallback;
 
 	if (o->mode == PEER_SERVE && o->listen != NULL) {
 		fd = net_listen(o->listen, &port, err);
@@ -113,7 +141,7 @@ run(const struct opts *o, const struct metainfo *mi)
 			return BT_EXIT_INPUT;
 		/* stdout is the socket: no event lines. */
 		conn_stream(&cn, 0, 1);
-		rc = loop_run(o, mi, spp, &cn, NULL);
+		rc = loop_run(o, mi, spp, &cn, NULL, o->encryption, NULL);
 		if (spp != NULL)
 			spool_close(spp);
 		return rc;
@@ -125,19 +153,9 @@ run(const struct opts *o, const struct metainfo *mi)
 		spool_close(spp);
 		return BT_EXIT_OK;
 	}
-	fd = net_connect(o->addr, o->timeout, err);
-	if (fd < 0) {
-		fprintf(stderr, "btpeer: %s\n", err);
-		/* --piece: stdout is the data, never an event. */
-		if (o->mode != PEER_PIECE)
-			printf("error %s\n", err);
-		if (spp != NULL)
-			spool_close(spp);
-		return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
-	}
-	conn_stream(&cn, fd, fd);
-	rc = loop_run(o, mi, spp, &cn, o->mode == PEER_PIECE ? NULL : stdout);
-	close(fd);
+	rc = dial(o, mi, spp, o->encryption, &fallback);
+	if (fallback)
+		rc = dial(o, mi, spp, PEER_CRYPTO_OFF, NULL);
 	if (spp != NULL)
 		spool_close(spp);
 	return rc;
@@ -156,7 +174,7 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
-	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
+	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION, O_ENCRYPTION };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -172,6 +190,7 @@ main(int argc, char *argv[])
 		{ "serve", no_argument, NULL, O_SERVE },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
+		{ "encryption", required_argument, NULL, O_ENCRYPTION },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -186,6 +205,7 @@ main(int argc, char *argv[])
 	o.queue = PEER_QUEUE_DEFAULT;
 	o.timeout = DEFAULT_TIMEOUT;
 	o.maxconns = DEFAULT_MAXCONNS;
+	o.encryption = PEER_CRYPTO_PREFER;
 	while ((c = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -251,6 +271,11 @@ main(int argc, char *argv[])
 			if (number(optarg, 1, 4096, &v) == -1)
 				return bad_usage("--max-conns: want 1..4096");
 			o.maxconns = (int)v;
+			break;
+		case O_ENCRYPTION:
+			if (peer_crypto_parse(optarg, &o.encryption) == -1)
+				return bad_usage("--encryption: want off, "
+				    "prefer or require");
 			break;
 		default:
 			return bad_usage(NULL);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "peer.h"
+#include "peer_mse.h"
 #include "spool.h"
 
 struct opts {
@@ -21,6 +22,7 @@ struct opts {
 	uint32_t	 piece;		/* PEER_PIECE */
 	int		 maxconns;
 	const char	*listen;
+	enum peer_crypto encryption;	/* --encryption */
 };
 
 #endif

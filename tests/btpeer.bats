@@ -476,8 +476,10 @@ bad() {
 	echo $! >>"$T/pids"
 	waitfor "grep -q listening '$T/ev'" 10
 	port=$(awk '/^listening/ { print $2 }' "$T/ev")
-	# The first connection gets a handler, which sends its handshake.
+	# The first connection gets a handler, which sends its handshake
+	# once ours shows a plain (not MSE) connection.
 	exec 5<>"/dev/tcp/127.0.0.1/$port"
+	printf '\023BitTorrent protocol' >&5
 	[ "$(timeout 5 head -c 20 <&5 | tail -c 19)" = "BitTorrent protocol" ]
 	# The second is closed at once: end of file, no handshake.
 	run timeout 5 bash -c "exec 6<>/dev/tcp/127.0.0.1/$port; cat <&6 | wc -c"

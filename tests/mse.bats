@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031 # each test sets its own PORT
 # MSE/PE (lib/mse.c) against real clients over real TCP on loopback:
 # python3-libtorrent with forced encryption both ways, aria2c requiring
 # RC4, transmission-cli requiring encryption. tests/tools/mse_peer does
@@ -25,8 +26,8 @@ payload() {
 lt_seed() {
 	local enc=$1
 	shift
-	/usr/bin/python3 "$HELPERS/lt_mse.py" "$enc" "$T/s.torrent" "$T/src" \
-	    "$@" >"$T/lt.out" 2>&1 3>&- &
+	/usr/bin/python3 "$HELPERS/lt_mse.py" seed "$enc" "$T/s.torrent" \
+	    "$T/src" "$@" >"$T/lt.out" 2>&1 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "grep -q seeding '$T/lt.out'" 30
 	PORT=$(awk '/^listening/ { print $2 }' "$T/lt.out")
@@ -153,4 +154,99 @@ listen() {
 	peer -e off "$T/s.torrent" "127.0.0.1:$PORT"
 	[ "$status" -eq 1 ]
 	[ "$(grep -c '^handshake from' "$T/err")" -eq 0 ]
+}
+
+# btpeer's --encryption (lib/peer_mse.c in the peer core's transform slot).
+
+# The spool's pieces in order: the whole torrent.
+joined() {
+	local i
+	for ((i = 0; i < 6; i++)); do cat "$1/pieces/$i"; done
+}
+
+@test "btpeer: downloads from a libtorrent seeder that forces encryption" {
+	payload
+	lt_seed forced
+	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"encryption rc4"* ]]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	run timeout 60 btpeer --encryption off --spool "$T/sp2" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"error peer closed the connection during the handshake"* ]]
+}
+
+@test "btpeer: prefer falls back to plain for a plaintext-only peer, require does not" {
+	payload
+	lt_seed disabled
+	run timeout 60 btpeer -v --spool "$T/sp" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"MSE handshake failed"*"trying a plain one"* ]]
+	[[ "$output" != *"encryption rc4"* ]]
+	[[ "$output" != *"error "* ]]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	run timeout 60 btpeer --encryption require --spool "$T/sp2" \
+	    "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"error peer closed the connection during the MSE handshake"* ]]
+	run btpeer --encryption sometimes --spool "$T/sp2" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
+	[ "$status" -eq 2 ]
+}
+
+@test "btpeer: MSE with the plaintext method, libtorrent choosing it" {
+	payload
+	lt_seed enabled
+	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"encryption plaintext"* ]]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+}
+
+# blisten POLICY: btpeer --listen serving $T/src's files; sets BP.
+blisten() {
+	btpeer --listen 127.0.0.1:0 --encryption "$1" -o "$T/src" \
+	    "$T/s.torrent" >"$T/bp.out" 2>"$T/bp.err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^listening' '$T/bp.out'" 10
+	BP=$(awk '/^listening/ { print $2 }' "$T/bp.out")
+}
+
+@test "btpeer: --listen --encryption require serves forced libtorrent, refuses plain" {
+	payload
+	blisten require
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_mse.py" \
+	    leech forced "$T/s.torrent" "$T/dl" "127.0.0.1:$BP"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$T/dl/data.bin" "$T/src/data.bin"
+	grep -q '^encryption rc4$' "$T/bp.out"
+	# A plaintext-only leecher is refused, and gets nothing.
+	LT_TIMEOUT=60 /usr/bin/python3 "$HELPERS/lt_mse.py" leech disabled \
+	    "$T/s.torrent" "$T/dl2" "127.0.0.1:$BP" >"$T/lt2.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q 'error plaintext handshake refused' '$T/bp.out'" 30
+	if cmp -s "$T/dl2/data.bin" "$T/src/data.bin"; then false; fi
+}
+
+@test "btpeer: --listen (default policy) serves encrypted and plain leechers" {
+	payload
+	blisten prefer
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_mse.py" \
+	    leech forced "$T/s.torrent" "$T/dl" "127.0.0.1:$BP"
+	[ "$status" -eq 0 ]
+	cmp "$T/dl/data.bin" "$T/src/data.bin"
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_mse.py" \
+	    leech disabled "$T/s.torrent" "$T/dl2" "127.0.0.1:$BP"
+	[ "$status" -eq 0 ]
+	cmp "$T/dl2/data.bin" "$T/src/data.bin"
+	grep -q '^encryption rc4$' "$T/bp.out"
+	grep -q '^encryption none$' "$T/bp.out"
 }

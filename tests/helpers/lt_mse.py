@@ -1,16 +1,21 @@
 #!/usr/bin/python3
-"""lt_mse.py ENC TORRENT DIR [HOST:PORT]: a python3-libtorrent seeder on
-127.0.0.1 with an encryption policy, for the MSE tests. ENC is forced (MSE
-with RC4 only, both ways: a plaintext handshake is closed unanswered),
-enabled (MSE or plain, either method) or disabled (plain only). Prints
-"listening PORT", then "seeding" once its data is checked; then connects
-to HOST:PORT if given, and runs until killed."""
+"""lt_mse.py seed|leech ENC TORRENT DIR [HOST:PORT ...]: a python3-libtorrent
+peer on 127.0.0.1 with an encryption policy, for the MSE tests. ENC is
+forced (MSE with RC4 only, both ways: a plaintext handshake is closed
+unanswered), enabled (MSE or plain, either method) or disabled (plain
+only). Prints "listening PORT"; a seeder prints "seeding" once its data is
+checked, connects to the given peers and runs until killed; a leecher
+connects to them, prints "complete" and exits 0 once it has everything,
+or exits 1 after LT_TIMEOUT seconds (default 60)."""
+import os
 import sys
 import time
 
 import libtorrent as lt
 
-enc, torrent, path = sys.argv[1], sys.argv[2], sys.argv[3]
+mode, enc, torrent, path = sys.argv[1:5]
+peers = sys.argv[5:]
+timeout = float(os.environ.get("LT_TIMEOUT", "60"))
 policy = {"forced": lt.enc_policy.forced, "enabled": lt.enc_policy.enabled,
           "disabled": lt.enc_policy.disabled}[enc]
 level = lt.enc_level.rc4 if enc == "forced" else lt.enc_level.both
@@ -29,14 +34,22 @@ params.save_path = path
 h = ses.add_torrent(params)
 print("listening", ses.listen_port(), flush=True)
 start = time.time()
-while not h.status().is_seeding:
-    if time.time() - start > 60:
-        print("error: data not complete in", path, flush=True)
-        sys.exit(1)
-    time.sleep(0.05)
-print("seeding", flush=True)
-for p in sys.argv[4:]:
+if mode == "seed":
+    while not h.status().is_seeding:
+        if time.time() - start > timeout:
+            print("error: data not complete in", path, flush=True)
+            sys.exit(1)
+        time.sleep(0.05)
+    print("seeding", flush=True)
+for p in peers:
     host, port = p.rsplit(":", 1)
     h.connect_peer((host, int(port)), 0)
-while True:
-    time.sleep(3600)
+if mode == "seed":
+    while True:
+        time.sleep(3600)
+while not h.status().is_seeding:
+    if time.time() - start > timeout:
+        print("error: incomplete after", timeout, "s", flush=True)
+        sys.exit(1)
+    time.sleep(0.05)
+print("complete", flush=True)
