@@ -22,15 +22,15 @@ payload() {
 }
 
 # lt_seed ENC [HOST:PORT...]: a libtorrent seeder with that policy,
-# dialing the given peers; sets PORT.
+# dialing the given peers; sets PORT. LT_RATE caps its upload.
 lt_seed() {
 	local enc=$1
 	shift
 	/usr/bin/python3 "$HELPERS/lt_mse.py" seed "$enc" "$T/s.torrent" \
-	    "$T/src" "$@" >"$T/lt.out" 2>&1 3>&- &
+	    "$T/src" "$@" >"$T/lt-$enc.out" 2>&1 3>&- &
 	echo $! >>"$T/pids"
-	waitfor "grep -q seeding '$T/lt.out'" 30
-	PORT=$(awk '/^listening/ { print $2 }' "$T/lt.out")
+	waitfor "grep -q seeding '$T/lt-$enc.out'" 30
+	PORT=$(awk '/^listening/ { print $2 }' "$T/lt-$enc.out")
 }
 
 # peer ARGS...: runs mse_peer; block in $T/blk, stderr in $T/err, $status.
@@ -249,4 +249,24 @@ blisten() {
 	cmp "$T/dl2/data.bin" "$T/src/data.bin"
 	grep -q '^encryption rc4$' "$T/bp.out"
 	grep -q '^encryption none$' "$T/bp.out"
+}
+
+@test "bittorrent: the default policy downloads from encrypted-only and plain-only peers at once" {
+	payload
+	# Slow seeders, so that both have time to deliver pieces.
+	LT_RATE=65536 lt_seed forced
+	p1=$PORT
+	LT_RATE=65536 lt_seed disabled
+	p2=$PORT
+	run timeout 120 bittorrent -v -t "$T/s.torrent" -o "$T/out" \
+	    --peer "127.0.0.1:$p1" --peer "127.0.0.1:$p2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$T/out/data.bin" "$T/src/data.bin"
+	grep -q "^\[127.0.0.1:$p1\] .* encryption rc4$" <<<"$output"
+	grep -q "^\[127.0.0.1:$p1\] .* piece [0-9]* verified, stored" <<<"$output"
+	grep -q "^\[127.0.0.1:$p2\] .*trying a plain one$" <<<"$output"
+	grep -q "^\[127.0.0.1:$p2\] .* piece [0-9]* verified, stored" <<<"$output"
+	run bittorrent --encryption maybe -t "$T/s.torrent"
+	[ "$status" -eq 2 ]
 }

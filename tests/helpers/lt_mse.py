@@ -6,7 +6,8 @@ unanswered), enabled (MSE or plain, either method) or disabled (plain
 only). Prints "listening PORT"; a seeder prints "seeding" once its data is
 checked, connects to the given peers and runs until killed; a leecher
 connects to them, prints "complete" and exits 0 once it has everything,
-or exits 1 after LT_TIMEOUT seconds (default 60)."""
+or exits 1 after LT_TIMEOUT seconds (default 60). LT_RATE caps the
+upload rate (bytes/s)."""
 import os
 import sys
 import time
@@ -16,6 +17,7 @@ import libtorrent as lt
 mode, enc, torrent, path = sys.argv[1:5]
 peers = sys.argv[5:]
 timeout = float(os.environ.get("LT_TIMEOUT", "60"))
+rate = int(os.environ.get("LT_RATE", "0"))
 policy = {"forced": lt.enc_policy.forced, "enabled": lt.enc_policy.enabled,
           "disabled": lt.enc_policy.disabled}[enc]
 level = lt.enc_level.rc4 if enc == "forced" else lt.enc_level.both
@@ -24,10 +26,15 @@ ses = lt.session({
     "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
     "enable_natpmp": False, "enable_outgoing_utp": False,
     "enable_incoming_utp": False, "allow_multiple_connections_per_ip": True,
-    "alert_mask": 0,
+    "alert_mask": 0, "upload_rate_limit": rate,
     "out_enc_policy": int(policy), "in_enc_policy": int(policy),
     "allowed_enc_level": int(level), "prefer_rc4": enc == "forced",
 })
+if rate:
+    # Loopback peers are in the "local" class, exempt from the global cap.
+    pc = ses.get_peer_class(lt.session.local_peer_class_id)
+    pc["upload_limit"] = rate
+    ses.set_peer_class(lt.session.local_peer_class_id, pc)
 params = lt.add_torrent_params()
 params.ti = lt.torrent_info(torrent)
 params.save_path = path
