@@ -223,7 +223,8 @@ aria_seed() {
 }
 
 # bad MODE [btpeer options]: btpeer against bad_peer.py in MODE; sets
-# status and output.
+# status and output. bad_peer.py speaks plain BEP 3 and serves one
+# connection, so btpeer does not try MSE first (--encryption off).
 bad() {
 	local mode=$1
 	shift
@@ -231,7 +232,8 @@ bad() {
 	    "$T/src/data.bin" 65536 >"$T/bad.$mode" 2>&1 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "grep -q listening '$T/bad.$mode'" 10
-	run timeout 30 btpeer --timeout 2 "$@" --spool "$T/sp.$mode" \
+	run timeout 30 btpeer --timeout 2 --encryption off "$@" \
+	    --spool "$T/sp.$mode" \
 	    "$T/s.torrent" "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$mode")"
 	echo "$mode: $status: $output"
 	[ "$status" -eq 1 ]
@@ -278,7 +280,8 @@ bad() {
 		    >"$T/bad.$mode" 2>&1 3>&- &
 		echo $! >>"$T/pids"
 		waitfor "grep -q listening '$T/bad.$mode'" 10
-		run timeout 20 btpeer --timeout 3 --spool "$T/sp.$mode" \
+		run timeout 20 btpeer --timeout 3 --encryption off \
+		    --spool "$T/sp.$mode" \
 		    "$T/s.torrent" \
 		    "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$mode")"
 		echo "$mode: $status: $output"
@@ -295,7 +298,8 @@ bad() {
 		    >"$T/bad.$1" 2>&1 3>&- &
 		echo $! >>"$T/pids"
 		waitfor "grep -q listening '$T/bad.$1'" 10
-		run timeout 20 btpeer --bitfield "$T/s.torrent" \
+		run timeout 20 btpeer --encryption off --bitfield \
+		    "$T/s.torrent" \
 		    "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$1")"
 		echo "$1: $status: $output"
 		[ "$status" -eq 1 ]
@@ -324,8 +328,8 @@ bad() {
 	    "$T/src/data.bin" 65536 >"$T/bad" 2>&1 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "grep -q listening '$T/bad'" 10
-	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" \
-	    "127.0.0.1:$(awk '{ print $2 }' "$T/bad")"
+	run timeout 60 btpeer --encryption off --spool "$T/sp" \
+	    "$T/s.torrent" "127.0.0.1:$(awk '{ print $2 }' "$T/bad")"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = done ]
 	joined "$T/sp" | cmp - "$T/src/data.bin"
