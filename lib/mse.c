@@ -32,7 +32,8 @@ enum {
 	B_PROVIDE,	/* VC, crypto_provide, len(PadC) */
 	B_PADC,		/* PadC */
 	B_IALEN,	/* len(IA) */
-	MSE_DONE
+	MSE_DONE,
+	MSE_FAILED	/* refused once, refused for good */
 };
 
 static uint32_t
@@ -407,6 +408,9 @@ mse_input(struct mse *m, const uint8_t *in, size_t n, size_t *used,
 	size_t off = 0;
 	int r = 0;
 
+	*used = 0;
+	if (m->state == MSE_FAILED)
+		return bt_err(err, "MSE handshake already failed");
 	while (r == 0 && m->state != MSE_DONE && off < n) {
 		switch (m->state) {
 		case A_YB:
@@ -473,7 +477,7 @@ mse_input(struct mse *m, const uint8_t *in, size_t n, size_t *used,
 	}
 	*used = off;
 	if (r == -1) {
-		m->state = MSE_DONE;
+		m->state = MSE_FAILED;
 		m->select = 0;
 		return -1;
 	}

@@ -348,6 +348,9 @@ refusals(void)
 	CHECK(mse_input(&B.m, junk + MSE_SYNC_REQ1 - 1, 50, &used, err) == -1);
 	CHECK(used == 1);
 	CHECK(strstr(err, "within 628 bytes") != NULL);
+	/* Refused once, refused for good. */
+	CHECK(mse_input(&B.m, junk, 1, &used, err) == -1);
+	CHECK(used == 0);
 
 	/* A given a real Yb then junk: dropped at byte 616. */
 	CHECK(mse_start_receiver(&B.m, MSE_RC4, lookup, (void *)IH, rb,
