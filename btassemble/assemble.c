@@ -419,8 +419,12 @@ assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 	struct assembler a;
 	int rc = BT_EXIT_WORLD;
 
-	if (setup(&a, mi, opt, err) == -1)
+	if (setup(&a, mi, opt, err) == -1) {
+		/* Another torrent's spool is bad input, not a retry. */
+		if (a.sp.fail != BT_FAIL_NONE)
+			rc = bt_fail_exit(a.sp.fail);
 		goto out;
+	}
 	if (mkdir(opt->outdir, 0777) == -1 && errno != EEXIST) {
 		bt_err(err, "%s: %s", opt->outdir, strerror(errno));
 		goto out;

@@ -52,7 +52,10 @@ struct ctx {
 	const struct metainfo *mi;
 };
 
-/* Opens the spool (after any fork: OFD claims are per open). */
+/*
+ * Opens the spool (after any fork: OFD claims are per open). 0, or the
+ * exit code of the failure's class.
+ */
 static int
 open_spool(const struct opts *o, const struct metainfo *mi,
     struct spool *sp, struct spool **spp)
@@ -64,7 +67,7 @@ open_spool(const struct opts *o, const struct metainfo *mi,
 		return 0;
 	if (spool_open(sp, o->spooldir, mi, err) == -1) {
 		fprintf(stderr, "btpeer: spool: %s\n", err);
-		return -1;
+		return bt_fail_exit(sp->fail);
 	}
 	sp->direct = o->direct;
 	*spp = sp;
@@ -80,8 +83,8 @@ handle(int fd, void *arg)
 	int rc;
 
 
-	if (open_spool(c->o, c->mi, &sp, &spp) == -1)
-		return BT_EXIT_INPUT;
+	if ((rc = open_spool(c->o, c->mi, &sp, &spp)) != 0)
+		return rc;
 	conn_stream(&cn, fd, fd);
 	rc = loop_run(c->o, c->mi, spp, &cn, stdout, c->o->encryption, NULL);
 	if (spp != NULL)
@@ -137,8 +140,8 @@ run(const struct opts *o, const struct metainfo *mi)
 		return rc;
 	}
 	if (o->mode == PEER_SERVE) {
-		if (open_spool(o, mi, &sp, &spp) == -1)
-			return BT_EXIT_INPUT;
+		if ((rc = open_spool(o, mi, &sp, &spp)) != 0)
+			return rc;
 		/* stdout is the socket: no event lines. */
 		conn_stream(&cn, 0, 1);
 		rc = loop_run(o, mi, spp, &cn, NULL, o->encryption, NULL);
@@ -146,8 +149,8 @@ run(const struct opts *o, const struct metainfo *mi)
 			spool_close(spp);
 		return rc;
 	}
-	if (o->mode == PEER_FETCH && open_spool(o, mi, &sp, &spp) == -1)
-		return BT_EXIT_INPUT;
+	if (o->mode == PEER_FETCH && (rc = open_spool(o, mi, &sp, &spp)) != 0)
+		return rc;
 	if (spp != NULL && spool_nhave(spp) == mi->npieces) {
 		puts("done");
 		spool_close(spp);
@@ -310,12 +313,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&o, &mi);
 	mi_free(&mi);
+	/* --serve: stdout is the socket, not ours to report on. */
 	if (o.mode != PEER_SERVE || o.listen != NULL) {
-		if (fflush(stdout) == EOF || ferror(stdout) ||
-		    fclose(stdout) == EOF) {
-			perror("btpeer: writing output failed");
-			return BT_EXIT_WORLD;
-		}
+		c = bt_close_stdout("btpeer");
+		if (c != 0)
+			return c;
 	}
 	return rc;
 }

@@ -165,9 +165,13 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
 	s->mi = mi;
 	s->npieces = mi->npieces;
-	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+	s->fail = BT_FAIL_SYSTEM;
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST) {
+		s->fail = bt_fail_errno(errno);
 		return bt_err(err, "%s: %s", dir, strerror(errno));
+	}
 	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		s->fail = bt_fail_errno(errno);
 		bt_err(err, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -182,27 +186,34 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    (s->claimfd = openat(s->dirfd, "claims",
 	    O_RDWR | O_CREAT | O_CLOEXEC, 0666)) == -1) {
+		s->fail = bt_fail_errno(errno);
 		bt_err(err, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	if ((fd = openat(s->dirfd, "state", O_RDWR | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT) {
+			s->fail = bt_fail_errno(errno);
 			bt_err(err, "%s/state: %s", dir, strerror(errno));
 			goto fail;
 		}
-		if (create_state(s, err) == -1)
+		if (create_state(s, err) == -1) {
+			s->fail = bt_fail_errno(errno);
 			goto fail;
+		}
 		if ((fd = openat(s->dirfd, "state", O_RDWR | O_CLOEXEC)) ==
 		    -1) {
+			s->fail = bt_fail_errno(errno);
 			bt_err(err, "%s/state: %s", dir, strerror(errno));
 			goto fail;
 		}
 	}
 	if (fstat(fd, &st) == -1) {
+		s->fail = bt_fail_errno(errno);
 		bt_err(err, "%s/state: %s", dir, strerror(errno));
 		goto fail;
 	}
 	if ((size_t)st.st_size != maplen(s->npieces)) {
+		s->fail = BT_FAIL_MISMATCH;
 		bt_err(err, "%s/state: wrong size %lld for %u pieces "
 		    "(another torrent's spool?)", dir, (long long)st.st_size,
 		    s->npieces);
@@ -211,6 +222,7 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	m = mmap(NULL, maplen(s->npieces), PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
 	if (m == MAP_FAILED) {
+		s->fail = bt_fail_errno(errno);
 		bt_err(err, "%s/state: mmap: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -220,12 +232,14 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	s->maplen = maplen(s->npieces);
 	if (memcmp(s->hdr->magic, SPOOL_MAGIC, 8) != 0 ||
 	    s->hdr->version != SPOOL_VERSION) {
+		s->fail = BT_FAIL_MISMATCH;
 		bt_err(err, "%s/state: not a version %d spool state file",
 		    dir, SPOOL_VERSION);
 		goto fail;
 	}
 	if (s->hdr->npieces != s->npieces ||
 	    memcmp(s->hdr->info_hash, mi->info_hash, 20) != 0) {
+		s->fail = BT_FAIL_MISMATCH;
 		bt_err(err, "%s: spool of another torrent", dir);
 		goto fail;
 	}
@@ -246,6 +260,7 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	if (s->nfree > SPOOL_FREE_SLOTS)
 		s->nfree = SPOOL_FREE_SLOTS;
 	recover(s);
+	s->fail = BT_FAIL_NONE;
 	return 0;
 fail:
 	if (fd != -1)

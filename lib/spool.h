@@ -71,6 +71,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bt.h"
 #include "metainfo.h"
 
 #define SPOOL_MAGIC	"BTSPOOL1"
@@ -132,12 +133,14 @@ struct spool {
 	int		 direct;	/* commit with O_DIRECT when aligned */
 	uint64_t	 rng;		/* per-process xorshift state */
 	const struct metainfo *mi;
+	enum bt_fail	 fail;		/* why spool_open failed */
 };
 
 /*
  * Opens (creating if needed) the spool in dir for torrent mi, which must
- * outlive the spool. 0, or -1 with err (another torrent's spool, a bad
- * state file, a system error).
+ * outlive the spool. 0, or -1 with err and s->fail its class:
+ * BT_FAIL_MISMATCH for another torrent's spool or a bad state file,
+ * bt_fail_errno() of a system error.
  */
 int	spool_open(struct spool *, const char *dir, const struct metainfo *,
 	    char *err);
