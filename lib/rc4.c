@@ -4,13 +4,12 @@
 void
 rc4_init(struct rc4 *c, const uint8_t *key, size_t len)
 {
-	unsigned k;
-	uint8_t j, t;
+	uint32_t k, j, t;
 
 	for (k = 0; k < 256; k++)
-		c->s[k] = (uint8_t)k;
+		c->s[k] = k;
 	for (k = 0, j = 0; k < 256; k++) {
-		j = (uint8_t)(j + c->s[k] + key[k % len]);
+		j = (j + c->s[k] + key[k % len]) & 255;
 		t = c->s[k];
 		c->s[k] = c->s[j];
 		c->s[j] = t;
@@ -21,18 +20,18 @@ rc4_init(struct rc4 *c, const uint8_t *key, size_t len)
 void
 rc4_crypt(struct rc4 *c, uint8_t *buf, size_t n)
 {
-	uint8_t i = c->i, j = c->j, si, sj, *s = c->s;
+	uint32_t i = c->i, j = c->j, si, sj, *s = c->s;
 	size_t k;
 
 	for (k = 0; k < n; k++) {
-		i = (uint8_t)(i + 1);
+		i = (i + 1) & 255;
 		si = s[i];
-		j = (uint8_t)(j + si);
+		j = (j + si) & 255;
 		sj = s[j];
 		s[i] = sj;
 		s[j] = si;
 		if (buf != NULL)
-			buf[k] ^= s[(uint8_t)(si + sj)];
+			buf[k] ^= (uint8_t)s[(si + sj) & 255];
 	}
 	c->i = i;
 	c->j = j;
