@@ -254,9 +254,9 @@ blisten() {
 @test "bittorrent: the default policy downloads from encrypted-only and plain-only peers at once" {
 	payload
 	# Slow seeders, so that both have time to deliver pieces.
-	LT_RATE=65536 lt_seed forced
+	LT_RATE=32768 lt_seed forced
 	p1=$PORT
-	LT_RATE=65536 lt_seed disabled
+	LT_RATE=32768 lt_seed disabled
 	p2=$PORT
 	run timeout 120 bittorrent -v -t "$T/s.torrent" -o "$T/out" \
 	    --peer "127.0.0.1:$p1" --peer "127.0.0.1:$p2"
