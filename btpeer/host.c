@@ -179,12 +179,12 @@ host_init(struct host *h, const struct opts *o, const struct metainfo *mi,
 	h->t0 = host_now();
 	h->outfd = -1;
 	spool_rd_init(&h->rd);
-	*code = BT_EXIT_WORLD;
+	*code = bt_fail_exit(BT_FAIL_SYSTEM);
 	if (o->outdir != NULL && (o->mode == PEER_FETCH ||
 	    o->mode == PEER_SERVE)) {
 		h->outfd = open(o->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (h->outfd == -1 && sp == NULL) {
-			*code = BT_EXIT_INPUT;
+			*code = bt_fail_exit(bt_fail_errno(errno));
 			return bt_err(err, "%s: %s", o->outdir,
 			    strerror(errno));
 		}

@@ -57,9 +57,9 @@ do_write(struct peer *p, struct conn *c)
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
 			if (errno == EPIPE || errno == ECONNRESET)
-				return peer_close(p, BT_EXIT_WORLD, "peer closed "
+				return peer_close(p, BT_FAIL_PEER, "peer closed "
 				    "the connection");
-			return peer_close(p, BT_EXIT_WORLD, "write: %s",
+			return peer_close(p, BT_FAIL_PEER, "write: %s",
 			    strerror(errno));
 		}
 		peer_sent(p, (size_t)w, host_now());
@@ -78,7 +78,7 @@ do_read(struct peer *p, struct conn *c)
 	if (r == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		return peer_close(p, BT_EXIT_WORLD, "read: %s",
+		return peer_close(p, BT_FAIL_PEER, "read: %s",
 		    strerror(errno));
 	}
 	if (r == 0) {
@@ -183,7 +183,7 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 	if (make_cfg(&cfg, o, mi) == -1) {
 		host_free(&h);
 		fprintf(stderr, "btpeer: getrandom: %s\n", strerror(errno));
-		return BT_EXIT_WORLD;
+		return bt_fail_exit(BT_FAIL_SYSTEM);
 	}
 	if (fallback != NULL)
 		*fallback = 0;
@@ -219,7 +219,7 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 			r = poll(pf, (nfds_t)n, t >= deadline || peer_busy(&p) ?
 			    0 : (int)((deadline - t) / 1000) + 1);
 			if (r == -1 && errno != EINTR) {
-				peer_close(&p, BT_EXIT_WORLD, "poll: %s",
+				peer_close(&p, BT_FAIL_PEER, "poll: %s",
 				    strerror(errno));
 				break;
 			}
@@ -238,7 +238,7 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 		if (peer_reason(&p)[0] == '\0')
 			flush_rest(&p, c);
 	}
-	code = peer_done(&p) < 0 ? BT_EXIT_WORLD : peer_done(&p);
+	code = peer_done(&p) < 0 ? bt_fail_exit(BT_FAIL_PEER) : peer_done(&p);
 	if (p.up > p.up_reported) {
 		snprintf(err, sizeof(err), "sent %llu",
 		    (unsigned long long)(p.up - p.up_reported));

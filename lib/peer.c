@@ -27,13 +27,14 @@ peer_init(struct peer *p, const struct peer_cfg *cfg,
 	p->now = p->t0 = p->last_recv = p->last_send = now;
 	p->last_progress = p->idle_since = now;
 	wire_limits_init(&p->lim, p->mi);
-	p->rcap = PEER_READ_CHUNK + 4 + (size_t)p->lim.maxmsg;
-	p->wcap = PEER_WLOW + 4 * (WIRE_PIECE_HDR + WIRE_BLOCK);
+	/* Small at first: they grow once the peer sends or asks much. */
+	p->rcap = PEER_READ_FIRST + 4 + (size_t)p->lim.maxmsg;
+	p->wcap = PEER_READ_FIRST;
 	p->rbuf = malloc(p->rcap);
 	p->wbuf = malloc(p->wcap);
 	p->peer_has = calloc(1, (size_t)p->lim.bitfield_len + 1);
 	if (p->rbuf == NULL || p->wbuf == NULL || p->peer_has == NULL)
-		return peer_fail(p, BT_EXIT_WORLD, "out of memory");
+		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	if (fetch_init(p) == -1 || serve_init(p) == -1)
 		return -1;
 	if (cfg->fast)
@@ -112,7 +113,7 @@ report_pieces(struct peer *p)
 	if (r == 0)
 		p->host->event(p->host->ctx, (const char *)b.p);
 	buf_free(&b);
-	return r == 0 ? 0 : peer_fail(p, BT_EXIT_WORLD, "out of memory");
+	return r == 0 ? 0 : peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 }
 
 static void
@@ -135,7 +136,7 @@ on_announce(struct peer *p, const struct wire_msg *m)
 	uint32_t i;
 
 	if (p->nmsgs != 1 || p->peer_count != 0)
-		return peer_fail(p, BT_EXIT_WORLD, "%s after the first "
+		return peer_fail(p, BT_FAIL_PEER, "%s after the first "
 		    "message", wire_name(m->type));
 	for (i = 0; i < p->mi->npieces; i++)
 		if (m->type == WIRE_HAVE_ALL || (m->type == WIRE_BITFIELD &&
@@ -216,7 +217,7 @@ on_message(struct peer *p, const struct wire_msg *m)
 		return fetch_block(p, m);
 	case WIRE_REJECT:
 		if (!p->fast)
-			return peer_fail(p, BT_EXIT_WORLD, "reject without the "
+			return peer_fail(p, BT_FAIL_PEER, "reject without the "
 			    "fast extension");
 		return fetch_reject(p, m);
 	case WIRE_SUGGEST:
@@ -250,13 +251,13 @@ handshake_failed(struct peer *p, const unsigned char *b, size_t n,
 		    b[k] != '\n'; k++)
 			line[k] = isprint(b[k]) ? (char)b[k] : '?';
 		line[k] = '\0';
-		return peer_fail(p, BT_EXIT_WORLD, "handshake: an HTTP reply "
+		return peer_fail(p, BT_FAIL_PEER, "handshake: an HTTP reply "
 		    "(\"%s\"), not a BitTorrent peer", line);
 	}
 	if (b[0] != WIRE_PSTRLEN)
-		return peer_fail(p, BT_EXIT_WORLD, "%s: an encrypted (MSE) "
+		return peer_fail(p, BT_FAIL_PEER, "%s: an encrypted (MSE) "
 		    "handshake? the peer may require encryption", err);
-	return peer_fail(p, BT_EXIT_WORLD, "%s", err);
+	return peer_fail(p, BT_FAIL_PEER, "%s", err);
 }
 
 static int
@@ -302,7 +303,7 @@ on_transform(struct peer *p)
 	r = p->tr->handshake(p->tr->ctx, p, p->rbuf + p->rpos,
 	    p->rlen - p->rpos, &est, err);
 	if (r < 0 || (size_t)r > p->rlen - p->rpos)
-		return peer_fail(p, BT_EXIT_WORLD, "%s", err[0] != '\0' ? err :
+		return peer_fail(p, BT_FAIL_PEER, "%s", err[0] != '\0' ? err :
 		    "transform handshake failed");
 	p->rpos += (size_t)r;
 	if (!est)
@@ -348,7 +349,7 @@ on_input(struct peer *p)
 		}
 		r = wire_parse(&p->lim, b, n, &m, &need, err);
 		if (r == -1)
-			return peer_fail(p, BT_EXIT_WORLD, "%s", err);
+			return peer_fail(p, BT_FAIL_PEER, "%s", err);
 		if (r == 0)
 			break;
 		p->rpos += (size_t)r;
@@ -363,14 +364,21 @@ on_input(struct peer *p)
 unsigned char *
 peer_inbuf(struct peer *p, size_t *room)
 {
-	size_t top = p->rcap;
+	size_t full = PEER_READ_CHUNK + 4 + (size_t)p->lim.maxmsg;
+	unsigned char *nb;
 
-	if (p->rpos > 0 && top - p->rlen < PEER_READ_CHUNK / 4) {
+	if (p->rpos > 0 && p->rcap - p->rlen < PEER_READ_CHUNK / 4) {
 		memmove(p->rbuf, p->rbuf + p->rpos, p->rlen - p->rpos);
 		p->rlen -= p->rpos;
 		p->rpos = 0;
 	}
-	*room = top - p->rlen;
+	/* The last read filled the small buffer: a busy peer, grow. */
+	if (p->rcap < full && p->rfull && (nb = realloc(p->rbuf, full)) !=
+	    NULL) {
+		p->rbuf = nb;
+		p->rcap = full;
+	}
+	*room = p->roffer = p->rcap - p->rlen;
 	return p->rbuf + p->rlen;
 }
 
@@ -385,6 +393,7 @@ peer_received(struct peer *p, size_t n, int64_t now)
 	if (p->tr != NULL && p->tr->decode != NULL &&
 	    p->phase != PEER_PH_TRANSFORM)
 		p->tr->decode(p->tr->ctx, p->rbuf + p->rlen, n);
+	p->rfull = n >= p->roffer;
 	p->rlen += n;
 	p->last_recv = now;
 	return on_input(p);
@@ -423,15 +432,15 @@ peer_eof(struct peer *p, int64_t now)
 		return;
 	}
 	if (p->phase == PEER_PH_TRANSFORM)
-		peer_fail(p, BT_EXIT_WORLD, "peer closed the connection "
+		peer_fail(p, BT_FAIL_PEER, "peer closed the connection "
 		    "during the MSE handshake (wrong torrent, or it does not "
 		    "accept encryption?)");
 	else if (p->phase != PEER_PH_MESSAGES)
-		peer_fail(p, BT_EXIT_WORLD, "peer closed the connection "
+		peer_fail(p, BT_FAIL_PEER, "peer closed the connection "
 		    "during the handshake (wrong torrent, or it requires "
 		    "encryption?)");
 	else
-		peer_fail(p, BT_EXIT_WORLD, "peer closed the connection");
+		peer_fail(p, BT_FAIL_PEER, "peer closed the connection");
 }
 
 int
@@ -500,12 +509,12 @@ peer_tick(struct peer *p, int64_t now)
 	}
 	if (p->phase != PEER_PH_MESSAGES) {
 		if (t - p->t0 > to)
-			peer_fail(p, BT_EXIT_WORLD, "no handshake in %lld s",
+			peer_fail(p, BT_FAIL_PEER, "no handshake in %lld s",
 			    (long long)(to / PEER_SEC));
 		return p->done >= 0 ? now : p->t0 + to + 1;
 	}
 	if (t - p->last_recv > PEER_SILENCE_MAX) {
-		peer_fail(p, BT_EXIT_WORLD, "peer silent for %lld s",
+		peer_fail(p, BT_FAIL_PEER, "peer silent for %lld s",
 		    (long long)((t - p->last_recv) / PEER_SEC));
 		return now;
 	}
@@ -525,7 +534,7 @@ peer_tick(struct peer *p, int64_t now)
 	if (p->cfg->mode != PEER_PIECE && !p->interested &&
 	    !p->peer_interested && t - p->idle_since > to &&
 	    t - p->last_msg > to) {
-		peer_fail(p, BT_EXIT_WORLD, p->announced ? "nothing to "
+		peer_fail(p, BT_FAIL_PEER, p->announced ? "nothing to "
 		    "exchange for %lld s" : "no bitfield, have or request in "
 		    "%lld s", (long long)(to / PEER_SEC));
 		return now;

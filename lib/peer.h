@@ -26,8 +26,9 @@
  * release a piece, store a verified piece, read a block to upload, say
  * whether a piece is had, print an event line, trace. The core itself
  * never reads a file, a socket or a clock, never prints, never exits.
- * Close: when the connection should end, peer_done() turns >= 0 (an exit
- * class of bt.h) and peer_reason() says why in one line.
+ * Close: when the connection should end, peer_done() turns >= 0 (0, or
+ * the exit code of the failure's class in bt.h: p->fail) and
+ * peer_reason() says why in one line.
  *
  * Slots for what comes next (each plugs in without touching the message
  * switch in peer.c):
@@ -83,8 +84,13 @@
 /* Pieces in flight at once, and the memory they may take. */
 #define PEER_MAX_ACTIVE		64
 #define PEER_MAX_INFLIGHT	(64u << 20)
-/* Input buffer room beyond one whole message: a read's worth. */
+/*
+ * Input buffer room beyond one whole message: a read's worth. Buffers
+ * start at PEER_READ_FIRST and grow to this once a peer sends much:
+ * an idle connection (a --listen child) holds little.
+ */
 #define PEER_READ_CHUNK		(1u << 20)
+#define PEER_READ_FIRST		(64u << 10)
 /* Past this many unsent bytes, serving waits for the socket. */
 #define PEER_WLOW		(512u << 10)
 /* Our silence after which we send a keepalive (BEP 3: about 2 min). */
@@ -231,11 +237,14 @@ struct peer {
 	unsigned char	 our_hs[WIRE_HANDSHAKE_LEN];	/* held for tr */
 	struct wire_limits lim;
 	enum peer_phase	 phase;
-	int		 done;		/* exit class once over, else -1 */
+	int		 done;		/* exit code once over, else -1 */
+	enum bt_fail	 fail;		/* why, when done is not 0 */
 	char		 reason[BT_ERRLEN];
 
 	unsigned char	*rbuf;		/* received, not yet framed */
 	size_t		 rcap, rpos, rlen;
+	size_t		 roffer;	/* room peer_inbuf last offered */
+	int		 rfull;		/* and the read filled it */
 	unsigned char	*wbuf;		/* queued to send */
 	size_t		 wcap, wpos, wlen, wenc;	/* wenc: encoded up to */
 
@@ -313,8 +322,8 @@ void	peer_output(struct peer *, const unsigned char **, size_t *);
 void	peer_sent(struct peer *, size_t, int64_t now);
 /* A choking policy's decision. */
 int	peer_choke(struct peer *, int choke);
-/* Ends the connection now with class code and reason. */
-int	peer_close(struct peer *, int code, const char *, ...)
+/* Ends the connection now: a failure class (bt.h) and a reason. */
+int	peer_close(struct peer *, enum bt_fail, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 /* -1 while running, else the exit class; and the reason, or "". */

@@ -30,7 +30,7 @@ ext_out(struct peer *p, uint8_t id, const void *b, size_t n)
 	uint32_t len = (uint32_t)n + 2;
 
 	if (n > p->lim.maxmsg - 2)
-		return peer_fail(p, BT_EXIT_WORLD, "extension message of %zu "
+		return peer_fail(p, BT_FAIL_PEER, "extension message of %zu "
 		    "bytes over the cap", n);
 	h[0] = len >> 24;
 	h[1] = len >> 16;
@@ -77,7 +77,7 @@ ext_start(struct peer *p)
 		r = buf_add(&b, "ee", 2);
 	if (r == -1) {
 		buf_free(&b);
-		return peer_fail(p, BT_EXIT_WORLD, "extension handshake over "
+		return peer_fail(p, BT_FAIL_PEER, "extension handshake over "
 		    "%d bytes", EXT_HS_OUT);
 	}
 	peer_trace(p, "> extended handshake (%d extensions)", n);
@@ -96,13 +96,13 @@ ext_handshake(struct peer *p, const unsigned char *d, size_t n)
 	int k;
 
 	if (n > PEER_EXT_HS_MAX)
-		return peer_fail(p, BT_EXIT_WORLD, "extension handshake of "
+		return peer_fail(p, BT_FAIL_PEER, "extension handshake of "
 		    "%zu bytes", n);
 	if (benc_parse(d, n, &v, err) == -1)
-		return peer_fail(p, BT_EXIT_WORLD, "extension handshake: %s",
+		return peer_fail(p, BT_FAIL_PEER, "extension handshake: %s",
 		    err);
 	if (benc_type(v) != BENC_DICT)
-		return peer_fail(p, BT_EXIT_WORLD, "extension handshake: not "
+		return peer_fail(p, BT_FAIL_PEER, "extension handshake: not "
 		    "a dictionary");
 	if (benc_dict_get(v, "m", &m) && benc_type(m) == BENC_DICT)
 		for (k = 0; k < p->cfg->next && k < PEER_MAX_EXT; k++) {
@@ -118,7 +118,7 @@ ext_handshake(struct peer *p, const unsigned char *d, size_t n)
 			continue;
 		err[0] = '\0';
 		if (e[k]->on_handshake(e[k]->ctx, p, d, n, err) == -1)
-			return peer_fail(p, BT_EXIT_WORLD, "%s: %s",
+			return peer_fail(p, BT_FAIL_PEER, "%s: %s",
 			    e[k]->name, err);
 	}
 	return 0;
@@ -144,7 +144,7 @@ ext_message(struct peer *p, const struct wire_msg *m)
 		return 0;
 	err[0] = '\0';
 	if (x->on_message(x->ctx, p, m->data + 1, m->len - 1, err) == -1)
-		return peer_fail(p, BT_EXIT_WORLD, "%s: %s", x->name, err);
+		return peer_fail(p, BT_FAIL_PEER, "%s: %s", x->name, err);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "peer_int.h"
+#include "storage.h"
 
 int
 fetch_init(struct peer *p)
@@ -112,7 +113,7 @@ start_piece(struct peer *p, uint32_t i, int endgame)
 		free(a->data);
 		free(a->st);
 		EVP_MD_CTX_free(a->md);
-		return peer_fail(p, BT_EXIT_WORLD, "out of memory");
+		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	}
 	p->nact++;
 	if (endgame && p->cfg->mode != PEER_PIECE)
@@ -225,24 +226,24 @@ finish(struct peer *p, int k)
 	int r;
 
 	if (EVP_DigestFinal_ex(a->md, md, &mdlen) != 1)
-		return peer_fail(p, BT_EXIT_WORLD, "SHA-1 failed");
-	if (memcmp(md, p->mi->pieces + (size_t)i * 20, 20) != 0) {
+		return peer_fail(p, BT_FAIL_SYSTEM, "SHA-1 failed");
+	if (!st_piece_match(p->mi, i, md)) {
 		p->hashfails++;
 		peer_event(p, "piece %u bad", i);
 		peer_trace(p, "  piece %u fails its hash (%d so far)", i,
 		    p->hashfails);
 		drop_active(p, k, 0);
 		if (p->cfg->mode == PEER_PIECE)
-			return peer_fail(p, BT_EXIT_WORLD, "piece %u failed "
+			return peer_fail(p, BT_FAIL_PEER, "piece %u failed "
 			    "its hash", i);
 		if (p->hashfails >= PEER_MAX_HASHFAIL)
-			return peer_fail(p, BT_EXIT_WORLD, "%d pieces failed "
+			return peer_fail(p, BT_FAIL_PEER, "%d pieces failed "
 			    "their hash", p->hashfails);
 		return 0;
 	}
 	r = p->host->store(p->host->ctx, i, a->data, a->size, err);
 	if (r == -1)
-		return peer_fail(p, BT_EXIT_WORLD, "%s", err);
+		return peer_fail(p, BT_FAIL_OUTPUT, "%s", err);
 	drop_active(p, k, 0);
 	if (p->cfg->mode == PEER_PIECE) {
 		p->done = BT_EXIT_OK;
@@ -277,13 +278,13 @@ fetch_block(struct peer *p, const struct wire_msg *m)
 	if (a == NULL) {
 		if (is_stale(p, m->index))
 			return 0;
-		return peer_fail(p, BT_EXIT_WORLD, "piece %u %u+%u not "
+		return peer_fail(p, BT_FAIL_PEER, "piece %u %u+%u not "
 		    "requested", m->index, m->begin, m->length);
 	}
 	b = m->begin / WIRE_BLOCK;
 	if (m->begin % WIRE_BLOCK != 0 || b >= a->nblocks ||
 	    m->length != block_len(a, b))
-		return peer_fail(p, BT_EXIT_WORLD, "piece %u %u+%u not "
+		return peer_fail(p, BT_FAIL_PEER, "piece %u %u+%u not "
 		    "requested", m->index, m->begin, m->length);
 	if (a->st[b] == PEER_BLK_GOT)
 		return 0;
@@ -396,7 +397,7 @@ fetch_tick(struct peer *p)
 	/* --piece: a peer that does not announce it within a while lacks it. */
 	if (p->cfg->mode == PEER_PIECE && !p->interested &&
 	    t - p->hs_time > PEER_ANNOUNCE_WAIT)
-		return peer_fail(p, BT_EXIT_WORLD, "peer does not have piece "
+		return peer_fail(p, BT_FAIL_PEER, "peer does not have piece "
 		    "%u", p->cfg->piece);
 	if (p->cfg->mode == PEER_FETCH && p->host->complete != NULL &&
 	    p->host->complete(p->host->ctx)) {
@@ -407,9 +408,9 @@ fetch_tick(struct peer *p)
 	if (p->interested && (p->nact > 0 || p->choked) &&
 	    t - p->last_progress > p->cfg->timeout) {
 		if (p->choked)
-			return peer_fail(p, BT_EXIT_WORLD, "choked for %lld s",
+			return peer_fail(p, BT_FAIL_PEER, "choked for %lld s",
 			    (long long)(p->cfg->timeout / PEER_SEC));
-		return peer_fail(p, BT_EXIT_WORLD, "no block for %lld s",
+		return peer_fail(p, BT_FAIL_PEER, "no block for %lld s",
 		    (long long)(p->cfg->timeout / PEER_SEC));
 	}
 	return 0;

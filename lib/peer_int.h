@@ -14,7 +14,7 @@ void	peer_event(struct peer *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	peer_trace(struct peer *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	peer_fail(struct peer *, int code, const char *, ...)
+int	peer_fail(struct peer *, enum bt_fail, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Room for n more bytes at wbuf + wlen. 0, or -1 (out of memory). */
 int	peer_out_space(struct peer *, size_t n);

@@ -38,33 +38,34 @@ peer_trace(struct peer *p, const char *fmt, ...)
 }
 
 static int
-vfail(struct peer *p, int code, const char *fmt, va_list ap)
+vfail(struct peer *p, enum bt_fail f, const char *fmt, va_list ap)
 {
 	if (p->done < 0) {
 		vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
-		p->done = code;
+		p->fail = f;
+		p->done = bt_fail_exit(f);
 	}
 	return -1;
 }
 
 int
-peer_fail(struct peer *p, int code, const char *fmt, ...)
+peer_fail(struct peer *p, enum bt_fail f, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(p, code, fmt, ap);
+	vfail(p, f, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
 int
-peer_close(struct peer *p, int code, const char *fmt, ...)
+peer_close(struct peer *p, enum bt_fail f, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfail(p, code, fmt, ap);
+	vfail(p, f, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -109,7 +110,7 @@ peer_out_space(struct peer *p, size_t n)
 		unsigned char *nb = realloc(p->wbuf, ncap);
 
 		if (nb == NULL)
-			return peer_fail(p, BT_EXIT_WORLD, "out of memory");
+			return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 		p->wbuf = nb;
 		p->wcap = ncap;
 	}

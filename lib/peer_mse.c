@@ -174,7 +174,7 @@ peer_mse_start(struct peer_mse *pm, struct peer *p)
 	if (pm->incoming)
 		return 0;
 	if (flush(pm, p) == -1)
-		return peer_fail(p, BT_EXIT_WORLD, "out of memory");
+		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	peer_trace(p, "> MSE handshake (%s)", pm->policy ==
 	    PEER_CRYPTO_REQUIRE ? "rc4" : "rc4 or plaintext");
 	return 0;

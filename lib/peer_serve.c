@@ -13,7 +13,7 @@ serve_init(struct peer *p)
 {
 	p->reqs = calloc(PEER_PEER_REQS, sizeof(*p->reqs));
 	if (p->reqs == NULL)
-		return peer_fail(p, BT_EXIT_WORLD, "out of memory");
+		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	return 0;
 }
 
@@ -44,7 +44,7 @@ serve_bitfield(struct peer *p)
 		return 0;
 	bits = calloc(1, (size_t)p->lim.bitfield_len + 1);
 	if (bits == NULL)
-		return peer_fail(p, BT_EXIT_WORLD, "out of memory");
+		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	for (i = 0; i < p->mi->npieces; i++)
 		if (can_serve(p, i)) {
 			bits[i / 8] |= 0x80 >> (i % 8);
@@ -126,7 +126,7 @@ serve_fill(struct peer *p)
 		r = p->host->read(p->host->ctx, q.index, q.begin, q.length,
 		    b + WIRE_PIECE_HDR, err);
 		if (r == -1)
-			return peer_fail(p, BT_EXIT_WORLD, "%s", err);
+			return peer_fail(p, BT_FAIL_SYSTEM, "%s", err);
 		if (r == 0) {
 			peer_trace(p, "  cannot read piece %u now: request "
 			    "dropped", q.index);

@@ -269,6 +269,103 @@ fail:
 	return -1;
 }
 
+int
+spool_open_ro(struct spool *s, const char *dir, const struct metainfo *mi,
+    char *err)
+{
+	struct stat st;
+	void *m;
+	int fd;
+
+	memset(s, 0, sizeof(*s));
+	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
+	s->mi = mi;
+	s->npieces = mi->npieces;
+	s->fail = BT_FAIL_INPUT;
+	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (s->piecesfd = openat(s->dirfd, "pieces", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		s->fail = bt_fail_errno(errno);
+		bt_err(err, "%s%s: %s", dir, s->dirfd == -1 ? "" : "/pieces",
+		    strerror(errno));
+		spool_close(s);
+		return -1;
+	}
+	if ((fd = openat(s->dirfd, "state", O_RDONLY | O_CLOEXEC)) == -1) {
+		s->fail = BT_FAIL_NONE;
+		return 0;	/* pieces/ alone: nobody recycles its files */
+	}
+	if (fstat(fd, &st) == -1 || (size_t)st.st_size !=
+	    maplen(s->npieces) || (m = mmap(NULL, maplen(s->npieces),
+	    PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		s->fail = BT_FAIL_MISMATCH;
+		bt_err(err, "%s/state: not this torrent's spool state", dir);
+		spool_close(s);
+		return -1;
+	}
+	close(fd);
+	s->hdr = m;
+	s->maplen = maplen(s->npieces);
+	if (memcmp(s->hdr->magic, SPOOL_MAGIC, 8) != 0 ||
+	    s->hdr->version != SPOOL_VERSION ||
+	    s->hdr->npieces != s->npieces ||
+	    memcmp(s->hdr->info_hash, mi->info_hash, 20) != 0) {
+		s->fail = BT_FAIL_MISMATCH;
+		bt_err(err, "%s: spool of another torrent", dir);
+		spool_close(s);
+		return -1;
+	}
+	s->have = (uint64_t *)((char *)m + SPOOL_HDRLEN);
+	s->placed = s->have + words(s->npieces);
+	s->avail = (uint32_t *)(s->placed + words(s->npieces));
+	s->fail = BT_FAIL_NONE;
+	return 0;
+}
+
+int
+spool_read_whole(struct spool *s, uint32_t i, void *buf, char *err)
+{
+	char name[16];
+	struct stat st;
+	uint32_t sz;
+	ssize_t r;
+	int fd, e;
+
+	if (i >= s->npieces)
+		return bt_err(err, "read piece %u: out of range", i);
+	sz = mi_piece_size(s->mi, i);
+	snprintf(name, sizeof(name), "%u", i);
+	fd = openat(s->piecesfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return SPOOL_PIECE_GONE;
+		if (errno == ELOOP)
+			return SPOOL_PIECE_NOTFILE;
+		return bt_err(err, "pieces/%s: %s", name, strerror(errno));
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return SPOOL_PIECE_NOTFILE;
+	}
+	if (st.st_size != (off_t)sz) {
+		close(fd);
+		return SPOOL_PIECE_SIZE;
+	}
+	r = st_pread_full(fd, buf, sz, 0);
+	e = errno;
+	close(fd);
+	/* The recycle rule, as in spool_read_piece. */
+	if (spool_placed(s, i))
+		return SPOOL_PIECE_GONE;
+	if (r == -1)
+		return bt_err(err, "pieces/%s: %s", name, strerror(e));
+	if (r != (ssize_t)sz)
+		return SPOOL_PIECE_GONE;	/* cut while we read */
+	return SPOOL_PIECE_OK;
+}
+
 void
 spool_close(struct spool *s)
 {
@@ -299,13 +396,16 @@ testbit(const uint64_t *w, uint32_t i)
 int
 spool_have(const struct spool *s, uint32_t i)
 {
+	/* Read-only, no state file: every piece file is taken as had. */
+	if (s->have == NULL)
+		return i < s->npieces;
 	return i < s->npieces && testbit(s->have, i);
 }
 
 int
 spool_placed(const struct spool *s, uint32_t i)
 {
-	return i < s->npieces && testbit(s->placed, i);
+	return i < s->npieces && s->placed != NULL && testbit(s->placed, i);
 }
 
 uint32_t

@@ -144,6 +144,14 @@ struct spool {
  */
 int	spool_open(struct spool *, const char *dir, const struct metainfo *,
 	    char *err);
+/*
+ * Opens dir read-only for reading pieces (btverify): nothing is created,
+ * no claim is possible. The state file is mapped read-only when there is
+ * one (then refused if another torrent's); without one, every piece file
+ * counts as had and none as placed. 0, or -1 with err and s->fail.
+ */
+int	spool_open_ro(struct spool *, const char *dir, const struct metainfo *,
+	    char *err);
 void	spool_close(struct spool *);
 
 /* 1 if piece i is verified (in pieces/ or already placed), else 0. */
@@ -204,6 +212,19 @@ void	spool_rd_init(struct spool_rd *);
 void	spool_rd_close(struct spool_rd *);
 int	spool_read_piece(struct spool *, struct spool_rd *, uint32_t i,
 	    uint32_t off, void *buf, size_t len, char *err);
+/*
+ * A whole piece file into buf (mi_piece_size(i) bytes), for checkers
+ * (btassemble, btverify), with the same recycle rule: SPOOL_PIECE_OK,
+ * _GONE (absent, or placed while we read), _SIZE (the wrong size: a
+ * damaged piece), _NOTFILE (not a regular file), or -1 with err.
+ */
+enum {
+	SPOOL_PIECE_GONE = 0,
+	SPOOL_PIECE_OK = 1,
+	SPOOL_PIECE_SIZE = 2,
+	SPOOL_PIECE_NOTFILE = 3
+};
+int	spool_read_whole(struct spool *, uint32_t i, void *buf, char *err);
 /* The same with no cache: 0, or -1 with err (errno ENOENT: moved out). */
 int	spool_read(struct spool *, uint32_t i, uint32_t off, void *buf,
 	    size_t len, char *err);

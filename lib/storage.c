@@ -287,5 +287,13 @@ st_piece_ok(const struct metainfo *mi, uint32_t i, const void *data,
 		return 0;
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha1(), NULL) != 1)
 		return -1;
-	return memcmp(md, mi->pieces + (size_t)i * 20, 20) == 0;
+	return st_piece_match(mi, i, md);
+}
+
+int
+st_piece_match(const struct metainfo *mi, uint32_t i,
+    const unsigned char md[20])
+{
+	return i < mi->npieces &&
+	    memcmp(md, mi->pieces + (size_t)i * 20, 20) == 0;
 }

@@ -83,5 +83,8 @@ int	st_read_range(struct st_reader *, const struct metainfo *,
  */
 int	st_piece_ok(const struct metainfo *, uint32_t i, const void *data,
 	    size_t len);
+/* The comparison itself, for a SHA-1 computed as blocks arrived. */
+int	st_piece_match(const struct metainfo *, uint32_t i,
+	    const unsigned char md[20]);
 
 #endif

@@ -115,6 +115,8 @@ aria_seed() {
 	[ "${lines[-1]}" = done ]
 	[ -z "$(ls "$T/sp/free")" ]
 	[[ "$output" == *"have-all"* ]]
+	# The peer id decoded: -LT20..- is libtorrent 2.0.
+	[[ "$(grep '^peer-id' <<<"$output")" == "peer-id 2d4c54"*" libtorrent 2."* ]]
 	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 46 ]
 	[ "$(stat -c %s "$T/sp/pieces/45")" -eq 50880 ]
 	joined "$T/sp" | cmp - "$T/src/data.bin"
@@ -134,6 +136,7 @@ aria_seed() {
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = done ]
 	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 33 ]
+	[[ "$(grep '^peer-id' <<<"$output")" == "peer-id 41322d"*" aria2 1."* ]]
 	# Sequential: pieces come in order.
 	[ "$(grep '^piece' <<<"$output" | head -3 | tr '\n' ' ')" = "piece 0 ok piece 1 ok piece 2 ok " ]
 	cmp <(joined "$T/sp") <(expected "$T/m.torrent")
@@ -151,7 +154,7 @@ aria_seed() {
 	    "127.0.0.1:$PORT"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"peer-id 2d5452"* ]]	# -TR...
+	[[ "$output" == *"peer-id 2d5452"*" Transmission 3.00"* ]]	# -TR3000-
 	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 46 ]
 	joined "$T/sp" | cmp - "$T/src/data.bin"
 }
