@@ -6,8 +6,9 @@
  * file; the core owns the protocol. The loop is, in the manner of
  * jech/dht's dht_periodic:
  *
- *	peer_init(&p, &cfg, &host, now);	  queues our handshake
+ *	peer_init(&p, &cfg, &host, NULL, now);	  queues our handshake
  *	for (;;) {
+ *		peer_fill(&p);			  requests and answers
  *		peer_output(&p, &buf, &len);	  bytes to send (may be 0)
  *		n = send(buf, len); peer_sent(&p, n);
  *		wait for input, or until peer_tick's deadline;
@@ -33,8 +34,9 @@
  * Slots for what comes next (each plugs in without touching the message
  * switch in peer.c):
  *  - BEP 10 extensions: cfg.ext lists named sub-protocols (ut_metadata,
- *    ut_pex, ...), each a struct peer_ext with its callbacks. The core sets the
- *    reserved bit, sends the extension handshake, maps the peer's ids
+ *    ut_pex, ...), each a struct peer_ext with its callbacks. The core
+ *    sets the reserved bit, sends the extension handshake (an "m"
+ *    dictionary of the names), maps the peer's ids
  *    and hands each extended message to its extension's on_message;
  *    peer_ext_send() sends one (peer_ext.c).
  *  - BEP 6, the fast extension: cfg.fast sets the reserved bit;
@@ -50,7 +52,7 @@
  *    peer_output hands them out.
  *  - Another transport (uTP): nothing here knows TCP. The core takes
  *    bytes and gives bytes; a uTP socket feeds the same calls (btpeer's
- *    loop sees the transport through struct conn in btpeer/conn.h).
+ *    loop sees the transport through struct conn in btpeer/loop.h).
  *  - A choking policy: host.unchoke decides whether an interested peer
  *    is unchoked (NULL: at once, today's behaviour); peer_choke() lets a
  *    policy choke or unchoke later from the caller's tick.

@@ -37,6 +37,9 @@ peer_trace(struct peer *p, const char *fmt, ...)
 	p->host->trace(p->host->ctx, line);
 }
 
+static int	vfail(struct peer *, enum bt_fail, const char *, va_list)
+		    __attribute__((format(printf, 3, 0)));
+
 static int
 vfail(struct peer *p, enum bt_fail f, const char *fmt, va_list ap)
 {
