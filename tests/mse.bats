@@ -142,6 +142,10 @@ listen() {
 	payload
 	PORT=$(freeport)
 	mkdir -p "$T/trcfg"
+	cat >"$T/trcfg/settings.json" <<-'JSON'
+	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+	 "utp-enabled": false, "port-forwarding-enabled": false}
+	JSON
 	HOME=$T timeout 120 transmission-cli -er -M -g "$T/trcfg" \
 	    -w "$T/src" -p "$PORT" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
 	echo $! >>"$T/pids"
