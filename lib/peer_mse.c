@@ -89,7 +89,7 @@ handshake(void *ctx, struct peer *p, const unsigned char *b, size_t n,
 		if (r == 1) {
 			if (pm->policy == PEER_CRYPTO_REQUIRE)
 				return bt_err(err, "plaintext handshake "
-				    "refused (--encryption require)");
+				    "refused: encryption is required");
 			pm->state = PM_PLAIN;
 			*established = 1;
 			decided(pm, p);
