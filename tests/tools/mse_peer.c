@@ -361,15 +361,51 @@ answer(struct conn *c, uint32_t meth, int *sent_hs)
 	return handshake_mse(c);
 }
 
+/* -l: accept one connection and answer it. 0, or 1 with c->err. */
+static int
+connect_in(struct conn *c, const struct metainfo *mi, uint32_t meth,
+    int port)
+{
+	int sent_hs = 0;
+
+	if ((c->fd = listen_one(c, port)) == -1 ||
+	    answer(c, meth, &sent_hs) == -1 || session(c, mi, sent_hs) == -1)
+		return 1;
+	return 0;
+}
+
+/* Dial, MSE as initiator unless meth is 0, then BEP 3. 0, or 1. */
+static int
+connect_out(struct conn *c, const struct metainfo *mi, uint32_t meth,
+    const char *addr)
+{
+	uint8_t rnd[MSE_RAND_LEN];
+	unsigned char hs[WIRE_HANDSHAKE_LEN], res[8] = { 0 }, id[20] = "x";
+
+	if ((c->fd = dial(addr, c->err)) == -1)
+		return 1;
+	if (meth != 0) {
+		/* Our handshake rides as the initial payload, as clients do. */
+		memcpy(id, "-MS0001-", 8);
+		wire_handshake(hs, res, mi->info_hash, id);
+		if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) {
+			bt_err(c->err, "getrandom: %s", strerror(errno));
+			return 1;
+		}
+		if (mse_start_initiator(&c->m, mi->info_hash, meth, hs,
+		    sizeof hs, rnd, c->err) == -1 || handshake_mse(c) == -1)
+			return 1;
+	}
+	return session(c, mi, meth != 0) == -1 ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct metainfo mi;
 	struct conn c = { .fd = -1 };
-	uint8_t rnd[MSE_RAND_LEN];
-	unsigned char hs[WIRE_HANDSHAKE_LEN], res[8] = { 0 }, id[20] = "x";
 	uint32_t meth = MSE_RC4;
-	int opt, port = -1, secs = 30, sent_hs = 0;
+	int opt, port = -1, secs = 30, rc = 1;
 
 	while ((opt = getopt(argc, argv, "e:l:t:")) != -1) {
 		switch (opt) {
@@ -400,32 +436,18 @@ main(int argc, char **argv)
 		return 2;
 	}
 	want_ih = mi.info_hash;
-	if ((c.in = malloc(BUFSZ)) == NULL)
-		return 1;
 	c.deadline = time(NULL) + secs;
-	if (port >= 0) {
-		if ((c.fd = listen_one(&c, port)) == -1 ||
-		    answer(&c, meth, &sent_hs) == -1 ||
-		    session(&c, &mi, sent_hs) == -1)
-			goto fail;
-		return 0;
-	}
-	if ((c.fd = dial(argv[1], c.err)) == -1)
-		goto fail;
-	if (meth != 0) {
-		/* Our handshake rides as the initial payload, as clients do. */
-		memcpy(id, "-MS0001-", 8);
-		wire_handshake(hs, res, mi.info_hash, id);
-		if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd ||
-		    mse_start_initiator(&c.m, mi.info_hash, meth, hs, sizeof hs,
-		    rnd, c.err) == -1 || handshake_mse(&c) == -1)
-			goto fail;
-		sent_hs = 1;
-	}
-	if (session(&c, &mi, sent_hs) == -1)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "mse_peer: %s\n", c.err);
-	return 1;
+	if ((c.in = malloc(BUFSZ)) == NULL)
+		bt_err(c.err, "out of memory");
+	else if (port >= 0)
+		rc = connect_in(&c, &mi, meth, port);
+	else
+		rc = connect_out(&c, &mi, meth, argv[1]);
+	if (rc != 0)
+		fprintf(stderr, "mse_peer: %s\n", c.err);
+	if (c.fd != -1)
+		close(c.fd);
+	free(c.in);
+	mi_free(&mi);
+	return rc;
 }
