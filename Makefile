@@ -59,7 +59,13 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbt.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-units: $(UNITS) $(BUILD)/test-bin/btpeer
+# Test drivers (tests/tools/*.c): built with the unit tests, never installed.
+TESTTOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/bin/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tests/bin/%: $(BUILD)/tests/tools/%.o $(BUILD)/libbt.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+units: $(UNITS) $(TESTTOOLS) $(BUILD)/test-bin/btpeer
 
 # btpeer with its test hooks compiled in (-DBT_TEST_HOOKS: the sandbox
 # test's escape attempts). Built beside the units, never installed.

@@ -221,12 +221,44 @@ flush_rest(struct peer *p, struct conn *c, struct host *h)
 	}
 }
 
+/*
+ * The MSE transform for enc (NULL when off): 0, or -1 with err. The
+ * random bytes are its private key and padding.
+ */
+static int
+make_transform(struct peer_mse *pm, struct peer_transform **tr,
+    const struct opts *o, const struct metainfo *mi, enum peer_crypto enc,
+    char *err)
+{
+	uint8_t rnd[MSE_RAND_LEN];
+	size_t got = 0;
+	ssize_t r;
+
+	*tr = NULL;
+	if (enc == PEER_CRYPTO_OFF)
+		return 0;
+	while (got < sizeof(rnd)) {
+		r = getrandom(rnd + got, sizeof(rnd) - got, 0);
+		if (r == -1 && errno != EINTR)
+			return bt_err(err, "getrandom: %s", strerror(errno));
+		if (r > 0)
+			got += (size_t)r;
+	}
+	if ((o->mode == PEER_SERVE ? peer_mse_incoming :
+	    peer_mse_outgoing)(pm, enc, mi->info_hash, rnd, err) == -1)
+		return -1;
+	*tr = &pm->tr;
+	return 0;
+}
+
 int
 loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
-    struct conn *c, FILE *events)
+    struct conn *c, FILE *events, enum peer_crypto enc, int *fallback)
 {
 	struct peer_cfg cfg;
 	struct exts x;
+	struct peer_transform *tr;
+	struct peer_mse pm;
 	struct host h;
 	struct peer p;
 	struct pollfd pf[2];
@@ -250,9 +282,17 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 	if (o->mode != PEER_BITFIELD && o->mode != PEER_PIECE)
 		make_exts(&x, &cfg, o, mi);
 	ext_addrs(&cfg, o, c);
+	if (fallback != NULL)
+		*fallback = 0;
+	if (make_transform(&pm, &tr, o, mi, enc, err) == -1) {
+		host_free(&h);
+		fprintf(stderr, "btpeer: %s\n", err);
+		return BT_EXIT_WORLD;
+	}
 	t = host_now();
 	deadline = t + PEER_SEC;
-	if (peer_init(&p, &cfg, &h.ops, NULL, t) == 0) {
+	if (peer_init(&p, &cfg, &h.ops, tr, t) == 0 &&
+	    (tr == NULL || peer_mse_start(&pm, &p) == 0)) {
 		while (peer_done(&p) < 0) {
 			if (peer_fill(&p) == -1 || do_write(&p, c, &h) == -1)
 				break;
@@ -313,7 +353,14 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 		    (unsigned long long)(p.up - p.up_reported));
 		host_event(&h, err);
 	}
-	if (code != BT_EXIT_OK) {
+	if (code != BT_EXIT_OK && fallback != NULL && tr != NULL &&
+	    peer_mse_fallback(&pm, &p)) {
+		/* Not an error yet: the caller tries again in plain. */
+		*fallback = 1;
+		if (o->verbose)
+			fprintf(stderr, "btpeer: MSE handshake failed (%s); "
+			    "trying a plain one\n", peer_reason(&p));
+	} else if (code != BT_EXIT_OK) {
 		snprintf(err, sizeof(err), "error %s", peer_reason(&p)[0] ?
 		    peer_reason(&p) : "session failed");
 		host_event(&h, err);

@@ -31,9 +31,13 @@ void	conn_stream(struct conn *, int rfd, int wfd);
 
 /*
  * Runs one connection until it ends; returns the exit code. The error
- * line goes to events (if any) and stderr.
+ * line goes to events (if any) and stderr. enc is the MSE policy for
+ * this connection (an accepted one under PEER_SERVE, else one we
+ * opened). If fallback is non-NULL, *fallback says whether an outgoing
+ * MSE handshake failed under PEER_CRYPTO_PREFER: the caller may dial
+ * again in plain, and no error line was reported.
  */
 int	loop_run(const struct opts *, const struct metainfo *, struct spool *,
-	    struct conn *, FILE *events);
+	    struct conn *, FILE *events, enum peer_crypto enc, int *fallback);
 
 #endif

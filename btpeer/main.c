@@ -4,6 +4,10 @@
  * socket on fds 0/1, or listens; or debugs one peer (--bitfield,
  * --piece). Event lines on stdout, traces on stderr with -v.
  */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,6 +35,7 @@
 
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--version] [--pex file]"
+    " [--encryption off|prefer|require]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [--upload-slots n]"
     " [--max-download-rate rate] [--max-upload-rate rate]"
@@ -40,8 +45,10 @@ static const char usage[] =
     "       btpeer [-v] --bitfield file.torrent host:port\n"
     "       btpeer [-v] --piece n file.torrent host:port\n"
     "       btpeer [-v] [--timeout seconds] --metadata magnet-uri host:port\n"
-    "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
-    "       btpeer [-v] --listen [host:]port [--max-conns n] [--pex file]"
+    "       btpeer [-v] --serve [--encryption mode] [--spool dir] [-o dir]"
+    " file.torrent\n"
+    "       btpeer [-v] --listen [host:]port [--encryption mode]"
+    " [--max-conns n] [--pex file]"
     " [--upload-slots n] [--max-download-rate rate]"
     " [--max-upload-rate rate] [--files list] [--include glob]"
     " [--exclude glob] [--spool dir] [-o dir] file.torrent\n";
@@ -122,10 +129,79 @@ handle(int fd, void *arg)
 		return rc;
 	}
 	conn_stream(&cn, fd, fd);
-	rc = loop_run(c->o, c->mi, spp, &cn, stdout);
+	rc = loop_run(c->o, c->mi, spp, &cn, stdout, c->o->encryption, NULL);
 	if (spp != NULL)
 		spool_close(spp);
 	return rc;
+}
+
+/* Connects to the peer and runs the connection with MSE policy enc. */
+static int
+dial(const struct opts *o, const struct metainfo *mi, struct spool *spp,
+    enum peer_crypto enc, int *fallback)
+{
+	struct conn cn;
+	char err[BT_ERRLEN];
+	int fd, rc;
+
+	if (fallback != NULL)
+		*fallback = 0;
+	fd = net_connect(o->addr, o->timeout, err);
+	if (fd < 0) {
+		fprintf(stderr, "btpeer: %s\n", err);
+		/* --piece: stdout is the data, never an event. */
+		if (o->mode != PEER_PIECE)
+			printf("error %s\n", err);
+		return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
+	}
+	if ((rc = lockdown(o)) != 0) {
+		close(fd);
+		return rc;
+	}
+	conn_stream(&cn, fd, fd);
+	rc = loop_run(o, mi, spp, &cn, o->mode == PEER_PIECE ? NULL : stdout,
+	    enc, fallback);
+	close(fd);
+	return rc;
+}
+
+/* A child's exit status meaning "MSE refused: dial again in plain". */
+#define EXIT_FALLBACK	99
+
+/*
+ * --encryption prefer: MSE first, then plain if the peer refused it. Once
+ * sandboxed, a process can open no new socket, so the first attempt runs
+ * in a child (sandboxed, dying with us) and the second, if needed, here.
+ * This process reads no byte of the peer before its own attempt.
+ */
+static int
+dial_prefer(const struct opts *o, const struct metainfo *mi,
+    struct spool *spp)
+{
+	pid_t pid;
+	int st, fallback = 0, rc;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		return dial(o, mi, spp, o->encryption, NULL);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(BT_EXIT_WORLD);
+		rc = dial(o, mi, spp, o->encryption, &fallback);
+		fflush(stdout);
+		_exit(fallback ? EXIT_FALLBACK : rc);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return BT_EXIT_WORLD;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_FALLBACK)
+		return dial(o, mi, spp, PEER_CRYPTO_OFF, NULL);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	fprintf(stderr, "btpeer: connection process killed by signal %d\n",
+	    WTERMSIG(st));
+	return BT_EXIT_WORLD;
 }
 
 static int
@@ -159,7 +235,7 @@ run(const struct opts *o, const struct metainfo *mi)
 		}
 		/* stdout is the socket: no event lines. */
 		conn_stream(&cn, 0, 1);
-		rc = loop_run(o, mi, spp, &cn, NULL);
+		rc = loop_run(o, mi, spp, &cn, NULL, o->encryption, NULL);
 		if (spp != NULL)
 			spool_close(spp);
 		return rc;
@@ -171,25 +247,8 @@ run(const struct opts *o, const struct metainfo *mi)
 		spool_close(spp);
 		return BT_EXIT_OK;
 	}
-	fd = net_connect(o->addr, o->timeout, err);
-	if (fd < 0) {
-		fprintf(stderr, "btpeer: %s\n", err);
-		/* --piece: stdout is the data, never an event. */
-		if (o->mode != PEER_PIECE)
-			printf("error %s\n", err);
-		if (spp != NULL)
-			spool_close(spp);
-		return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
-	}
-	if ((rc = lockdown(o)) != 0) {
-		close(fd);
-		if (spp != NULL)
-			spool_close(spp);
-		return rc;
-	}
-	conn_stream(&cn, fd, fd);
-	rc = loop_run(o, mi, spp, &cn, o->mode == PEER_PIECE ? NULL : stdout);
-	close(fd);
+	rc = o->encryption == PEER_CRYPTO_PREFER ?
+	    dial_prefer(o, mi, spp) : dial(o, mi, spp, o->encryption, NULL);
 	if (spp != NULL)
 		spool_close(spp);
 	return rc;
@@ -210,7 +269,7 @@ main(int argc, char *argv[])
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
 	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP,
-	    O_METADATA, O_PEX };
+	    O_METADATA, O_PEX, O_ENCRYPTION };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -234,6 +293,7 @@ main(int argc, char *argv[])
 		{ "exclude", required_argument, NULL, O_EXCLUDE },
 		{ "metadata", no_argument, NULL, O_METADATA },
 		{ "pex", required_argument, NULL, O_PEX },
+		{ "encryption", required_argument, NULL, O_ENCRYPTION },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -250,6 +310,7 @@ main(int argc, char *argv[])
 	o.timeout = DEFAULT_TIMEOUT;
 	o.maxconns = DEFAULT_MAXCONNS;
 	o.slots = CHOKE_SLOTS_DEFAULT;
+	o.encryption = PEER_CRYPTO_PREFER;
 	while ((c = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -344,6 +405,11 @@ main(int argc, char *argv[])
 			if (sel_spec_add(&o.spec, c == O_FILES ? 'f' :
 			    c == O_INCLUDE ? 'i' : 'x', optarg, err) == -1)
 				return bad_usage(err);
+			break;
+		case O_ENCRYPTION:
+			if (peer_crypto_parse(optarg, &o.encryption) == -1)
+				return bad_usage("--encryption: want off, "
+				    "prefer or require");
 			break;
 		default:
 			return bad_usage(NULL);

@@ -78,7 +78,9 @@ metadata_run(struct opts *o)
 		return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
 	}
 	conn_stream(&cn, fd, fd);
-	rc = loop_run(o, &mi, NULL, &cn, NULL);
+	/* No plain retry here: MSE only when the user requires it. */
+	rc = loop_run(o, &mi, NULL, &cn, NULL, o->encryption ==
+	    PEER_CRYPTO_REQUIRE ? PEER_CRYPTO_REQUIRE : PEER_CRYPTO_OFF, NULL);
 	close(fd);
 	if (rc == BT_EXIT_OK && !u.done) {
 		fprintf(stderr, "btpeer: %s: the peer closed before the "

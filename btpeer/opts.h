@@ -6,6 +6,7 @@
 
 #include "peer.h"
 #include "select.h"
+#include "peer_mse.h"
 #include "spool.h"
 
 struct utm;
@@ -31,6 +32,7 @@ struct opts {
 	const char	*pexfile;	/* --pex: peers to tell about */
 	/* --metadata: the fetch, its result read by main (BEP 9). */
 	struct utm	*utm;
+	enum peer_crypto encryption;	/* --encryption */
 };
 
 #endif

@@ -457,7 +457,11 @@ peer_eof(struct peer *p, int64_t now)
 		p->done = BT_EXIT_OK;
 		return;
 	}
-	if (p->phase != PEER_PH_MESSAGES)
+	if (p->phase == PEER_PH_TRANSFORM)
+		peer_fail(p, BT_FAIL_PEER, "peer closed the connection "
+		    "during the MSE handshake (wrong torrent, or it does not "
+		    "accept encryption?)");
+	else if (p->phase != PEER_PH_MESSAGES)
 		peer_fail(p, BT_FAIL_PEER, "peer closed the connection "
 		    "during the handshake (wrong torrent, or it requires "
 		    "encryption?)");

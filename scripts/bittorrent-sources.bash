@@ -121,7 +121,8 @@ vflag=()
 # serving it what we have). A new kind of source is one such function.
 # shellcheck disable=SC2317 # called as "src_$kind"
 src_peer() {
-	exec btpeer "${vflag[@]}" "${pexflag[@]}" --strategy "$strategy" --spool "$spool" \
+	exec btpeer "${vflag[@]}" "${pexflag[@]}" --encryption "$encryption" \
+	    --strategy "$strategy" --spool "$spool" \
 	    "${selargs[@]}" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
 	    -- "$torrent" "$1"
 }

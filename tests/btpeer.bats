@@ -226,7 +226,8 @@ aria_seed() {
 }
 
 # bad MODE [btpeer options]: btpeer against bad_peer.py in MODE; sets
-# status and output.
+# status and output. bad_peer.py speaks plain BEP 3 and serves one
+# connection, so btpeer does not try MSE first (--encryption off).
 bad() {
 	local mode=$1
 	shift
@@ -234,7 +235,8 @@ bad() {
 	    "$T/src/data.bin" 65536 >"$T/bad.$mode" 2>&1 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "grep -q listening '$T/bad.$mode'" 10
-	run timeout 30 btpeer --timeout 2 "$@" --spool "$T/sp.$mode" \
+	run timeout 30 btpeer --timeout 2 --encryption off "$@" \
+	    --spool "$T/sp.$mode" \
 	    "$T/s.torrent" "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$mode")"
 	echo "$mode: $status: $output"
 	[ "$status" -eq 1 ]
@@ -281,7 +283,8 @@ bad() {
 		    >"$T/bad.$mode" 2>&1 3>&- &
 		echo $! >>"$T/pids"
 		waitfor "grep -q listening '$T/bad.$mode'" 10
-		run timeout 20 btpeer --timeout 3 --spool "$T/sp.$mode" \
+		run timeout 20 btpeer --timeout 3 --encryption off \
+		    --spool "$T/sp.$mode" \
 		    "$T/s.torrent" \
 		    "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$mode")"
 		echo "$mode: $status: $output"
@@ -298,7 +301,8 @@ bad() {
 		    >"$T/bad.$1" 2>&1 3>&- &
 		echo $! >>"$T/pids"
 		waitfor "grep -q listening '$T/bad.$1'" 10
-		run timeout 20 btpeer --bitfield "$T/s.torrent" \
+		run timeout 20 btpeer --encryption off --bitfield \
+		    "$T/s.torrent" \
 		    "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$1")"
 		echo "$1: $status: $output"
 		[ "$status" -eq 1 ]
@@ -327,8 +331,8 @@ bad() {
 	    "$T/src/data.bin" 65536 >"$T/bad" 2>&1 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "grep -q listening '$T/bad'" 10
-	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" \
-	    "127.0.0.1:$(awk '{ print $2 }' "$T/bad")"
+	run timeout 60 btpeer --encryption off --spool "$T/sp" \
+	    "$T/s.torrent" "127.0.0.1:$(awk '{ print $2 }' "$T/bad")"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = done ]
 	joined "$T/sp" | cmp - "$T/src/data.bin"
@@ -479,8 +483,8 @@ bad() {
 	echo $! >>"$T/pids"
 	waitfor "grep -q listening '$T/ev'" 10
 	port=$(awk '/^listening/ { print $2 }' "$T/ev")
-	# The first connection, once it speaks, gets a handler, which sends
-	# its handshake.
+	# The first connection, once it speaks (a plain handshake, not MSE),
+	# gets a handler, which sends its handshake.
 	exec 5<>"/dev/tcp/127.0.0.1/$port"
 	printf '\023BitTorrent protocol' >&5
 	[ "$(timeout 5 head -c 20 <&5 | tail -c 19)" = "BitTorrent protocol" ]

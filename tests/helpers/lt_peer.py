@@ -23,7 +23,8 @@ ses = lt.session({
     "enable_natpmp": False, "enable_outgoing_utp": False,
     "enable_incoming_utp": False, "allow_multiple_connections_per_ip": True,
     "alert_mask": 0, "upload_rate_limit": rate,
-    # Plain BEP 3 handshakes: btpeer does not speak MSE.
+    # Plain BEP 3 only: btpeer (--encryption prefer by default) tries MSE,
+    # is closed at once, and connects again in plain.
     "out_enc_policy": int(lt.enc_policy.disabled),
     "in_enc_policy": int(lt.enc_policy.disabled),
 }, *args)

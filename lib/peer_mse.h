@@ -1,0 +1,67 @@
+/*
+ * peer_mse.h: MSE/PE (mse.h) in the peer core's transform slot (peer.h),
+ * with the encryption policy of btpeer(1)'s --encryption.
+ *
+ *	struct peer_mse pm;
+ *	peer_mse_outgoing(&pm, PEER_CRYPTO_PREFER, info_hash, rnd, err);
+ *	peer_init(&p, &cfg, &host, &pm.tr, now);
+ *	peer_mse_start(&pm, &p);		Ya and PadA go out first
+ *
+ * Outgoing, the BitTorrent handshake follows the MSE one (as payload,
+ * not as MSE's initial payload: the core holds it until the transform
+ * is established). Incoming, the first bytes tell a plain BEP 3
+ * handshake from MSE; the policy says which are accepted. Falling back
+ * to a plain connection after a failed outgoing MSE handshake is the
+ * caller's (peer_mse_fallback says when), since it owns the socket.
+ * When decided, an event "encryption rc4|plaintext|none" (none: a plain
+ * BEP 3 handshake, plaintext: MSE header then plain) and a trace.
+ */
+#ifndef BT_PEER_MSE_H
+#define BT_PEER_MSE_H
+
+#include <stdint.h>
+
+#include "mse.h"
+#include "peer.h"
+
+enum peer_crypto {
+	PEER_CRYPTO_OFF,	/* plain BEP 3 only, both ways */
+	PEER_CRYPTO_PREFER,	/* out: MSE, then plain; in: either */
+	PEER_CRYPTO_REQUIRE	/* MSE with RC4 only, both ways */
+};
+
+struct peer_mse {
+	struct peer_transform tr;	/* give &pm->tr to peer_init */
+	struct mse	 m;
+	enum peer_crypto policy;
+	int		 incoming;
+	int		 state;		/* see peer_mse.c */
+	unsigned char	 ih[20];
+	uint8_t		 rnd[MSE_RAND_LEN];
+};
+
+/* "off", "prefer", "require" -> policy; -1 if none of them. */
+int	peer_crypto_parse(const char *, enum peer_crypto *);
+
+/*
+ * Sets pm up for a connection we open (outgoing) or accepted (incoming)
+ * with policy (not OFF: then pass no transform at all) for info-hash ih,
+ * with MSE_RAND_LEN random bytes. 0, or -1 with err.
+ */
+int	peer_mse_outgoing(struct peer_mse *, enum peer_crypto,
+	    const unsigned char ih[20], const uint8_t rnd[MSE_RAND_LEN],
+	    char *err);
+int	peer_mse_incoming(struct peer_mse *, enum peer_crypto,
+	    const unsigned char ih[20], const uint8_t rnd[MSE_RAND_LEN],
+	    char *err);
+/* After peer_init: an outgoing pm queues its first message. 0 or -1. */
+int	peer_mse_start(struct peer_mse *, struct peer *);
+/* "rc4", "plaintext", "none" once decided, else NULL. */
+const char *peer_mse_method(const struct peer_mse *);
+/*
+ * 1 if the connection p (now over) failed during an outgoing MSE
+ * handshake under PEER_CRYPTO_PREFER: worth one retry in plain.
+ */
+int	peer_mse_fallback(const struct peer_mse *, const struct peer *);
+
+#endif

@@ -1,0 +1,302 @@
+#!/usr/bin/env bats
+# shellcheck disable=SC2030,SC2031 # each test sets its own PORT
+# MSE/PE (lib/mse.c) against real clients over real TCP on loopback:
+# python3-libtorrent with forced encryption both ways, aria2c requiring
+# RC4, transmission-cli requiring encryption. tests/tools/mse_peer does
+# the handshake, then BEP 3 through the negotiated stream, and fetches
+# the first block of piece 0.
+
+load helpers
+
+MSE_PEER=$BT_BIN/../tests/bin/mse_peer
+ARIA=(--enable-dht=false --enable-dht6=false --bt-enable-lpd=false
+    --enable-peer-exchange=false --disable-ipv6=true --interface=127.0.0.1
+    --console-log-level=warn --summary-interval=0 --file-allocation=none)
+
+# Five pieces of 64 KiB and a short one.
+payload() {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/data.bin" 350000 mse
+	mktorrent -l 16 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	head -c 16384 "$T/src/data.bin" >"$T/want"
+}
+
+# lt_seed ENC [HOST:PORT...]: a libtorrent seeder with that policy,
+# dialing the given peers; sets PORT. LT_RATE caps its upload.
+lt_seed() {
+	local enc=$1
+	shift
+	/usr/bin/python3 "$HELPERS/lt_mse.py" seed "$enc" "$T/s.torrent" \
+	    "$T/src" "$@" >"$T/lt-$enc.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q seeding '$T/lt-$enc.out'" 30
+	PORT=$(awk '/^listening/ { print $2 }' "$T/lt-$enc.out")
+}
+
+# peer ARGS...: runs mse_peer; block in $T/blk, stderr in $T/err, $status.
+peer() {
+	status=0
+	timeout 60 "$MSE_PEER" -t 30 "$@" >"$T/blk" 2>"$T/err" 3>&- ||
+	    status=$?
+	cat "$T/err"	# shown if the test fails
+}
+
+# listen NAME ARGS...: mse_peer accepting one connection; its block in
+# $T/NAME.blk, its stderr in $T/NAME.err; sets LPORT, LPID.
+listen() {
+	local n=$1
+	shift
+	timeout 60 "$MSE_PEER" -t 30 "$@" -l 0 "$T/s.torrent" >"$T/$n.blk" \
+	    2>"$T/$n.err" 3>&- &
+	LPID=$!
+	echo "$LPID" >>"$T/pids"
+	waitfor "grep -q '^listening' '$T/$n.err'" 10
+	LPORT=$(awk '/^listening/ { print $2 }' "$T/$n.err")
+}
+
+@test "mse_peer: bad usage exits 2" {
+	run "$MSE_PEER"
+	[ "$status" -eq 2 ]
+	run "$MSE_PEER" -e bogus x 127.0.0.1:1
+	[ "$status" -eq 2 ]
+}
+
+@test "mse: RC4 to a libtorrent seeder that forces encryption" {
+	payload
+	lt_seed forced
+	peer -e rc4 "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^negotiated rc4$' "$T/err"
+	grep -q '^handshake from -LT' "$T/err"
+	cmp "$T/blk" "$T/want"
+}
+
+@test "mse: a forcing libtorrent closes a plaintext handshake unanswered" {
+	payload
+	lt_seed forced
+	peer -e off "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 1 ]
+	grep -q 'peer closed the connection' "$T/err"
+	[ "$(grep -c '^handshake from' "$T/err")" -eq 0 ]
+	[ ! -s "$T/blk" ]
+	# MSE offering plaintext only is refused too (it allows RC4 only).
+	peer -e plain "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 1 ]
+}
+
+@test "mse: a forcing libtorrent seeder connects to us, RC4" {
+	payload
+	listen us -e rc4
+	lt_seed forced "127.0.0.1:$LPORT"
+	wait "$LPID"
+	grep -q '^negotiated rc4$' "$T/us.err"
+	cmp "$T/us.blk" "$T/want"
+}
+
+@test "mse: plaintext selected after the MSE header, libtorrent" {
+	payload
+	lt_seed enabled
+	peer -e plain "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^negotiated plaintext$' "$T/err"
+	cmp "$T/blk" "$T/want"
+}
+
+@test "mse: incoming plain and MSE told apart by the first bytes" {
+	payload
+	# A plaintext-only libtorrent dials two listeners: one requiring MSE
+	# refuses it, one accepting plain serves it.
+	listen rc4 -e rc4
+	rc4pid=$LPID rc4port=$LPORT
+	listen off -e off
+	lt_seed disabled "127.0.0.1:$rc4port" "127.0.0.1:$LPORT"
+	wait "$LPID"
+	grep -q '^incoming plaintext handshake$' "$T/off.err"
+	cmp "$T/off.blk" "$T/want"
+	status=0
+	wait "$rc4pid" || status=$?
+	[ "$status" -eq 1 ]
+	grep -q 'plaintext handshake refused' "$T/rc4.err"
+	[ ! -s "$T/rc4.blk" ]
+}
+
+@test "mse: RC4 to an aria2c seeder that requires it" {
+	payload
+	PORT=$(freeport)
+	timeout 120 aria2c -V --seed-ratio=0 --seed-time=10 -d "$T/src" \
+	    --listen-port="$PORT" "${ARIA[@]}" --bt-require-crypto=true \
+	    --bt-min-crypto-level=arc4 "$T/s.torrent" >"$T/aria.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "ss -Htln 'sport = :$PORT' | grep -q LISTEN" 30
+	peer -e both "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^negotiated rc4$' "$T/err"
+	grep -q '^handshake from A2' "$T/err"
+	cmp "$T/blk" "$T/want"
+	peer -e off "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c '^handshake from' "$T/err")" -eq 0 ]
+}
+
+@test "mse: RC4 to a transmission seeder that requires encryption" {
+	payload
+	PORT=$(freeport)
+	mkdir -p "$T/trcfg"
+	cat >"$T/trcfg/settings.json" <<-'JSON'
+	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+	 "utp-enabled": false, "port-forwarding-enabled": false}
+	JSON
+	HOME=$T timeout 120 transmission-cli -er -M -g "$T/trcfg" \
+	    -w "$T/src" -p "$PORT" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q Seeding '$T/tr.out'" 40
+	peer -e rc4 "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	grep -q '^negotiated rc4$' "$T/err"
+	grep -q '^handshake from -TR' "$T/err"
+	cmp "$T/blk" "$T/want"
+	peer -e off "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c '^handshake from' "$T/err")" -eq 0 ]
+}
+
+# btpeer's --encryption (lib/peer_mse.c in the peer core's transform slot).
+
+# The spool's pieces in order: the whole torrent.
+joined() {
+	local i
+	for ((i = 0; i < 6; i++)); do cat "$1/pieces/$i"; done
+}
+
+@test "btpeer: downloads from a libtorrent seeder that forces encryption" {
+	payload
+	lt_seed forced
+	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"encryption rc4"* ]]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	run timeout 60 btpeer --encryption off --spool "$T/sp2" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"error peer closed the connection during the handshake"* ]]
+}
+
+@test "btpeer: prefer falls back to plain for a plaintext-only peer, require does not" {
+	payload
+	lt_seed disabled
+	run timeout 60 btpeer -v --spool "$T/sp" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"MSE handshake failed"*"trying a plain one"* ]]
+	[[ "$output" != *"encryption rc4"* ]]
+	[[ "$output" != *"error "* ]]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	run timeout 60 btpeer --encryption require --spool "$T/sp2" \
+	    "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"error peer closed the connection during the MSE handshake"* ]]
+	run btpeer --encryption sometimes --spool "$T/sp2" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
+	[ "$status" -eq 2 ]
+}
+
+@test "btpeer: MSE with the plaintext method, libtorrent choosing it" {
+	payload
+	lt_seed enabled
+	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"encryption plaintext"* ]]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+}
+
+# blisten POLICY: btpeer --listen serving $T/src's files; sets BP.
+blisten() {
+	btpeer --listen 127.0.0.1:0 --encryption "$1" -o "$T/src" \
+	    "$T/s.torrent" >"$T/bp.out" 2>"$T/bp.err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^listening' '$T/bp.out'" 10
+	BP=$(awk '/^listening/ { print $2 }' "$T/bp.out")
+}
+
+@test "btpeer: --listen --encryption require serves forced libtorrent, refuses plain" {
+	payload
+	blisten require
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_mse.py" \
+	    leech forced "$T/s.torrent" "$T/dl" "127.0.0.1:$BP"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$T/dl/data.bin" "$T/src/data.bin"
+	grep -q '^encryption rc4$' "$T/bp.out"
+	# A plaintext-only leecher is refused, and gets nothing.
+	LT_TIMEOUT=60 /usr/bin/python3 "$HELPERS/lt_mse.py" leech disabled \
+	    "$T/s.torrent" "$T/dl2" "127.0.0.1:$BP" >"$T/lt2.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q 'error plaintext handshake refused' '$T/bp.out'" 30
+	if cmp -s "$T/dl2/data.bin" "$T/src/data.bin"; then false; fi
+}
+
+@test "btpeer: --listen (default policy) serves encrypted and plain leechers" {
+	payload
+	blisten prefer
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_mse.py" \
+	    leech forced "$T/s.torrent" "$T/dl" "127.0.0.1:$BP"
+	[ "$status" -eq 0 ]
+	cmp "$T/dl/data.bin" "$T/src/data.bin"
+	LT_TIMEOUT=60 run timeout 90 /usr/bin/python3 "$HELPERS/lt_mse.py" \
+	    leech disabled "$T/s.torrent" "$T/dl2" "127.0.0.1:$BP"
+	[ "$status" -eq 0 ]
+	cmp "$T/dl2/data.bin" "$T/src/data.bin"
+	grep -q '^encryption rc4$' "$T/bp.out"
+	grep -q '^encryption none$' "$T/bp.out"
+}
+
+@test "bittorrent: the default policy downloads from encrypted-only and plain-only peers at once" {
+	payload
+	# Slow seeders, so that both have time to deliver pieces.
+	LT_RATE=32768 lt_seed forced
+	p1=$PORT
+	LT_RATE=32768 lt_seed disabled
+	p2=$PORT
+	run timeout 120 bittorrent -v -t "$T/s.torrent" -o "$T/out" \
+	    --peer "127.0.0.1:$p1" --peer "127.0.0.1:$p2"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cmp "$T/out/data.bin" "$T/src/data.bin"
+	grep -q "^\[127.0.0.1:$p1\] .* encryption rc4$" <<<"$output"
+	grep -q "^\[127.0.0.1:$p1\] .* piece [0-9]* verified, stored" <<<"$output"
+	grep -q "^\[127.0.0.1:$p2\] .*trying a plain one$" <<<"$output"
+	grep -q "^\[127.0.0.1:$p2\] .* piece [0-9]* verified, stored" <<<"$output"
+	run bittorrent --encryption maybe -t "$T/s.torrent"
+	[ "$status" -eq 2 ]
+}
+
+@test "btpeer: --listen --encryption require serves aria2c requiring arc4" {
+	payload
+	# aria2c finds peers through a tracker only.
+	OT=$(freeport)
+	mkdir -p "$T/ot"
+	chmod 755 "$T" "$T/ot"
+	btinfo "$T/s.torrent" | jq -r .info_hash >"$T/ot/whitelist.txt"
+	opentracker -i 127.0.0.1 -p "$OT" -P "$OT" -d "$T/ot" -u nobody \
+	    -w whitelist.txt >"$T/ot.log" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "(: </dev/tcp/127.0.0.1/$OT)" 10
+	mktorrent -a "http://127.0.0.1:$OT/announce" -l 16 -o "$T/a.torrent" \
+	    "$T/src/data.bin" >/dev/null
+	blisten require
+	btannounce --port "$BP" "$T/a.torrent" | grep -q ":$BP\$"
+	timeout 90 aria2c --seed-time=0 -d "$T/dl" --listen-port="$(freeport)" \
+	    "${ARIA[@]}" --bt-require-crypto=true --bt-min-crypto-level=arc4 \
+	    "$T/a.torrent" >"$T/aria.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	# Pieces went out through RC4. (aria2c then sends a second bitfield,
+	# which btpeer refuses today: a separate matter from MSE.)
+	waitfor "grep -q '^sent [1-9]' '$T/bp.out'" 60
+	grep -q '^encryption rc4$' "$T/bp.out"
+	grep -q '^peer-id .* aria2 ' "$T/bp.out"
+}

@@ -1,0 +1,297 @@
+/*
+ * test_peer_mse.c: MSE in the peer core's transform slot (peer_mse.h).
+ * Two real cores, a downloader that dials and a server that accepted,
+ * exchange a small torrent through buffers in chunks of every size
+ * from 1 byte, under each pair of policies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "bt.h"
+#include "peer.h"
+#include "peer_mse.h"
+#include "t.h"
+
+/* 3 pieces of 32 KiB, the last 20000 bytes. */
+#define PLEN	32768
+#define TOTAL	(2 * PLEN + 20000)
+
+static struct metainfo mi;
+static unsigned char data[TOTAL], hashes[60];
+
+/* One side: what it has, and its events (";"-separated). */
+struct side {
+	unsigned char	 had[3];
+	int		 claimed;
+	char		 log[2048];
+};
+
+static int64_t
+f_claim(void *ctx, const unsigned char *has, int64_t *eg)
+{
+	struct side *s = ctx;
+	int i;
+
+	*eg = -1;
+	for (i = 0; i < 3; i++)
+		if (!s->had[i] && (has[0] & (0x80 >> i)) &&
+		    !(s->claimed & (1 << i))) {
+			s->claimed |= 1 << i;
+			return i;
+		}
+	for (i = 0; i < 3; i++)
+		if (!s->had[i] && (has[0] & (0x80 >> i)))
+			return -1;
+	return -2;
+}
+
+static void
+f_release(void *ctx, uint32_t i)
+{
+	((struct side *)ctx)->claimed &= ~(1 << i);
+}
+
+static int
+f_have(void *ctx, uint32_t i)
+{
+	return ((struct side *)ctx)->had[i];
+}
+
+static int
+f_complete(void *ctx)
+{
+	struct side *s = ctx;
+
+	return s->had[0] && s->had[1] && s->had[2];
+}
+
+static int
+f_store(void *ctx, uint32_t i, const unsigned char *b, size_t n, char *err)
+{
+	struct side *s = ctx;
+
+	(void)err;
+	if (n != mi_piece_size(&mi, i) ||
+	    memcmp(b, data + (size_t)i * PLEN, n) != 0)
+		return bt_err(err, "wrong bytes stored");
+	s->had[i] = 1;
+	return 1;
+}
+
+static int
+f_read(void *ctx, uint32_t i, uint32_t begin, uint32_t len,
+    unsigned char *out, char *err)
+{
+	(void)ctx;
+	(void)err;
+	memcpy(out, data + (size_t)i * PLEN + begin, len);
+	return 1;
+}
+
+static void
+f_event(void *ctx, const char *line)
+{
+	struct side *s = ctx;
+	size_t n = strlen(s->log);
+
+	if (strncmp(line, "encryption", 10) == 0)
+		snprintf(s->log + n, sizeof(s->log) - n, "%s;", line);
+}
+
+static void
+setup(void)
+{
+	size_t k;
+
+	for (k = 0; k < TOTAL; k++)
+		data[k] = (unsigned char)(k * 7 + k / 1000);
+	for (k = 0; k < 3; k++)
+		EVP_Digest(data + k * PLEN, k < 2 ? PLEN : 20000,
+		    hashes + 20 * k, NULL, EVP_sha1(), NULL);
+	memset(&mi, 0, sizeof(mi));
+	memset(mi.info_hash, 0xab, 20);
+	mi.piece_length = PLEN;
+	mi.npieces = 3;
+	mi.pieces = hashes;
+	mi.total_length = TOTAL;
+}
+
+static void
+host_init(struct peer_host *h, struct side *s)
+{
+	memset(h, 0, sizeof(*h));
+	h->ctx = s;
+	h->claim = f_claim;
+	h->release = f_release;
+	h->have = f_have;
+	h->complete = f_complete;
+	h->can_serve = f_have;
+	h->store = f_store;
+	h->read = f_read;
+	h->event = f_event;
+}
+
+/* Moves up to chunk bytes from one core to the other; 1 if any moved. */
+static int
+move(struct peer *from, struct peer *to, size_t chunk, int64_t now)
+{
+	const unsigned char *b;
+	size_t n;
+
+	if (peer_done(from) >= 0)
+		return 0;
+	peer_fill(from);
+	peer_output(from, &b, &n);
+	if (n > chunk)
+		n = chunk;
+	if (n == 0)
+		return 0;
+	if (peer_done(to) < 0)
+		peer_input(to, b, n, now);
+	peer_sent(from, n, now);
+	return 1;
+}
+
+struct run {
+	struct side	 a, b;		/* a dials and downloads, b serves */
+	struct peer	 pa, pb;
+	struct peer_mse	 ma, mb;
+	int		 fallback;	/* peer_mse_fallback(a) at the end */
+};
+
+/*
+ * a with policy ea dials b with policy eb; chunk bytes at a time.
+ * Returns a's exit class (-1 if still running when nothing moves).
+ */
+static int
+converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
+    size_t chunk, unsigned seed)
+{
+	struct peer_cfg ca, cb;
+	struct peer_host ha, hb;
+	uint8_t rnd[MSE_RAND_LEN];
+	char err[BT_ERRLEN];
+	int64_t now = 0;
+	size_t k;
+	int moved, rounds = 0;
+
+	memset(r, 0, sizeof(*r));
+	memset(r->b.had, 1, 3);
+	host_init(&ha, &r->a);
+	host_init(&hb, &r->b);
+	memset(&ca, 0, sizeof(ca));
+	ca.mode = PEER_FETCH;
+	ca.mi = &mi;
+	memcpy(ca.peer_id, "-BP0100-aaaaaaaaaaaa", 20);
+	ca.queue = 16;
+	ca.timeout = 5 * PEER_SEC;
+	cb = ca;
+	cb.mode = PEER_SERVE;
+	memcpy(cb.peer_id, "-BP0100-bbbbbbbbbbbb", 20);
+	for (k = 0; k < sizeof(rnd); k++)
+		rnd[k] = (uint8_t)(k * 31 + seed);
+	if (ea != PEER_CRYPTO_OFF && peer_mse_outgoing(&r->ma, ea,
+	    mi.info_hash, rnd, err) == -1)
+		return -2;
+	rnd[0] ^= 0x55;
+	if (eb != PEER_CRYPTO_OFF && peer_mse_incoming(&r->mb, eb,
+	    mi.info_hash, rnd, err) == -1)
+		return -2;
+	peer_init(&r->pa, &ca, &ha, ea != PEER_CRYPTO_OFF ? &r->ma.tr : NULL,
+	    now);
+	peer_init(&r->pb, &cb, &hb, eb != PEER_CRYPTO_OFF ? &r->mb.tr : NULL,
+	    now);
+	if (ea != PEER_CRYPTO_OFF)
+		peer_mse_start(&r->ma, &r->pa);
+	do {
+		moved = move(&r->pa, &r->pb, chunk, now);
+		moved |= move(&r->pb, &r->pa, chunk, now);
+		/* A side that failed closes: the other sees end of file. */
+		if (peer_done(&r->pb) >= 0 && peer_done(&r->pa) < 0)
+			peer_eof(&r->pa, now);
+		if (peer_done(&r->pa) >= 0 && peer_done(&r->pb) < 0)
+			peer_eof(&r->pb, now);
+		now += 10;	/* 10 us a round: no timer fires */
+		peer_tick(&r->pa, now);
+		peer_tick(&r->pb, now);
+	} while (moved && peer_done(&r->pa) < 0 && ++rounds < 1000000);
+	r->fallback = ea != PEER_CRYPTO_OFF &&
+	    peer_mse_fallback(&r->ma, &r->pa);
+	k = (size_t)peer_done(&r->pa);
+	peer_free(&r->pa);
+	peer_free(&r->pb);
+	return (int)k;
+}
+
+static struct run R;
+
+static void
+test_chunks(void)
+{
+	static const size_t chunks[] = { 1, 2, 3, 7, 19, 20, 21, 95, 96, 97,
+	    500, 4096, 1 << 20 };
+	size_t k;
+	int bad = 0;
+
+	setup();
+	for (k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+		if (converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_PREFER,
+		    chunks[k], (unsigned)k) != BT_EXIT_OK ||
+		    !f_complete(&R.a) ||
+		    strcmp(R.a.log, "encryption rc4;") != 0 ||
+		    strcmp(R.b.log, "encryption rc4;") != 0) {
+			printf("#   chunk %zu: a '%s' b '%s'\n", chunks[k],
+			    R.a.log, R.b.log);
+			bad++;
+		}
+	}
+	CHECK(bad == 0);
+}
+
+static void
+test_policies(void)
+{
+	setup();
+	CHECK(converse(&R, PEER_CRYPTO_REQUIRE, PEER_CRYPTO_PREFER, 777, 1) ==
+	    BT_EXIT_OK && f_complete(&R.a));
+	CHECK(strcmp(R.b.log, "encryption rc4;") == 0);
+	/* A plain dialer: a listener under prefer tells it from MSE. */
+	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_PREFER, 5, 2) ==
+	    BT_EXIT_OK && f_complete(&R.a));
+	CHECK(strcmp(R.b.log, "encryption none;") == 0);
+	CHECK(R.a.log[0] == '\0');
+	/* ... which require refuses. */
+	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_REQUIRE, 5, 3) ==
+	    BT_EXIT_WORLD && !R.a.had[0]);
+	/* A plain listener drops our MSE: prefer may retry in plain. */
+	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_OFF, 64, 4) ==
+	    BT_EXIT_WORLD && R.fallback);
+	/* require may not. */
+	CHECK(converse(&R, PEER_CRYPTO_REQUIRE, PEER_CRYPTO_OFF, 64, 5) ==
+	    BT_EXIT_WORLD && !R.fallback);
+}
+
+static void
+test_parse(void)
+{
+	enum peer_crypto c;
+
+	CHECK(peer_crypto_parse("off", &c) == 0 && c == PEER_CRYPTO_OFF);
+	CHECK(peer_crypto_parse("prefer", &c) == 0 &&
+	    c == PEER_CRYPTO_PREFER);
+	CHECK(peer_crypto_parse("require", &c) == 0 &&
+	    c == PEER_CRYPTO_REQUIRE);
+	CHECK(peer_crypto_parse("rc4", &c) == -1);
+}
+
+int
+main(void)
+{
+	RUN(test_chunks);
+	RUN(test_policies);
+	RUN(test_parse);
+	DONE();
+}
