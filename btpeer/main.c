@@ -199,9 +199,10 @@ dial_prefer(const struct opts *o, const struct metainfo *mi,
 		return dial(o, mi, spp, PEER_CRYPTO_OFF, NULL);
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
+	/* Killed (the sandbox's SIGSYS, say): the shell's status, as if we were. */
 	fprintf(stderr, "btpeer: connection process killed by signal %d\n",
 	    WTERMSIG(st));
-	return BT_EXIT_WORLD;
+	return 128 + WTERMSIG(st);
 }
 
 static int

@@ -289,7 +289,9 @@ blisten() {
 	mktorrent -a "http://127.0.0.1:$OT/announce" -l 16 -o "$T/a.torrent" \
 	    "$T/src/data.bin" >/dev/null
 	blisten require
-	btannounce --port "$BP" "$T/a.torrent" | grep -q ":$BP\$"
+	# Registered as a seeder; another port asks (ours is left out).
+	btannounce --port "$BP" --left 0 "$T/a.torrent" >/dev/null
+	btannounce --port 1 "$T/a.torrent" | grep -q ":$BP\$"
 	timeout 90 aria2c --seed-time=0 -d "$T/dl" --listen-port="$(freeport)" \
 	    "${ARIA[@]}" --bt-require-crypto=true --bt-min-crypto-level=arc4 \
 	    "$T/a.torrent" >"$T/aria.out" 2>&1 3>&- &
