@@ -244,3 +244,55 @@ time.sleep(100)' "$lport" >"$T/udp.out" &
 	waitfor "! kill -0 $dpid" 20
 	grep -qE "^node [0-9a-f]{40} 127.0.0.1:$node$" "$T/dht.state"
 }
+
+# ltdhtseed NAME: a 400 kB payload, its trackerless torrent $T/NAME.torrent
+# seeded by lt_dht.py's session 0 (one of 2 nodes); sets IH, SEEDER
+# (its TCP and DHT port) and OTHER (the other node's port).
+ltdhtseed() {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/$1.bin" 400000 "$1"
+	mktorrent -l 15 -o "$T/$1.torrent" "$T/src/$1.bin" >/dev/null
+	IH=$(btinfo "$T/$1.torrent" | jq -r .info_hash)
+	/usr/bin/python3 "$HELPERS/lt_dht.py" --seconds 100 --nodes 2 \
+	    --seed "$T/$1.torrent" "$T/src" >"$T/lt.out" 2>"$T/lt.err" &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^ready' '$T/lt.out'" 30
+	SEEDER=$(sed -n 's/^node //p' "$T/lt.out" | head -1)
+	OTHER=$(sed -n 's/^node //p' "$T/lt.out" | sed -n 2p)
+}
+
+@test "btpeer --dht-port: a libtorrent peer with DHT answers with its port message (event dht-node)" {
+	ltdhtseed p
+	run --separate-stderr timeout 60 btpeer --dht-port 6999 \
+	    --spool "$T/spool" -o "$T/out" "$T/p.torrent" "127.0.0.1:$SEEDER"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	grep -qx "dht-node 127.0.0.1:$SEEDER" <<<"$output"
+	# Without --dht-port we do not offer the DHT: libtorrent sends none.
+	rm -rf "$T/spool" "$T/out"
+	run --separate-stderr timeout 60 btpeer --spool "$T/spool" \
+	    -o "$T/out" "$T/p.torrent" "127.0.0.1:$SEEDER"
+	[ "$status" -eq 0 ]
+	! grep -q "^dht-" <<<"$output"
+}
+
+@test "bittorrent: a peer's DHT node (its port message) joins our DHT, which then announces to it" {
+	ltdhtseed q
+	lport=$(freeport)
+	# No --dht-node and no router: our node's only contact is the one
+	# the seeder names in its port message.
+	timeout 100 bittorrent --seed --port "$lport" --spool "$T/spool" \
+	    --dht-state "$T/dht.state" --peer "127.0.0.1:$SEEDER" \
+	    -o "$T/out" "$T/q.torrent" >"$T/bt.out" 2>"$T/bt.err" &
+	bt=$!
+	echo "$bt" >>"$T/pids"
+	waitfor "grep -q '^stored $IH 127.0.0.1:$lport$' '$T/lt.out'" 60 || {
+		cat "$T/bt.err" "$T/lt.out"; false; }
+	grep -qx "dht-node 127.0.0.1:$SEEDER" "$T/spool/run/events.log"
+	# The listener tells peers the DHT's port: our TCP port's number.
+	pgrep -f "btpeer --listen $lport .*--dht-port $lport " >/dev/null
+	cmp "$T/src/q.bin" "$T/out/q.bin"
+	kill "$bt"
+	wait "$bt" || true
+}
