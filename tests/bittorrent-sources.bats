@@ -296,3 +296,21 @@ ltdhtseed() {
 	kill "$bt"
 	wait "$bt" || true
 }
+
+@test "bittorrent: a magnet link with no tr= and no x.pe=: metadata and pieces from a peer the DHT finds" {
+	ltdhtseed m
+	waitfor "grep -q '^stored $IH 127.0.0.1:$SEEDER' '$T/lt.out'" 30
+	run --separate-stderr timeout 120 bittorrent --json --port 0 \
+	    --dht-state "$T/dht.state" --dht-node "127.0.0.1:$OTHER" \
+	    -o "$T/out" "magnet:?xt=urn:btih:$IH"
+	echo "$output" | grep -v progress
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	cmp "$T/src/m.bin" "$T/out/m.bin"
+	[ "$(btinfo --lines "$T/out/$IH.torrent" | awk -F'\t' '$1 == "info_hash" { print $2 }')" = "$IH" ]
+	# --no-dht: nothing to ask, bad input at once.
+	run --separate-stderr bittorrent --no-dht -o "$T/out2" \
+	    "magnet:?xt=urn:btih:$IH"
+	[ "$status" -eq 2 ]
+	grep -q "the DHT is off" <<<"$stderr"
+}
