@@ -57,7 +57,9 @@ magnet_ask() {
 }
 
 # magnet_resolve: $torrent, a magnet link, becomes the saved .torrent;
-# the link's x.pe= peers join --peer for the download.
+# the link's x.pe= peers join --peer for the download, its ws= web seeds
+# the torrent's url-list (BEP 19: btwebseed takes the URL, the saved
+# .torrent need not hold it).
 magnet_resolve() {
 	local link=$torrent out k v mhash='' ntr=0 saved tmp p n=0 last=''
 	local mpeers=() cands=() vf=() src=trackers
@@ -67,6 +69,7 @@ magnet_resolve() {
 		info_hash) mhash=$v ;;
 		tracker) ntr=$((ntr + 1)) ;;
 		peer) mpeers+=("$v") ;;
+		web_seed) webseeds+=("$v") ;;
 		esac
 	done <<<"$out"
 	[ -n "$mhash" ] || bad "$link: a v2-only magnet link (btmh): not supported yet"

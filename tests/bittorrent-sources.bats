@@ -314,3 +314,32 @@ ltdhtseed() {
 	[ "$status" -eq 2 ]
 	grep -q "the DHT is off" <<<"$stderr"
 }
+
+@test "bittorrent: a magnet link's ws= web seed (webfsd) serves pieces once a peer gave the metadata" {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/data.bin" 6000000 magws
+	mktorrent -l 15 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	ih=$(btinfo "$T/s.torrent" | jq -r .info_hash)
+	n=$(btinfo "$T/s.torrent" | jq .piece_count)
+	# A slow libtorrent seeder for the metadata (and some pieces).
+	LT_RATE=300000 /usr/bin/python3 "$HELPERS/lt_peer.py" seed \
+	    "$T/s.torrent" "$T/src" >"$T/lt.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q seeding '$T/lt.out'" 30
+	ltport=$(awk '/^listening/ { print $2 }' "$T/lt.out")
+	webfs "$T/src"
+	ws=$(printf '%s' "${URL}data.bin" | jq -sRr @uri)
+	link="magnet:?xt=urn:btih:$ih&x.pe=127.0.0.1:$ltport&ws=$ws"
+	btinfo --lines "$link" | grep -qx "web_seed	${URL}data.bin"
+	run --separate-stderr timeout 120 bittorrent --json --port 0 --no-dht \
+	    -o "$T/out" "$link"
+	printf '%s\n' "$output" | grep -v progress
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	cmp "$T/src/data.bin" "$T/out/data.bin"
+	printf '%s\n' "$output" >"$T/json"
+	wsp=$(jfield "$T/json" complete webseed_pieces)
+	echo "web seed pieces: $wsp of $n"
+	[ "$wsp" -ge 1 ]
+	[ "$(jfield "$T/json" complete webseeds)" -eq 1 ]
+}
