@@ -193,6 +193,7 @@ make_cfg(struct peer_cfg *cfg, const struct opts *o,
 	cfg->piece = o->piece;
 	cfg->verbose = o->verbose;
 	cfg->fast = 1;		/* BEP 6 */
+	cfg->dht_port = o->dht_port;	/* BEP 5 */
 	memcpy(cfg->peer_id, PEER_ID_PREFIX, 8);
 	if (getrandom(cfg->peer_id + 8, 12, 0) != 12)
 		return -1;

@@ -35,7 +35,7 @@
 
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--version] [--pex file]"
-    " [--encryption off|prefer|require]"
+    " [--encryption off|prefer|require] [--dht-port n]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [--upload-slots n]"
     " [--max-download-rate rate] [--max-upload-rate rate]"
@@ -49,6 +49,7 @@ static const char usage[] =
     " file.torrent\n"
     "       btpeer [-v] --listen [host:]port [--encryption mode]"
     " [--max-conns n] [--pex file]"
+    " [--dht-port n]"
     " [--upload-slots n] [--max-download-rate rate]"
     " [--max-upload-rate rate] [--files list] [--include glob]"
     " [--exclude glob] [--spool dir] [-o dir] file.torrent\n";
@@ -270,7 +271,8 @@ main(int argc, char *argv[])
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
 	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP,
-	    O_METADATA, O_PEX, O_ENCRYPTION };
+	    O_METADATA, O_PEX, O_ENCRYPTION,
+	    O_DHTPORT };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -295,6 +297,7 @@ main(int argc, char *argv[])
 		{ "metadata", no_argument, NULL, O_METADATA },
 		{ "pex", required_argument, NULL, O_PEX },
 		{ "encryption", required_argument, NULL, O_ENCRYPTION },
+		{ "dht-port", required_argument, NULL, O_DHTPORT },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -375,6 +378,11 @@ main(int argc, char *argv[])
 			break;
 		case O_PEX:
 			o.pexfile = optarg;
+			break;
+		case O_DHTPORT:
+			if (number(optarg, 1, 65535, &v) == -1)
+				return bad_usage("--dht-port: want 1..65535");
+			o.dht_port = (uint16_t)v;
 			break;
 		case O_METADATA:
 			o.mode = PEER_METADATA;

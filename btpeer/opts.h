@@ -30,6 +30,7 @@ struct opts {
 	struct sel_spec	 spec;		/* --files, --include, --exclude */
 	const struct sel *sel;		/* resolved, or NULL: everything */
 	const char	*pexfile;	/* --pex: peers to tell about */
+	uint16_t	 dht_port;	/* --dht-port: BEP 5, 0: none */
 	/* --metadata: the fetch, its result read by main (BEP 9). */
 	struct utm	*utm;
 	enum peer_crypto encryption;	/* --encryption */

@@ -4,6 +4,9 @@
  * uploading and extensions are in peer_fetch.c, peer_serve.c and
  * peer_ext.c; this file alone calls into them.
  */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,8 @@ peer_init(struct peer *p, const struct peer_cfg *cfg,
 	if (cfg->fast)
 		res[WIRE_RES_FAST_BYTE] |= WIRE_RES_FAST;
 	ext_reserved(cfg, res);
+	if (cfg->dht_port != 0)
+		res[WIRE_RES_DHT_BYTE] |= WIRE_RES_DHT;
 	wire_handshake(hs, res, p->mi->info_hash, cfg->peer_id);
 	if (tr != NULL && tr->handshake != NULL) {
 		/* The transform speaks first; ours waits until it is done. */
@@ -170,6 +175,41 @@ on_announce(struct peer *p, const struct wire_msg *m)
 	return 0;
 }
 
+/* BEP 5: our DHT port, once both sides set the DHT reserved bit. */
+static int
+dht_port_send(struct peer *p, const struct wire_hs *hs)
+{
+	unsigned char b[7] = { 0, 0, 0, 3, WIRE_PORT };
+
+	if (p->cfg->dht_port == 0 ||
+	    !(hs->reserved[WIRE_RES_DHT_BYTE] & WIRE_RES_DHT))
+		return 0;
+	b[5] = (unsigned char)(p->cfg->dht_port >> 8);
+	b[6] = (unsigned char)p->cfg->dht_port;
+	peer_trace(p, "> port %u", (unsigned)p->cfg->dht_port);
+	return peer_out_add(p, b, sizeof(b));
+}
+
+/* BEP 5: the peer's DHT node, as an event for the caller's DHT. */
+static void
+dht_port_event(struct peer *p, uint16_t port)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const struct peer_cfg *c = p->cfg;
+
+	peer_trace(p, "< port %u", (unsigned)port);
+	if (port == 0)
+		return;
+	if (c->yourip_len == 4 && inet_ntop(AF_INET, c->yourip, ip,
+	    sizeof(ip)) != NULL)
+		peer_event(p, "dht-node %s:%u", ip, (unsigned)port);
+	else if (c->yourip_len == 16 && inet_ntop(AF_INET6, c->yourip, ip,
+	    sizeof(ip)) != NULL)
+		peer_event(p, "dht-node [%s]:%u", ip, (unsigned)port);
+	else
+		peer_event(p, "dht-port %u", (unsigned)port);
+}
+
 static int
 on_message(struct peer *p, const struct wire_msg *m)
 {
@@ -249,8 +289,11 @@ on_message(struct peer *p, const struct wire_msg *m)
 		return fast_message(p, m);
 	case WIRE_EXTENDED:
 		return ext_message(p, m);
+	case WIRE_PORT:
+		dht_port_event(p, m->port);
+		break;
 	default:
-		/* port, unknown ids: ignored. */
+		/* Unknown ids: ignored. */
 		break;
 	}
 	if (p->interested != was)
@@ -312,7 +355,7 @@ on_handshake(struct peer *p, const unsigned char *b, size_t n)
 	peer_trace(p, "< handshake peer id %s (%s)", hex, client);
 	peer_event(p, "peer-id %s %s", hex, client);
 	if (ext_start(p) == -1 || serve_bitfield(p) == -1 ||
-	    fast_start(p) == -1)
+	    fast_start(p) == -1 || dht_port_send(p, &hs) == -1)
 		return -1;
 	return r;
 }

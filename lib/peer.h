@@ -170,6 +170,14 @@ struct peer_cfg {
 	uint32_t	 metadata_size;	/* the info dictionary's length */
 	unsigned char	 yourip[16];	/* the peer's address as we see it */
 	int		 yourip_len;	/* 4 or 16; 0: none */
+	/*
+	 * BEP 5: our DHT node's UDP port, 0: none. When set, the DHT
+	 * reserved bit goes out and a peer that sets it too is sent a
+	 * port message after the handshake. A peer's port message is an
+	 * event whatever this is: "dht-node IP:PORT" (IP from yourip),
+	 * "dht-port PORT" without yourip.
+	 */
+	uint16_t	 dht_port;
 };
 
 struct peer;

@@ -121,7 +121,7 @@ vflag=()
 # serving it what we have). A new kind of source is one such function.
 # shellcheck disable=SC2317 # called as "src_$kind"
 src_peer() {
-	exec btpeer "${vflag[@]}" "${pexflag[@]}" --encryption "$encryption" \
+	exec btpeer "${vflag[@]}" "${pexflag[@]}" "${dhtflag[@]}" --encryption "$encryption" \
 	    --strategy "$strategy" --spool "$spool" \
 	    "${selargs[@]}" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
 	    -- "$torrent" "$1"
@@ -349,6 +349,11 @@ dhtnodes=()
 # ports still to try, as start_listener tries TCP ones.
 dht_next=0 dht_fails=0 dht_msg=''
 dht_ports=()
+# dhtflag: btpeer's --dht-port while the feeder runs on a known UDP port
+# (BEP 5 port messages); dht_in: the fd of the feeder's stdin, where the
+# nodes peers name in theirs go (btdht -n -), each once (dht_told).
+dhtflag=() dht_in=''
+declare -A dht_told=()
 # Peers each feeder named (tracker, dht, pex): for the summaries.
 declare -A found=()
 # btdht takes up to 64 --dht-node; more is a mistake, not a need.
@@ -395,13 +400,29 @@ dht_port_list() {
 # start_feeder's, it is our own child, not a subshell's: it gets SIGTERM
 # when we die, even by SIGKILL (BT_PARENT_PID), and saves its state.
 start_dht() {
-	local a=(-f "${vflag[@]}" --port "$1") n
+	local a=(-f "${vflag[@]}" --port "$1" -n -) n
 	for n in "${dhtnodes[@]}"; do a+=(-n "$n"); done
 	[ -n "$dhtstate" ] && a+=(--state "$dhtstate")
-	btdht "${a[@]}" announce -- "$torrent" "$lport" </dev/null \
+	# Read and write: opening the FIFO never blocks, and a write never
+	# fails for want of a reader.
+	[ -p "$run/dht.in" ] || mkfifo "$run/dht.in"
+	exec {dht_in}<>"$run/dht.in"
+	btdht "${a[@]}" announce -- "$torrent" "$lport" <&"$dht_in" \
 	    > >(exec sed -u 's/^/from dht /' >&4 4>&-) 3<&- 4>&- \
 	    2>"$run/dht.err" &
 	feedpid[dht]=$!
+	dhtflag=()
+	[ "$1" != 0 ] && dhtflag=(--dht-port "$1")
+	return 0
+}
+
+# dht_node ADDR: a peer's DHT node (its BEP 5 port message), to the
+# running feeder, once.
+dht_node() {
+	[ -n "$dht_in" ] && [ -n "${feedpid[dht]:-}" ] &&
+	    [ -z "${dht_told[$1]:-}" ] || return 0
+	dht_told[$1]=1
+	printf '%s\n' "$1" >&"$dht_in"
 }
 
 # Starts the DHT feeder when it is due (once a second from the loops),
@@ -411,6 +432,9 @@ dht_tick() {
 	if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
 		wait "$pid"
 		feeder_exited dht "$?"
+		dhtflag=()
+		[ -n "$dht_in" ] && exec {dht_in}>&-
+		dht_in='' dht_told=()
 	fi
 	[ "$complete" -eq 0 ] || [ "$seed" -eq 1 ] || return 0
 	[ "$dht_next" -ge 0 ] && [ "$SECONDS" -ge "$dht_next" ] &&

@@ -244,3 +244,102 @@ time.sleep(100)' "$lport" >"$T/udp.out" &
 	waitfor "! kill -0 $dpid" 20
 	grep -qE "^node [0-9a-f]{40} 127.0.0.1:$node$" "$T/dht.state"
 }
+
+# ltdhtseed NAME: a 400 kB payload, its trackerless torrent $T/NAME.torrent
+# seeded by lt_dht.py's session 0 (one of 2 nodes); sets IH, SEEDER
+# (its TCP and DHT port) and OTHER (the other node's port).
+ltdhtseed() {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/$1.bin" 400000 "$1"
+	mktorrent -l 15 -o "$T/$1.torrent" "$T/src/$1.bin" >/dev/null
+	IH=$(btinfo "$T/$1.torrent" | jq -r .info_hash)
+	/usr/bin/python3 "$HELPERS/lt_dht.py" --seconds 100 --nodes 2 \
+	    --seed "$T/$1.torrent" "$T/src" >"$T/lt.out" 2>"$T/lt.err" &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^ready' '$T/lt.out'" 30
+	SEEDER=$(sed -n 's/^node //p' "$T/lt.out" | head -1)
+	OTHER=$(sed -n 's/^node //p' "$T/lt.out" | sed -n 2p)
+}
+
+@test "btpeer --dht-port: a libtorrent peer with DHT answers with its port message (event dht-node)" {
+	ltdhtseed p
+	run --separate-stderr timeout 60 btpeer --dht-port 6999 \
+	    --spool "$T/spool" -o "$T/out" "$T/p.torrent" "127.0.0.1:$SEEDER"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	grep -qx "dht-node 127.0.0.1:$SEEDER" <<<"$output"
+	# Without --dht-port we do not offer the DHT: libtorrent sends none.
+	rm -rf "$T/spool" "$T/out"
+	run --separate-stderr timeout 60 btpeer --spool "$T/spool" \
+	    -o "$T/out" "$T/p.torrent" "127.0.0.1:$SEEDER"
+	[ "$status" -eq 0 ]
+	! grep -q "^dht-" <<<"$output"
+}
+
+@test "bittorrent: a peer's DHT node (its port message) joins our DHT, which then announces to it" {
+	ltdhtseed q
+	lport=$(freeport)
+	# No --dht-node and no router: our node's only contact is the one
+	# the seeder names in its port message.
+	timeout 100 bittorrent --seed --port "$lport" --spool "$T/spool" \
+	    --dht-state "$T/dht.state" --peer "127.0.0.1:$SEEDER" \
+	    -o "$T/out" "$T/q.torrent" >"$T/bt.out" 2>"$T/bt.err" &
+	bt=$!
+	echo "$bt" >>"$T/pids"
+	waitfor "grep -q '^stored $IH 127.0.0.1:$lport$' '$T/lt.out'" 60 || {
+		cat "$T/bt.err" "$T/lt.out"; false; }
+	grep -qx "dht-node 127.0.0.1:$SEEDER" "$T/spool/run/events.log"
+	# The listener tells peers the DHT's port: our TCP port's number.
+	pgrep -f "btpeer --listen $lport .*--dht-port $lport " >/dev/null
+	cmp "$T/src/q.bin" "$T/out/q.bin"
+	kill "$bt"
+	wait "$bt" || true
+}
+
+@test "bittorrent: a magnet link with no tr= and no x.pe=: metadata and pieces from a peer the DHT finds" {
+	ltdhtseed m
+	waitfor "grep -q '^stored $IH 127.0.0.1:$SEEDER' '$T/lt.out'" 30
+	run --separate-stderr timeout 120 bittorrent --json --port 0 \
+	    --dht-state "$T/dht.state" --dht-node "127.0.0.1:$OTHER" \
+	    -o "$T/out" "magnet:?xt=urn:btih:$IH"
+	echo "$output" | grep -v progress
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	cmp "$T/src/m.bin" "$T/out/m.bin"
+	[ "$(btinfo --lines "$T/out/$IH.torrent" | awk -F'\t' '$1 == "info_hash" { print $2 }')" = "$IH" ]
+	# --no-dht: nothing to ask, bad input at once.
+	run --separate-stderr bittorrent --no-dht -o "$T/out2" \
+	    "magnet:?xt=urn:btih:$IH"
+	[ "$status" -eq 2 ]
+	grep -q "the DHT is off" <<<"$stderr"
+}
+
+@test "bittorrent: a magnet link's ws= web seed (webfsd) serves pieces once a peer gave the metadata" {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/data.bin" 6000000 magws
+	mktorrent -l 15 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	ih=$(btinfo "$T/s.torrent" | jq -r .info_hash)
+	n=$(btinfo "$T/s.torrent" | jq .piece_count)
+	# A slow libtorrent seeder for the metadata (and some pieces).
+	LT_RATE=300000 /usr/bin/python3 "$HELPERS/lt_peer.py" seed \
+	    "$T/s.torrent" "$T/src" >"$T/lt.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q seeding '$T/lt.out'" 30
+	ltport=$(awk '/^listening/ { print $2 }' "$T/lt.out")
+	webfs "$T/src"
+	ws=$(printf '%s' "${URL}data.bin" | jq -sRr @uri)
+	link="magnet:?xt=urn:btih:$ih&x.pe=127.0.0.1:$ltport&ws=$ws"
+	btinfo --lines "$link" | grep -qx "web_seed	${URL}data.bin"
+	run --separate-stderr timeout 120 bittorrent --json --port 0 --no-dht \
+	    -o "$T/out" "$link"
+	printf '%s\n' "$output" | grep -v progress
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	cmp "$T/src/data.bin" "$T/out/data.bin"
+	printf '%s\n' "$output" >"$T/json"
+	wsp=$(jfield "$T/json" complete webseed_pieces)
+	echo "web seed pieces: $wsp of $n"
+	[ "$wsp" -ge 1 ]
+	[ "$(jfield "$T/json" complete webseeds)" -eq 1 ]
+}

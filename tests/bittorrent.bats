@@ -153,9 +153,13 @@ badrun() {
 
 @test "bittorrent: a magnet link with no source: exit 2 with the reason; no source of peers: exit 2 at once" {
 	m='magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x'
-	run timeout 10 bittorrent "$m" -o "$T/out"
+	run timeout 10 bittorrent --no-dht "$m" -o "$T/out"
 	[ "$status" -eq 2 ]
-	[[ "$output" == "bittorrent: no source of peers: the magnet link names no tracker"* ]]
+	[[ "$output" == "bittorrent: no source of peers: the magnet link names no tracker"*"the DHT is off"* ]]
+	# With the DHT (no node to start from here): asked, then exit 1.
+	run timeout 10 bittorrent "$m" -o "$T/out"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "bittorrent: no peer to fetch the metadata from: the trackers and the DHT know none (no DHT node"* ]]
 	run timeout 10 bittorrent 'magnet:?xt=urn:btih:nothex'
 	[ "$status" -eq 2 ]
 	[[ "$output" == "btinfo: bad magnet URI: "* ]]
@@ -418,6 +422,8 @@ print(s.getsockname()[1], flush=True); time.sleep(60)' >"$T/busy" &
 	# Without --port, 6881 busy (held here, or by anyone else): the next.
 	/usr/bin/python3 -c 'import socket, sys, time
 s = socket.socket()
+# As btpeer does: a TIME-WAIT of an earlier test on 6881 must not stop us.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("0.0.0.0", 6881)); s.listen()
 except OSError:

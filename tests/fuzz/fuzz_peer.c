@@ -173,10 +173,15 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		cfg.ext = xs;
 		cfg.next = 1;
 	}
+	if (d[0] & 0x20) {	/* BEP 5: our port out, the peer's an event */
+		cfg.dht_port = 6881;
+		memcpy(cfg.yourip, "\x7f\0\0\x01", 4);
+		cfg.yourip_len = 4;
+	}
 	if (peer_init(&p, &cfg, &h, NULL, now) == 0) {
 		if (d[0] & 0x10) {
 			res[5] = 0x10;
-			res[7] = 0x04;
+			res[7] = d[0] & 0x20 ? 0x05 : 0x04;
 			wire_handshake(hs, res, mi.info_hash,
 			    (const unsigned char *)"-LT2080-xxxxxxxxxxxx");
 			peer_input(&p, hs, sizeof(hs), now);

@@ -3,7 +3,7 @@
  * fake clock: BEP 10's handshake, BEP 9's ut_metadata (fetch and serve),
  * BEP 11's ut_pex (receive and send), BEP 6's fast extension (the
  * allowed fast set of the BEP's own example, have_all/have_none, reject,
- * allowed-fast requests while choked).
+ * allowed-fast requests while choked), BEP 5's port message both ways.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -709,6 +709,72 @@ test_fast(void)
 	peer_free(&P);
 }
 
+/* A port message of payload pl (2 bytes; other lengths: a bad one). */
+static void
+port_msg(const unsigned char *pl, size_t n, int64_t now)
+{
+	unsigned char m[8] = { 0, 0, 0, 0, WIRE_PORT };
+
+	m[3] = (unsigned char)(n + 1);
+	memcpy(m + 5, pl, n);
+	feed(m, 5 + n, now);
+}
+
+/* BEP 5: the reserved bit, our port message, the peer's as an event. */
+static void
+test_dht_port(void)
+{
+	unsigned char out[4096];
+	static const unsigned char port6882[2] = { 0x1a, 0xe2 };
+	size_t n;
+
+	/* --dht-port: the bit set, the port sent to a peer that sets it. */
+	setup(PEER_SERVE);
+	cfg.dht_port = 6882;
+	memcpy(cfg.yourip, "\x7f\x00\x00\x05", 4);
+	cfg.yourip_len = 4;
+	peer_init(&P, &cfg, &host, NULL, 0);
+	n = take(out, sizeof(out), 0);
+	CHECK(n == WIRE_HANDSHAKE_LEN && (out[20 + 7] & WIRE_RES_DHT));
+	handshake(0, WIRE_RES_DHT, 0);
+	n = take(out, sizeof(out), 0);
+	CHECK(has_msg(out, n, WIRE_PORT, port6882, 2));
+	/* The peer's node: an event with the address we see it at. */
+	port_msg((const unsigned char *)"\xc8\xd5", 2, 0);
+	CHECK(peer_done(&P) < 0);
+	CHECK(strstr(log_, "dht-node 127.0.0.5:51413;") != NULL);
+	/* Port 0 is no node: traced, no event. */
+	log_[0] = '\0';
+	port_msg((const unsigned char *)"\0\0", 2, 0);
+	CHECK(peer_done(&P) < 0 && strstr(log_, "dht-") == NULL);
+	/* A port message of the wrong length ends the connection. */
+	port_msg((const unsigned char *)"\x01\x02\x03", 3, 0);
+	CHECK(peer_done(&P) == BT_EXIT_WORLD);
+	peer_free(&P);
+
+	/* A peer without the bit is sent no port message. */
+	setup(PEER_SERVE);
+	cfg.dht_port = 6882;
+	peer_init(&P, &cfg, &host, NULL, 0);
+	handshake(0, 0, 0);
+	n = take(out, sizeof(out), 0);
+	CHECK(!has_msg(out, n, WIRE_PORT, port6882, 2));
+	/* Its port message is reported all the same; no yourip: the port. */
+	port_msg((const unsigned char *)"\x1a\xe1", 2, 0);
+	CHECK(strstr(log_, "dht-port 6881;") != NULL);
+	peer_free(&P);
+
+	/* Without --dht-port: no bit, no port message. */
+	setup(PEER_SERVE);
+	peer_init(&P, &cfg, &host, NULL, 0);
+	n = take(out, sizeof(out), 0);
+	CHECK(n == WIRE_HANDSHAKE_LEN && !(out[20 + 7] & WIRE_RES_DHT));
+	handshake(0, WIRE_RES_DHT, 0);
+	n = take(out, sizeof(out), 0);
+	CHECK(!has_msg(out, n, WIRE_PORT, port6882, 2));
+	peer_free(&P);
+}
+
 int
 main(void)
 {
@@ -719,5 +785,6 @@ main(void)
 	RUN(test_pex_receive);
 	RUN(test_pex_send);
 	RUN(test_fast);
+	RUN(test_dht_port);
 	DONE();
 }
