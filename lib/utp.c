@@ -45,9 +45,10 @@
 /* The base delay is the lowest of this minute's and last minute's. */
 #define DELAY_BUCKET	60000000u
 
+/* A byte ring that grows on demand up to max. */
 struct ring {
 	unsigned char	*b;
-	size_t		 cap, head, len;
+	size_t		 cap, max, head, len;
 };
 
 struct opkt {
@@ -109,7 +110,35 @@ seq_lt(uint16_t a, uint16_t b)
 static size_t
 ring_free(const struct ring *r)
 {
-	return r->cap - r->len;
+	return r->max - r->len;
+}
+
+/* Makes room for n more bytes (n <= ring_free()); -1 if out of memory. */
+static int
+ring_grow(struct ring *r, size_t n)
+{
+	unsigned char *b;
+	size_t cap, k;
+
+	if (r->cap - r->len >= n)
+		return 0;
+	cap = r->cap < 65536 ? 65536 : r->cap;
+	while (cap - r->len < n)
+		cap *= 2;
+	if (cap > r->max)
+		cap = r->max;
+	if ((b = malloc(cap)) == NULL)
+		return -1;
+	k = r->cap - r->head < r->len ? r->cap - r->head : r->len;
+	if (r->len > 0) {
+		memcpy(b, r->b + r->head, k);
+		memcpy(b + k, r->b, r->len - k);
+	}
+	free(r->b);
+	r->b = b;
+	r->cap = cap;
+	r->head = 0;
+	return 0;
 }
 
 static size_t
@@ -119,6 +148,8 @@ ring_put(struct ring *r, const unsigned char *p, size_t n)
 
 	if (n > ring_free(r))
 		n = ring_free(r);
+	if (n == 0 || ring_grow(r, n) == -1)
+		return 0;
 	while (done < n) {
 		tail = (r->head + r->len) % r->cap;
 		k = r->cap - tail;
@@ -157,14 +188,8 @@ conn_new(uint64_t now)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	c->sbuf.cap = SBUF;
-	c->rbuf.cap = RBUF;
-	if ((c->sbuf.b = malloc(SBUF)) == NULL ||
-	    (c->rbuf.b = malloc(RBUF)) == NULL) {
-		free(c->sbuf.b);
-		free(c);
-		return NULL;
-	}
+	c->sbuf.max = SBUF;
+	c->rbuf.max = RBUF;
 	c->peer_wnd = RBUF;
 	c->cwnd = INIT_CWND;
 	c->ssthresh = MAX_CWND;
@@ -448,7 +473,8 @@ deliver(struct utp_conn *c)
 		q = &c->in[(uint16_t)(c->ack_nr + 1) % OOO];
 		if (!q->present || q->seq != (uint16_t)(c->ack_nr + 1))
 			return;
-		ring_put(&c->rbuf, q->buf, q->len);
+		if (ring_put(&c->rbuf, q->buf, q->len) != q->len)
+			return;		/* out of memory: try again later */
 		c->ooo_bytes -= q->len;
 		c->ooo_count--;
 		free(q->buf);
@@ -484,7 +510,10 @@ on_data(struct utp_conn *c, const struct utp_hdr *h)
 	}
 	d = (uint16_t)(h->seq - c->ack_nr);
 	if (d == 1) {
-		ring_put(&c->rbuf, h->data, h->len);
+		if (ring_put(&c->rbuf, h->data, h->len) != h->len) {
+			c->st.dropped++;	/* out of memory */
+			return;
+		}
 		c->ack_nr = h->seq;
 		deliver(c);
 		return;
