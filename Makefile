@@ -55,7 +55,13 @@ $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbt.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-units: $(UNITS)
+# Test drivers (tests/tools/*.c): built with the unit tests, never installed.
+TESTTOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/bin/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tests/bin/%: $(BUILD)/tests/tools/%.o $(BUILD)/libbt.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+units: $(UNITS) $(TESTTOOLS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
