@@ -768,7 +768,9 @@ utp_output(struct utp_conn *c, uint64_t now, unsigned char out[UTP_MTU])
 
 			if (!p->lost)
 				continue;
-			if (c->cur_window > 0 && c->cur_window + p->len > win)
+			/* The hole that holds up every ack goes out at once. */
+			if (s != (uint16_t)(c->acked + 1) &&
+			    c->cur_window > 0 && c->cur_window + p->len > win)
 				break;
 			p->lost = false;
 			c->nlost--;

@@ -80,7 +80,7 @@ struct utp_hdr {
 	uint16_t	 seq;
 	uint16_t	 ack;
 	const unsigned char *sack;	/* the selective-ack bitmask, or NULL */
-	size_t		 sack_len;	/* 4, 8, ... bytes */
+	size_t		 sack_len;	/* bytes, > 0 */
 	const unsigned char *data;	/* payload */
 	size_t		 len;
 };
@@ -88,8 +88,8 @@ struct utp_hdr {
 /*
  * Parses a datagram: 0, or -1 with err (BT_ERRLEN) for a short header, a
  * version other than 1, an unknown type, an extension chain that runs
- * past the end, a selective ack that is not a multiple of 4 bytes, or a
- * payload on anything but DATA.
+ * past the end, an empty selective ack, or a payload on anything but
+ * DATA.
  */
 int	utp_parse(const void *buf, size_t n, struct utp_hdr *, char *err);
 

@@ -78,9 +78,12 @@ utp_parse(const void *buf, size_t n, struct utp_hdr *h, char *err)
 			return bt_err(err, "uTP extension %d of %zu bytes past "
 			    "the end", ext, len);
 		if (ext == EXT_SACK) {
-			if (len == 0 || len % 4 != 0)
-				return bt_err(err, "uTP selective ack of %zu "
-				    "bytes, not a multiple of 4", len);
+			/*
+			 * BEP 29 says a multiple of 4 bytes, but libtorrent
+			 * sends 2 or 3: any non-empty mask is read.
+			 */
+			if (len == 0)
+				return bt_err(err, "uTP empty selective ack");
 			h->sack = p + off + 2;
 			h->sack_len = len;
 		}

@@ -46,7 +46,8 @@ struct relay {
 	struct utp_conn	*c;
 	unsigned char	 buf[CHUNK];	/* read from uTP, not yet written */
 	size_t		 off, len;
-	int		 in_eof, out_done;
+	int		 in_eof, out_done, gone;
+	uint64_t	 linger;
 	uint64_t	 t0, last_rx, idle;
 	uint64_t	 bytes_in, bytes_out;
 };
@@ -157,7 +158,30 @@ tcp_accept_one(const char *port)
 	return c;
 }
 
-/* Reads every datagram waiting; 0, or -1 when the connection ended. */
+/* -vv: one line a datagram. */
+static void
+trace(const struct relay *r, const char *dir, const unsigned char *d,
+    size_t n)
+{
+	struct utp_hdr h;
+	char err[BT_ERRLEN];
+
+	if (r->verbose < 2)
+		return;
+	if (utp_parse(d, n, &h, err) == -1) {
+		fprintf(stderr, "utp_cat: %s bad: %s\n", dir, err);
+		return;
+	}
+	fprintf(stderr, "utp_cat: %.6f %s type %d id %u seq %u ack %u wnd %u "
+	    "tsdiff %u len %zu sack %zu\n", (double)(now_us() - r->t0) / 1e6,
+	    dir, h.type, h.conn_id, h.seq, h.ack, h.wnd, h.tsdiff, h.len,
+	    h.sack_len);
+}
+
+/*
+ * Reads every datagram waiting: 0, 1 when the peer finished and its
+ * port is closed, -1 on an error.
+ */
 static int
 udp_in(struct relay *r)
 {
@@ -175,6 +199,9 @@ udp_in(struct relay *r)
 		    (struct sockaddr *)&from, &fl);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return 0;
+		if (n == -1 && errno == ECONNREFUSED && r->c != NULL &&
+		    utp_eof(r->c))
+			return 1;	/* the peer finished and went away */
 		if (n == -1) {
 			fprintf(stderr, "utp_cat: receive: %s\n",
 			    strerror(errno));
@@ -182,6 +209,7 @@ udp_in(struct relay *r)
 		}
 		now = now_us();
 		r->last_rx = now;
+		trace(r, "<", d, (size_t)n);
 		if (r->c != NULL) {
 			utp_input(r->c, d, (size_t)n, now);
 			continue;
@@ -209,7 +237,7 @@ udp_out(struct relay *r)
 	size_t n;
 
 	while ((n = utp_output(r->c, now_us(), d)) > 0)
-		if (send(r->udp, d, n, 0) == -1 && errno != EAGAIN &&
+		if (trace(r, ">", d, n), send(r->udp, d, n, 0) == -1 && errno != EAGAIN &&
 		    errno != ENOBUFS && errno != ECONNREFUSED) {
 			fprintf(stderr, "utp_cat: send: %s\n", strerror(errno));
 			return -1;
@@ -276,7 +304,14 @@ run(struct relay *r)
 				    utp_state_name(st));
 				return 1;
 			}
-			if (r->out_done && r->in_eof && utp_fin_acked(r->c)) {
+			/*
+			 * Done when both directions are: our FIN acked, or
+			 * the peer gone, or a second's linger after its FIN.
+			 */
+			if (r->out_done && r->in_eof && r->linger == 0)
+				r->linger = now + 1000000;
+			if (r->out_done && r->in_eof && (utp_fin_acked(r->c) ||
+			    r->gone || now >= r->linger)) {
 				udp_out(r);	/* the last ack */
 				return 0;
 			}
@@ -287,6 +322,8 @@ run(struct relay *r)
 			return 1;
 		}
 		dl = r->last_rx + r->idle;
+		if (r->linger != 0 && r->linger < dl)
+			dl = r->linger;
 		if (r->c != NULL && utp_deadline(r->c) < dl)
 			dl = utp_deadline(r->c);
 		t = dl <= now ? 0 : (int)((dl - now + 999) / 1000);
@@ -305,8 +342,16 @@ run(struct relay *r)
 			perror("utp_cat: poll");
 			return 1;
 		}
-		if ((p[0].revents & (POLLIN | POLLERR)) && udp_in(r) == -1)
-			return 1;
+		if (p[0].revents & (POLLIN | POLLERR)) {
+			int e = udp_in(r);
+
+			if (e == -1)
+				return 1;
+			if (e == 1) {
+				r->gone = 1;
+				continue;
+			}
+		}
 		if (r->c == NULL)
 			continue;
 		if (np == 3 && stream_io(r, p[1].revents & (POLLIN | POLLHUP),
@@ -349,7 +394,7 @@ main(int argc, char **argv)
 			tcpport = optarg;
 			break;
 		case 'v':
-			r.verbose = 1;
+			r.verbose++;
 			break;
 		case 'w':
 			r.idle = (uint64_t)strtoul(optarg, NULL, 10) * 1000000;

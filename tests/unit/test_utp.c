@@ -455,8 +455,10 @@ test_parse(void)
 	CHECK(utp_parse(b, 26, &h, err) == 0);
 	CHECK(h.sack_len == 4 && h.sack[0] == 0x05 && h.len == 0);
 	CHECK(utp_parse(b, 25, &h, err) == -1);		/* past the end */
-	b[21] = 3;
-	CHECK(utp_parse(b, 25, &h, err) == -1);		/* not 4k */
+	b[21] = 0;
+	CHECK(utp_parse(b, 25, &h, err) == -1);		/* empty */
+	b[21] = 3;					/* libtorrent's */
+	CHECK(utp_parse(b, 25, &h, err) == 0 && h.sack_len == 3);
 	b[1] = 9;					/* unknown: skipped */
 	b[20] = 0;
 	b[21] = 2;
