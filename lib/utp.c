@@ -189,7 +189,8 @@ conn_new(uint64_t now)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->sbuf.max = SBUF;
-	c->rbuf.max = RBUF;
+	/* The next packet in order is taken even when the window is full. */
+	c->rbuf.max = RBUF + UTP_MAX_DGRAM;
 	c->peer_wnd = RBUF;
 	c->cwnd = INIT_CWND;
 	c->ssthresh = MAX_CWND;
@@ -330,13 +331,21 @@ ack_one(struct utp_conn *c, uint16_t s, uint64_t now)
 	return p->len;
 }
 
+/*
+ * Marks packet s lost, on 3 duplicate acks or 3 selective acks after
+ * it. A packet already sent again is marked again only once that copy
+ * had a round trip to arrive, so each ack does not resend it.
+ */
 static void
-mark_lost(struct utp_conn *c, uint16_t s)
+mark_lost(struct utp_conn *c, uint16_t s, uint64_t now)
 {
 	struct opkt *p = &c->out[s % OUTQ];
 
 	if (p->sacked || p->lost)
 		return;
+	if (p->tx > 1 && now - p->sent < (uint64_t)c->rtt + c->rtt_var)
+		return;
+	c->st.fast_retransmits++;
 	p->lost = true;
 	c->nlost++;
 	c->cur_window -= p->len;
@@ -436,8 +445,7 @@ on_ack(struct utp_conn *c, const struct utp_hdr *h, uint64_t now)
 	} else if (h->type == UTP_ST_STATE && inflight_pkts(c) > 0 &&
 	    ++c->dupacks == 3) {
 		/* Three duplicate acks: the next packet is lost. */
-		c->st.fast_retransmits++;
-		mark_lost(c, (uint16_t)(c->acked + 1));
+		mark_lost(c, (uint16_t)(c->acked + 1), now);
 	}
 	if (h->sack != NULL && inflight_pkts(c) > 1) {
 		for (i = 0; i < h->sack_len * 8; i++) {
@@ -452,10 +460,8 @@ on_ack(struct utp_conn *c, const struct utp_hdr *h, uint64_t now)
 		for (s = (uint16_t)(c->seq_nr - 1); s != c->acked; s--) {
 			if (c->out[s % OUTQ].sacked)
 				n++;
-			else if (n >= 3 && !c->out[s % OUTQ].lost) {
-				c->st.fast_retransmits++;
-				mark_lost(c, s);
-			}
+			else if (n >= 3)
+				mark_lost(c, s, now);
 		}
 	}
 	if (acked > 0)
@@ -504,11 +510,15 @@ on_data(struct utp_conn *c, const struct utp_hdr *h)
 		c->st.dropped++;
 		return;
 	}
-	if (h->len > wnd_free(c)) {
-		c->st.dropped++;	/* over the window we announced */
+	d = (uint16_t)(h->seq - c->ack_nr);
+	/*
+	 * Over the window we announced: dropped, except the next packet
+	 * in order, which a window full of later packets waits for.
+	 */
+	if (d != 1 && h->len > wnd_free(c)) {
+		c->st.dropped++;
 		return;
 	}
-	d = (uint16_t)(h->seq - c->ack_nr);
 	if (d == 1) {
 		if (ring_put(&c->rbuf, h->data, h->len) != h->len) {
 			c->st.dropped++;	/* out of memory */

@@ -9,6 +9,7 @@
 
 #include "bt.h"
 #include "utp.h"
+#include "utp_int.h"
 #include "t.h"
 
 #define MS	1000ull
@@ -31,6 +32,7 @@ struct link {
 	uint64_t	 rate;			/* bytes/s at a bottleneck, 0: none */
 	uint64_t	 busy[2];		/* bottleneck free again, per way */
 	int		 cut;			/* drop everything */
+	int		 drop_seq, drop_n;	/* drop DATA seq to B n times */
 	uint64_t	 qdelay_sum, qdelay_n;	/* queueing seen A -> B */
 	uint64_t	 qdelay_from;		/* ... from then on */
 };
@@ -65,6 +67,11 @@ link_send(struct link *l, int to, const unsigned char *b, size_t n,
 
 	if (l->cut || rnd(l) % 1000 < l->loss)
 		return;
+	if (to == 1 && l->drop_n > 0 && b[0] >> 4 == UTP_ST_DATA &&
+	    (b[16] << 8 | b[17]) == l->drop_seq) {
+		l->drop_n--;
+		return;
+	}
 	if (rnd(l) % 1000 < l->dup)
 		copies = 2;
 	for (i = 0; i < copies && l->n < MAXQ; i++) {
@@ -320,6 +327,64 @@ test_ledbat(void)
 	sim_free(&s);
 }
 
+/* One packet lost 4 times: fast retransmit, then timeouts, recover it. */
+static void
+test_lost_again(void)
+{
+	struct sim s;
+	struct utp_stats st;
+
+	sim_init(&s, 4 << 20, 0);
+	s.l.drop_seq = 2000;
+	s.l.drop_n = 4;
+	run(&s, 600 * SEC, finished);
+	check_transfer(&s);
+	utp_get_stats(s.c[0], &st);
+	CHECK(st.retransmits >= 4 && st.timeouts >= 2);
+	sim_free(&s);
+}
+
+/*
+ * A receive window full of packets that came after a missing one: the
+ * missing one is still taken (libtorrent fills the whole window).
+ */
+static void
+test_full_window(void)
+{
+	unsigned char d[UTP_HDR_LEN + 1400], out[UTP_MTU];
+	unsigned char *buf = malloc(2 << 20);
+	struct utp_hdr syn;
+	struct utp_conn *c;
+	uint16_t seq, first = 65000;
+	size_t n, got = 0;
+	int k;
+
+	memset(&syn, 0, sizeof(syn));
+	syn.type = UTP_ST_SYN;
+	syn.conn_id = 77;
+	syn.seq = (uint16_t)(first - 1);
+	syn.wnd = 1 << 20;
+	c = utp_accept(&syn, 500, 0);
+	while (utp_output(c, 0, out) > 0)
+		;
+	memset(d + UTP_HDR_LEN, 'x', 1400);
+	/* Packets first+1 ... until the window is shut; first is missing. */
+	for (k = 1; k < 2000; k++) {
+		seq = (uint16_t)(first + k);
+		utp_hdr_write(d, UTP_ST_DATA, 78, 0, 0, 1 << 20, seq, 499,
+		    NULL, 0);
+		utp_input(c, d, sizeof(d), 1000);
+	}
+	utp_hdr_write(d, UTP_ST_DATA, 78, 0, 0, 1 << 20, first, 499, NULL, 0);
+	CHECK(utp_input(c, d, sizeof(d), 2000) == 1);
+	while ((n = utp_read(c, buf, 2 << 20)) > 0)
+		got += n;
+	/* 1 MiB of window: 748 packets after the missing one, and it. */
+	CHECK(got == 749 * 1400);
+	free(buf);
+	utp_free(c);
+}
+
 static int
 b_has_100k(const struct sim *s)
 {
@@ -477,6 +542,8 @@ main(void)
 	RUN(test_lossy);
 	RUN(test_heavy_loss);
 	RUN(test_ledbat);
+	RUN(test_lost_again);
+	RUN(test_full_window);
 	RUN(test_reset);
 	RUN(test_stray);
 	RUN(test_timeout);
