@@ -735,10 +735,12 @@ timer_due(const struct utp_conn *c)
 uint64_t
 utp_deadline(const struct utp_conn *c)
 {
-	if (c->send_reset || c->need_ack)
+	if (c->send_reset)
 		return 0;
 	if (terminal(c))
 		return UINT64_MAX;
+	if (c->need_ack)
+		return 0;
 	return timer_due(c);
 }
 
