@@ -42,6 +42,13 @@
 #define MAX_TIMEOUT	30000000u
 /* A SYN is sent 4 times (at 0, 1, 3, 7 s) and given up at 15 s. */
 #define SYN_TRIES	4
+/*
+ * While data may still come, a silent peer gets a STATE (our window, our
+ * ack) after 0.5 s, then 1, 2, ... up to every 16 s: a window update lost
+ * or overtaken by an older one would otherwise stall both ends for good.
+ */
+#define KA_FIRST	500000u
+#define KA_MAX		16000000u
 /* The base delay is the lowest of this minute's and last minute's. */
 #define DELAY_BUCKET	60000000u
 
@@ -98,6 +105,7 @@ struct utp_conn {
 	uint16_t	 eof_pkt;
 	int		 syn_tries;
 	uint64_t	 syn_sent;
+	uint64_t	 ka_next, ka_gap;	/* keepalive STATE */
 	struct utp_stats st;
 };
 
@@ -589,6 +597,8 @@ utp_input(struct utp_conn *c, const void *dgram, size_t n, uint64_t now)
 		c->state = UTP_CONNECTED;
 	c->reply_micro = (uint32_t)now - h.ts;
 	c->peer_wnd = h.wnd;
+	c->ka_gap = KA_FIRST;
+	c->ka_next = now + c->ka_gap;
 	on_ack(c, &h, now);
 	if (h.type == UTP_ST_DATA || h.type == UTP_ST_FIN)
 		on_data(c, &h);
@@ -721,6 +731,15 @@ terminal(const struct utp_conn *c)
 	    c->aborted;
 }
 
+/* When a keepalive STATE is due: while the peer may still send. */
+static uint64_t
+ka_due(const struct utp_conn *c)
+{
+	if (c->state != UTP_CONNECTED || c->got_fin || c->ka_gap == 0)
+		return UINT64_MAX;
+	return c->ka_next;
+}
+
 /* When the retransmission (or SYN, or window probe) timer fires. */
 static uint64_t
 timer_due(const struct utp_conn *c)
@@ -741,6 +760,8 @@ utp_deadline(const struct utp_conn *c)
 		return UINT64_MAX;
 	if (c->need_ack)
 		return 0;
+	if (ka_due(c) < timer_due(c))
+		return ka_due(c);
 	return timer_due(c);
 }
 
@@ -762,6 +783,11 @@ utp_output(struct utp_conn *c, uint64_t now, unsigned char out[UTP_MTU])
 		return 0;
 	if (now >= timer_due(c))
 		on_timeout(c, now);
+	if (now >= ka_due(c)) {
+		c->need_ack = true;
+		c->ka_gap = c->ka_gap * 2 > KA_MAX ? KA_MAX : c->ka_gap * 2;
+		c->ka_next = now + c->ka_gap;
+	}
 	if (terminal(c))
 		return 0;
 	if (c->state == UTP_SYN_SENT) {
