@@ -66,7 +66,7 @@ fetch() {
 	    "127.0.0.1:$(awk '/^tcp/ { print $2 }' "$T/cat.out")"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "${lines[-1]}" = done ]
+	[ "${lines[-1]}" = "done" ]
 	joined "$T/sp" | cmp - "$T/src/data.bin"
 }
 
@@ -113,7 +113,8 @@ serve() {
 	fetch "$PORT"
 	# libtorrent's own flags say the peer came over uTP.
 	waitfor "grep -q '^peer 127.0.0.1:[0-9]* utp' '$T/seed.out'" 10
-	! grep -q '^peer .* tcp' "$T/seed.out"
+	run grep -c '^peer .* tcp' "$T/seed.out"
+	[ "$output" = 0 ]
 }
 
 @test "utp: a uTP-only libtorrent leecher downloads from btpeer --serve" {
