@@ -18,177 +18,6 @@
 #include "utp.h"
 #include "utp_int.h"
 
-/*
- * Packets in flight at most, and out-of-order packets held: powers of 2.
- * 1024 full packets are 1.4 MB, above the windows below; a selective
- * ack of 1024 bits is 128 bytes.
- */
-#define OUTQ		1024
-#define OOO		1024
-/* Send and receive buffers: 1 MiB each keeps a 100 ms path full at 10 MB/s. */
-#define SBUF		(1u << 20)
-#define RBUF		(1u << 20)
-/* The congestion window's bounds and start (two packets, as TCP's IW). */
-#define MIN_CWND	150
-#define MAX_CWND	RBUF
-#define INIT_CWND	(2 * UTP_PAYLOAD)
-/* LEDBAT's gain: at most 3000 bytes of window more per round trip (libutp). */
-#define GAIN		3000
-/* BEP 29's timeouts: 1 s at first, then rtt + 4 rttvar, at least 500 ms. */
-#define INIT_TIMEOUT	1000000u
-#define MIN_TIMEOUT	500000u
-/* Doubling from 0.5 s, 6 timeouts in a row are about 30 s of silence. */
-#define MAX_TIMEOUTS	6
-#define MAX_TIMEOUT	30000000u
-/* A SYN is sent 4 times (at 0, 1, 3, 7 s) and given up at 15 s. */
-#define SYN_TRIES	4
-/*
- * While data may still come, a silent peer gets a STATE (our window, our
- * ack) after 0.5 s, then 1, 2, ... up to every 16 s: a window update lost
- * or overtaken by an older one would otherwise stall both ends for good.
- */
-#define KA_FIRST	500000u
-#define KA_MAX		16000000u
-/* The base delay is the lowest of this minute's and last minute's. */
-#define DELAY_BUCKET	60000000u
-
-/* A byte ring that grows on demand up to max. */
-struct ring {
-	unsigned char	*b;
-	size_t		 cap, max, head, len;
-};
-
-struct opkt {
-	unsigned char	*buf;		/* UTP_PAYLOAD bytes once used */
-	uint16_t	 len;
-	uint8_t		 type;		/* DATA or FIN */
-	uint8_t		 tx;		/* times sent */
-	bool		 lost;		/* to send again */
-	bool		 sacked;	/* acknowledged selectively */
-	uint64_t	 sent;		/* when last sent */
-};
-
-struct ipkt {
-	unsigned char	*buf;
-	uint32_t	 len;
-	uint16_t	 seq;
-	bool		 present;
-	bool		 fin;
-};
-
-struct utp_conn {
-	enum utp_state	 state;
-	uint16_t	 recv_id, send_id;
-	uint16_t	 seq_nr, acked, ack_nr;
-	uint32_t	 reply_micro;	/* last one-way delay seen, theirs to us */
-	uint32_t	 peer_wnd;
-	struct ring	 sbuf, rbuf;
-	struct opkt	 out[OUTQ];
-	struct ipkt	 in[OOO];
-	size_t		 ooo_bytes;
-	unsigned	 ooo_count;
-	size_t		 cur_window;	/* payload bytes in flight */
-	unsigned	 nlost;
-	uint32_t	 cwnd, ssthresh;
-	bool		 slow_start, cwnd_limited;
-	uint16_t	 loss_seq;	/* the window is cut once per window */
-	int		 dupacks;
-	uint32_t	 rtt, rtt_var;
-	bool		 have_rtt;
-	uint64_t	 timeout, timer;
-	int		 ntimeouts;
-	uint32_t	 delay_hist[2];
-	uint64_t	 hist_start;
-	bool		 have_delay;
-	bool		 syn_due, need_ack, closing, fin_sent, fin_acked;
-	bool		 got_fin, send_reset, probe, aborted;
-	uint16_t	 eof_pkt;
-	int		 syn_tries;
-	uint64_t	 syn_sent;
-	uint64_t	 ka_next, ka_gap;	/* keepalive STATE */
-	struct utp_stats st;
-};
-
-static int
-seq_lt(uint16_t a, uint16_t b)
-{
-	return (int16_t)(uint16_t)(a - b) < 0;
-}
-
-static size_t
-ring_free(const struct ring *r)
-{
-	return r->max - r->len;
-}
-
-/* Makes room for n more bytes (n <= ring_free()); -1 if out of memory. */
-static int
-ring_grow(struct ring *r, size_t n)
-{
-	unsigned char *b;
-	size_t cap, k;
-
-	if (r->cap - r->len >= n)
-		return 0;
-	cap = r->cap < 65536 ? 65536 : r->cap;
-	while (cap - r->len < n)
-		cap *= 2;
-	if (cap > r->max)
-		cap = r->max;
-	if ((b = malloc(cap)) == NULL)
-		return -1;
-	k = r->cap - r->head < r->len ? r->cap - r->head : r->len;
-	if (r->len > 0) {
-		memcpy(b, r->b + r->head, k);
-		memcpy(b + k, r->b, r->len - k);
-	}
-	free(r->b);
-	r->b = b;
-	r->cap = cap;
-	r->head = 0;
-	return 0;
-}
-
-static size_t
-ring_put(struct ring *r, const unsigned char *p, size_t n)
-{
-	size_t tail, k, done = 0;
-
-	if (n > ring_free(r))
-		n = ring_free(r);
-	if (n == 0 || ring_grow(r, n) == -1)
-		return 0;
-	while (done < n) {
-		tail = (r->head + r->len) % r->cap;
-		k = r->cap - tail;
-		if (k > n - done)
-			k = n - done;
-		memcpy(r->b + tail, p + done, k);
-		r->len += k;
-		done += k;
-	}
-	return n;
-}
-
-static size_t
-ring_get(struct ring *r, unsigned char *p, size_t n)
-{
-	size_t k, done = 0;
-
-	if (n > r->len)
-		n = r->len;
-	while (done < n) {
-		k = r->cap - r->head;
-		if (k > n - done)
-			k = n - done;
-		memcpy(p + done, r->b + r->head, k);
-		r->head = (r->head + k) % r->cap;
-		r->len -= k;
-		done += k;
-	}
-	return n;
-}
-
 static struct utp_conn *
 conn_new(uint64_t now)
 {
@@ -269,213 +98,6 @@ utp_recv_id(const struct utp_conn *c)
 	return c->recv_id;
 }
 
-static uint32_t
-wnd_free(const struct utp_conn *c)
-{
-	size_t used = c->rbuf.len + c->ooo_bytes;
-
-	return used >= RBUF ? 0 : (uint32_t)(RBUF - used);
-}
-
-static uint16_t
-inflight_pkts(const struct utp_conn *c)
-{
-	return (uint16_t)(c->seq_nr - c->acked - 1);
-}
-
-static uint64_t
-base_timeout(const struct utp_conn *c)
-{
-	uint64_t t;
-
-	if (!c->have_rtt)
-		return INIT_TIMEOUT;
-	t = (uint64_t)c->rtt + 4 * (uint64_t)c->rtt_var;
-	return t < MIN_TIMEOUT ? MIN_TIMEOUT : t;
-}
-
-static void
-rtt_sample(struct utp_conn *c, uint64_t sample)
-{
-	int64_t delta;
-
-	if (sample > MAX_TIMEOUT)
-		sample = MAX_TIMEOUT;
-	if (!c->have_rtt) {
-		c->rtt = (uint32_t)sample;
-		c->rtt_var = (uint32_t)sample / 2;
-		c->have_rtt = true;
-		return;
-	}
-	/* BEP 29: rtt_var += (|rtt - s| - rtt_var) / 4; rtt += (s - rtt) / 8 */
-	delta = (int64_t)c->rtt - (int64_t)sample;
-	if (delta < 0)
-		delta = -delta;
-	c->rtt_var = (uint32_t)((int64_t)c->rtt_var +
-	    (delta - (int64_t)c->rtt_var) / 4);
-	c->rtt = (uint32_t)((int64_t)c->rtt +
-	    ((int64_t)sample - (int64_t)c->rtt) / 8);
-}
-
-/* Acknowledges packet s if it is still unacknowledged: its payload bytes. */
-static size_t
-ack_one(struct utp_conn *c, uint16_t s, uint64_t now)
-{
-	struct opkt *p = &c->out[s % OUTQ];
-
-	if (p->sacked)
-		return 0;
-	p->sacked = true;
-	if (p->lost) {
-		p->lost = false;
-		c->nlost--;
-	} else
-		c->cur_window -= p->len;
-	/* Karn: only packets sent once give a round-trip sample. */
-	if (p->tx == 1)
-		rtt_sample(c, now - p->sent);
-	if (p->type == UTP_ST_FIN)
-		c->fin_acked = true;
-	return p->len;
-}
-
-/*
- * Marks packet s lost, on 3 duplicate acks or 3 selective acks after
- * it. A packet already sent again is marked again only once that copy
- * had a round trip to arrive, so each ack does not resend it.
- */
-static void
-mark_lost(struct utp_conn *c, uint16_t s, uint64_t now)
-{
-	struct opkt *p = &c->out[s % OUTQ];
-
-	if (p->sacked || p->lost)
-		return;
-	if (p->tx > 1 && now - p->sent < (uint64_t)c->rtt + c->rtt_var)
-		return;
-	c->st.fast_retransmits++;
-	p->lost = true;
-	c->nlost++;
-	c->cur_window -= p->len;
-	/* Halve the window, once per window of packets (as TCP). */
-	if (!seq_lt(s, c->loss_seq)) {
-		c->cwnd /= 2;
-		if (c->cwnd < MIN_CWND)
-			c->cwnd = MIN_CWND;
-		c->ssthresh = c->cwnd;
-		c->slow_start = false;
-		c->loss_seq = c->seq_nr;
-	}
-}
-
-/* LEDBAT: the window follows the queueing delay toward the target. */
-static void
-ledbat(struct utp_conn *c, uint32_t sample, size_t acked, uint64_t now)
-{
-	uint32_t base;
-	int32_t our = 0;
-	int64_t gain;
-
-	if (sample != 0) {
-		if (!c->have_delay || now - c->hist_start > DELAY_BUCKET) {
-			c->delay_hist[0] = c->have_delay ? c->delay_hist[1] :
-			    sample;
-			c->delay_hist[1] = sample;
-			c->hist_start = now;
-			c->have_delay = true;
-		} else if ((int32_t)(sample - c->delay_hist[1]) < 0)
-			c->delay_hist[1] = sample;
-		base = c->delay_hist[1];
-		if ((int32_t)(c->delay_hist[0] - base) < 0)
-			base = c->delay_hist[0];
-		our = (int32_t)(sample - base);
-		if (our < 0)
-			our = 0;
-		c->st.our_delay_us = (uint32_t)our;
-	}
-	/*
-	 * Slow start ends when the queue reaches half the target: the last
-	 * round trip doubled the window, so it gives that doubling back.
-	 */
-	if (c->slow_start && our > UTP_TARGET_US / 2) {
-		c->slow_start = false;
-		c->cwnd /= 2;
-		c->ssthresh = c->cwnd;
-	}
-	if (c->slow_start) {
-		if (c->cwnd_limited)
-			c->cwnd += (uint32_t)acked;
-		if (c->cwnd >= c->ssthresh)
-			c->slow_start = false;
-	} else {
-		gain = (int64_t)GAIN * (UTP_TARGET_US - our) * (int64_t)acked /
-		    ((int64_t)UTP_TARGET_US * c->cwnd);
-		/* An application-limited sender does not grow its window. */
-		if (gain > 0 && !c->cwnd_limited)
-			gain = 0;
-		if (gain < 0 && -gain >= (int64_t)c->cwnd)
-			c->cwnd = MIN_CWND;
-		else
-			c->cwnd = (uint32_t)((int64_t)c->cwnd + gain);
-	}
-	if (c->cwnd < MIN_CWND)
-		c->cwnd = MIN_CWND;
-	if (c->cwnd > MAX_CWND)
-		c->cwnd = MAX_CWND;
-	c->cwnd_limited = false;
-}
-
-static void
-on_ack(struct utp_conn *c, const struct utp_hdr *h, uint64_t now)
-{
-	size_t acked = 0, i;
-	unsigned n;
-	uint16_t s;
-
-	/* Only acks of what we sent count; older ones are stale. */
-	if (seq_lt(h->ack, c->acked) || !seq_lt(h->ack, c->seq_nr))
-		return;
-	if (h->ack != c->acked) {
-		for (s = (uint16_t)(c->acked + 1); s != (uint16_t)(h->ack + 1);
-		    s++) {
-			acked += ack_one(c, s, now);
-			c->out[s % OUTQ].sacked = false;
-			c->out[s % OUTQ].lost = false;
-		}
-		c->acked = h->ack;
-		if (seq_lt(c->loss_seq, (uint16_t)(c->acked + 1)))
-			c->loss_seq = (uint16_t)(c->acked + 1);
-		c->dupacks = 0;
-		c->ntimeouts = 0;
-		c->timeout = base_timeout(c);
-		c->timer = now;
-		c->probe = false;
-	} else if (h->type == UTP_ST_STATE && inflight_pkts(c) > 0 &&
-	    ++c->dupacks == 3) {
-		/* Three duplicate acks: the next packet is lost. */
-		mark_lost(c, (uint16_t)(c->acked + 1), now);
-	}
-	if (h->sack != NULL && inflight_pkts(c) > 1) {
-		for (i = 0; i < h->sack_len * 8; i++) {
-			s = (uint16_t)(h->ack + 2 + i);
-			if (!seq_lt(s, c->seq_nr))
-				break;
-			if (h->sack[i / 8] & (1u << (i % 8)))
-				acked += ack_one(c, s, now);
-		}
-		/* A packet with 3 or more acknowledged after it is lost. */
-		n = 0;
-		for (s = (uint16_t)(c->seq_nr - 1); s != c->acked; s--) {
-			if (c->out[s % OUTQ].sacked)
-				n++;
-			else if (n >= 3)
-				mark_lost(c, s, now);
-		}
-	}
-	if (acked > 0)
-		ledbat(c, h->tsdiff, acked, now);
-}
-
 static void
 deliver(struct utp_conn *c)
 {
@@ -487,7 +109,7 @@ deliver(struct utp_conn *c)
 		q = &c->in[(uint16_t)(c->ack_nr + 1) % OOO];
 		if (!q->present || q->seq != (uint16_t)(c->ack_nr + 1))
 			return;
-		if (ring_put(&c->rbuf, q->buf, q->len) != q->len)
+		if (utp_ring_put(&c->rbuf, q->buf, q->len) != q->len)
 			return;		/* out of memory: try again later */
 		c->ooo_bytes -= q->len;
 		c->ooo_count--;
@@ -528,7 +150,7 @@ on_data(struct utp_conn *c, const struct utp_hdr *h)
 		return;
 	}
 	if (d == 1) {
-		if (ring_put(&c->rbuf, h->data, h->len) != h->len) {
+		if (utp_ring_put(&c->rbuf, h->data, h->len) != h->len) {
 			c->st.dropped++;	/* out of memory */
 			return;
 		}
@@ -589,9 +211,9 @@ utp_input(struct utp_conn *c, const void *dgram, size_t n, uint64_t now)
 		c->state = UTP_CONNECTED;
 		c->ack_nr = (uint16_t)(h.seq - 1);
 		if (c->syn_tries == 1)
-			rtt_sample(c, now - c->syn_sent);
+			utp_rtt_sample(c, now - c->syn_sent);
 		c->ntimeouts = 0;
-		c->timeout = base_timeout(c);
+		c->timeout = utp_base_timeout(c);
 		c->timer = now;
 	} else if (c->state == UTP_SYN_RECV)
 		c->state = UTP_CONNECTED;
@@ -599,7 +221,7 @@ utp_input(struct utp_conn *c, const void *dgram, size_t n, uint64_t now)
 	c->peer_wnd = h.wnd;
 	c->ka_gap = KA_FIRST;
 	c->ka_next = now + c->ka_gap;
-	on_ack(c, &h, now);
+	utp_on_ack(c, &h, now);
 	if (h.type == UTP_ST_DATA || h.type == UTP_ST_FIN)
 		on_data(c, &h);
 	return 1;
@@ -670,58 +292,12 @@ new_pkt(struct utp_conn *c, int type, size_t len)
 
 	if (p->buf == NULL && (p->buf = malloc(UTP_PAYLOAD)) == NULL)
 		return -1;
-	p->len = (uint16_t)ring_get(&c->sbuf, p->buf, len);
+	p->len = (uint16_t)utp_ring_get(&c->sbuf, p->buf, len);
 	p->type = (uint8_t)type;
 	p->tx = 0;
 	p->lost = p->sacked = false;
 	c->seq_nr++;
 	return 0;
-}
-
-static void
-on_timeout(struct utp_conn *c, uint64_t now)
-{
-	uint16_t s;
-
-	if (c->state == UTP_SYN_SENT) {
-		if (c->syn_tries >= SYN_TRIES) {
-			c->state = UTP_TIMEDOUT;
-			return;
-		}
-		c->syn_due = true;
-		c->timeout *= 2;
-		c->timer = now;
-		return;
-	}
-	if (inflight_pkts(c) == 0) {
-		/* The peer's window stayed shut: probe with one packet. */
-		c->probe = true;
-		c->timer = now;
-		return;
-	}
-	c->st.timeouts++;
-	if (++c->ntimeouts > MAX_TIMEOUTS) {
-		c->state = UTP_TIMEDOUT;
-		return;
-	}
-	c->ssthresh = c->cwnd / 2 > 2 * UTP_PAYLOAD ? c->cwnd / 2 :
-	    2 * UTP_PAYLOAD;
-	c->cwnd = UTP_PAYLOAD;
-	c->slow_start = true;
-	for (s = (uint16_t)(c->acked + 1); s != c->seq_nr; s++) {
-		struct opkt *p = &c->out[s % OUTQ];
-
-		if (!p->sacked && !p->lost) {
-			p->lost = true;
-			c->nlost++;
-			c->cur_window -= p->len;
-		}
-	}
-	c->loss_seq = c->seq_nr;
-	c->dupacks = 0;
-	c->timeout = c->timeout * 2 > MAX_TIMEOUT ? MAX_TIMEOUT :
-	    c->timeout * 2;
-	c->timer = now;
 }
 
 static int
@@ -782,7 +358,7 @@ utp_output(struct utp_conn *c, uint64_t now, unsigned char out[UTP_MTU])
 	if (terminal(c))
 		return 0;
 	if (now >= timer_due(c))
-		on_timeout(c, now);
+		utp_on_timeout(c, now);
 	if (now >= ka_due(c)) {
 		c->need_ack = true;
 		c->ka_gap = c->ka_gap * 2 > KA_MAX ? KA_MAX : c->ka_gap * 2;
@@ -852,7 +428,7 @@ utp_write(struct utp_conn *c, const void *buf, size_t n)
 {
 	if (c->closing || terminal(c))
 		return 0;
-	return ring_put(&c->sbuf, buf, n);
+	return utp_ring_put(&c->sbuf, buf, n);
 }
 
 size_t
@@ -860,7 +436,7 @@ utp_writable(const struct utp_conn *c)
 {
 	if (c->closing || terminal(c))
 		return 0;
-	return ring_free(&c->sbuf);
+	return utp_ring_free(&c->sbuf);
 }
 
 void
@@ -883,7 +459,7 @@ utp_read(struct utp_conn *c, void *buf, size_t n)
 {
 	uint32_t before = wnd_free(c);
 
-	n = ring_get(&c->rbuf, buf, n);
+	n = utp_ring_get(&c->rbuf, buf, n);
 	/* Tell a peer stalled on our window that it opened again. */
 	if (before < RBUF / 2 && wnd_free(c) >= RBUF / 2)
 		c->need_ack = true;
