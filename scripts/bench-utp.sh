@@ -1,0 +1,93 @@
+#!/bin/sh
+# bench-utp.sh: a download over uTP on loopback from one uTP-only
+# python3-libtorrent seeder, by btpeer through tests/tools/utp_cat (lib/utp.c)
+# and by a uTP-only libtorrent leecher, in the same run. Prints each run,
+# then the medians (MB/s, CPU seconds per GiB of the downloading side:
+# btpeer + utp_cat, or the libtorrent leecher's process) and our ratio.
+# BENCH_SIZE (bytes, default 64 MiB), BENCH_RUNS (default 3), BENCH_DIR
+# (default a temporary directory, removed afterwards).
+# Needs `make bins units` (build/bin, build/tests/bin).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${BT_BIN:-$top/build/bin}
+utp_cat=$bin/../tests/bin/utp_cat
+helpers=$top/tests/helpers
+size=${BENCH_SIZE:-67108864}
+runs=${BENCH_RUNS:-3}
+dir=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/bench-utp.XXXXXX")}
+pids=
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	[ -n "${BENCH_DIR:-}" ] || rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+# Waits up to $2 seconds for a line matching $1 in file $3.
+await() {
+	i=0
+	while ! grep -q "$1" "$3" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -gt $(($2 * 10)) ] && { echo "bench-utp: no '$1' in $3" >&2;
+		    exit 1; }
+		sleep 0.1
+	done
+}
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+mkdir -p "$dir/src"
+openssl enc -aes-128-ctr -nosalt -pass pass:utp -pbkdf2 </dev/zero \
+    2>/dev/null | head -c "$size" >"$dir/src/data.bin"
+mktorrent -l 18 -o "$dir/b.torrent" "$dir/src/data.bin" >/dev/null
+LT_TIMEOUT=3600 /usr/bin/python3 "$helpers/lt_utp.py" seed "$dir/b.torrent" \
+    "$dir/src" >"$dir/seed.out" 2>&1 &
+pids="$pids $!"
+await seeding 120 "$dir/seed.out"
+port=$(awk '/^listening/ { print $2 }' "$dir/seed.out")
+npieces=$(( (size + 262143) / 262144 ))
+: >"$dir/ours"
+: >"$dir/lt"
+r=1
+while [ "$r" -le "$runs" ]; do
+	rm -rf "$dir/sp" "$dir/dl" "$dir/cat.out"
+	/usr/bin/time -f '%U %S' -o "$dir/cat.time" "$utp_cat" -w 60 -T 0 \
+	    127.0.0.1 "$port" 2>"$dir/cat.out" &
+	cpid=$!
+	await '^tcp' 10 "$dir/cat.out"
+	tport=$(awk '/^tcp/ { print $2 }' "$dir/cat.out")
+	/usr/bin/time -f '%e %U %S' -o "$dir/bt.time" "$bin/btpeer" \
+	    --spool "$dir/sp" "$dir/b.torrent" "127.0.0.1:$tport" >/dev/null
+	wait "$cpid" || true
+	n=$(find "$dir/sp/pieces" -type f | wc -l)
+	[ "$n" -eq "$npieces" ] || { echo "bench-utp: btpeer got $n pieces" >&2;
+	    exit 1; }
+	read -r e u s <"$dir/bt.time"
+	read -r cu cs <"$dir/cat.time"
+	awk -v b="$size" -v e="$e" -v u="$u" -v s="$s" -v cu="$cu" -v cs="$cs" \
+	    'BEGIN { printf "%.2f %.2f\n", b / e / 1e6,
+	    (u + s + cu + cs) / (b / 1073741824) }' >>"$dir/ours"
+	echo "run $r btpeer+utp_cat: $(tail -1 "$dir/ours") (MB/s, CPU s/GiB)"
+	mkdir -p "$dir/dl"
+	/usr/bin/time -f '%U %S' -o "$dir/lt.time" env LT_TIMEOUT=600 \
+	    /usr/bin/python3 "$helpers/lt_utp.py" leech "$dir/b.torrent" \
+	    "$dir/dl" "127.0.0.1:$port" >"$dir/leech.out" 2>&1
+	t=$(awk '/^complete/ { print $2 }' "$dir/leech.out")
+	read -r u s <"$dir/lt.time"
+	awk -v b="$size" -v t="$t" -v u="$u" -v s="$s" 'BEGIN {
+	    printf "%.2f %.2f\n", b / t / 1e6, (u + s) / (b / 1073741824) }' \
+	    >>"$dir/lt"
+	echo "run $r libtorrent: $(tail -1 "$dir/lt") (MB/s, CPU s/GiB)"
+	r=$((r + 1))
+done
+om=$(cut -d' ' -f1 "$dir/ours" | median)
+oc=$(cut -d' ' -f2 "$dir/ours" | median)
+lm=$(cut -d' ' -f1 "$dir/lt" | median)
+lc=$(cut -d' ' -f2 "$dir/lt" | median)
+echo "uTP download of $size bytes from a libtorrent uTP seeder, median of $runs:"
+echo "  btpeer+utp_cat  $om MB/s  $oc CPU s/GiB"
+echo "  libtorrent      $lm MB/s  $lc CPU s/GiB"
+awk -v a="$om" -v b="$lm" -v c="$oc" -v d="$lc" 'BEGIN {
+    printf "  ratio ours/libtorrent: speed %.2f, CPU per GiB %.2f\n",
+    a / b, c / d }'
