@@ -47,6 +47,7 @@ struct sim {
 	size_t		 got[2];
 	int		 closed[2];
 	int		 resets_sent;
+	uint16_t	 bseq;		/* B's first sequence number */
 };
 
 static uint32_t
@@ -123,7 +124,7 @@ deliver(struct sim *s, struct dgram *d)
 	if (utp_parse(d->b, d->len, &h, err) == -1)
 		return;
 	if (d->to == 1 && s->c[1] == NULL && h.type == UTP_ST_SYN) {
-		s->c[1] = utp_accept(&h, 40000, s->now);
+		s->c[1] = utp_accept(&h, s->bseq, s->now);
 		return;
 	}
 	if ((n = utp_reset_reply(&h, s->now, out)) > 0) {
@@ -232,6 +233,7 @@ sim_init(struct sim *s, size_t ab, size_t ba)
 	s->dst[1] = malloc(ab + 1);
 	s->dst[0] = malloc(ba + 1);
 	s->c[0] = utp_connect(1000, 0);
+	s->bseq = 40000;
 }
 
 static void
@@ -282,6 +284,7 @@ test_lossy(void)
 	struct utp_stats st;
 
 	sim_init(&s, 3 << 20, 1 << 20);
+	s.bseq = 65000;		/* B's numbers wrap during the transfer */
 	s.l.loss = 50;
 	s.l.dup = 50;
 	s.l.reorder = 100;
