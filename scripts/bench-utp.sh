@@ -1,9 +1,11 @@
 #!/bin/sh
-# bench-utp.sh: a download over uTP on loopback from one uTP-only
-# python3-libtorrent seeder, by btpeer through tests/tools/utp_cat (lib/utp.c)
-# and by a uTP-only libtorrent leecher, in the same run. Prints each run,
-# then the medians (MB/s, CPU seconds per GiB of the downloading side:
-# btpeer + utp_cat, or the libtorrent leecher's process) and our ratio.
+# bench-utp.sh: uTP on loopback, in the same run. Download: from one
+# uTP-only python3-libtorrent seeder, by btpeer through tests/tools/utp_cat
+# (lib/utp.c) and by a uTP-only libtorrent leecher. Upload: a libtorrent
+# leecher downloads from btpeer --serve behind utp_cat -l, against the
+# libtorrent leecher's download from the libtorrent seeder above. Prints
+# each run, then the medians (MB/s; CPU seconds per GiB of our side,
+# btpeer + utp_cat, and of the libtorrent leecher's process) and ratios.
 # BENCH_SIZE (bytes, default 64 MiB), BENCH_RUNS (default 3), BENCH_DIR
 # (default a temporary directory, removed afterwards).
 # Needs `make bins units` (build/bin, build/tests/bin).
@@ -49,6 +51,7 @@ port=$(awk '/^listening/ { print $2 }' "$dir/seed.out")
 npieces=$(( (size + 262143) / 262144 ))
 : >"$dir/ours"
 : >"$dir/lt"
+: >"$dir/up"
 r=1
 while [ "$r" -le "$runs" ]; do
 	rm -rf "$dir/sp" "$dir/dl" "$dir/cat.out"
@@ -79,15 +82,42 @@ while [ "$r" -le "$runs" ]; do
 	    printf "%.2f %.2f\n", b / t / 1e6, (u + s) / (b / 1073741824) }' \
 	    >>"$dir/lt"
 	echo "run $r libtorrent: $(tail -1 "$dir/lt") (MB/s, CPU s/GiB)"
+	rm -rf "$dir/dl" "$dir/srv.out"
+	mkdir -p "$dir/dl"
+	/usr/bin/time -f '%U %S' -o "$dir/up.time" "$utp_cat" -w 60 -l 0 \
+	    "$bin/btpeer" --serve -o "$dir/src" "$dir/b.torrent" \
+	    2>"$dir/srv.out" &
+	spid=$!
+	await '^listening' 10 "$dir/srv.out"
+	lport=$(awk '/^listening/ { print $2 }' "$dir/srv.out")
+	env LT_TIMEOUT=600 /usr/bin/python3 "$helpers/lt_utp.py" leech \
+	    "$dir/b.torrent" "$dir/dl" "127.0.0.1:$lport" >"$dir/leech.out" 2>&1
+	wait "$spid" || true
+	cmp -s "$dir/dl/data.bin" "$dir/src/data.bin" ||
+	    { echo "bench-utp: upload differs" >&2; exit 1; }
+	t=$(awk '/^complete/ { print $2 }' "$dir/leech.out")
+	read -r u s <"$dir/up.time"
+	awk -v b="$size" -v t="$t" -v u="$u" -v s="$s" 'BEGIN {
+	    printf "%.2f %.2f\n", b / t / 1e6, (u + s) / (b / 1073741824) }' \
+	    >>"$dir/up"
+	echo "run $r upload btpeer --serve+utp_cat -l: $(tail -1 "$dir/up")" \
+	    "(MB/s, CPU s/GiB)"
 	r=$((r + 1))
 done
 om=$(cut -d' ' -f1 "$dir/ours" | median)
 oc=$(cut -d' ' -f2 "$dir/ours" | median)
 lm=$(cut -d' ' -f1 "$dir/lt" | median)
 lc=$(cut -d' ' -f2 "$dir/lt" | median)
+um=$(cut -d' ' -f1 "$dir/up" | median)
+uc=$(cut -d' ' -f2 "$dir/up" | median)
 echo "uTP download of $size bytes from a libtorrent uTP seeder, median of $runs:"
 echo "  btpeer+utp_cat  $om MB/s  $oc CPU s/GiB"
 echo "  libtorrent      $lm MB/s  $lc CPU s/GiB"
 awk -v a="$om" -v b="$lm" -v c="$oc" -v d="$lc" 'BEGIN {
     printf "  ratio ours/libtorrent: speed %.2f, CPU per GiB %.2f\n",
     a / b, c / d }'
+echo "libtorrent uTP leecher's download, median of $runs:"
+echo "  from btpeer --serve+utp_cat -l  $um MB/s  ($uc CPU s/GiB on our side)"
+echo "  from libtorrent                 $lm MB/s"
+awk -v a="$um" -v b="$lm" 'BEGIN {
+    printf "  ratio ours/libtorrent as the seeder: speed %.2f\n", a / b }'
