@@ -48,6 +48,7 @@ struct sim {
 	int		 closed[2];
 	int		 resets_sent;
 	uint16_t	 bseq;		/* B's first sequence number */
+	uint64_t	 read_from[2];	/* the application reads from then on */
 };
 
 static uint32_t
@@ -152,7 +153,8 @@ pump(struct sim *s)
 			utp_close(c);
 			s->closed[i] = 1;
 		}
-		while ((n = utp_read(c, b, sizeof(b))) > 0) {
+		while (s->now >= s->read_from[i] &&
+		    (n = utp_read(c, b, sizeof(b))) > 0) {
 			if (s->dst[i] != NULL)
 				memcpy(s->dst[i] + s->got[i], b, n);
 			s->got[i] += n;
@@ -389,6 +391,35 @@ test_full_window(void)
 }
 
 static int
+a_stalled(const struct sim *s)
+{
+	return s->now >= 5 * SEC;
+}
+
+/*
+ * B's application reads nothing for 5 s: A fills B's window and waits;
+ * once B reads, its window update lets A finish.
+ */
+static void
+test_window(void)
+{
+	struct sim s;
+	struct utp_stats st;
+
+	sim_init(&s, 4 << 20, 0);
+	s.read_from[1] = 5 * SEC;
+	run(&s, 5 * SEC, a_stalled);
+	CHECK(s.got[1] == 0);
+	utp_get_stats(s.c[0], &st);
+	CHECK(st.peer_wnd < UTP_PAYLOAD);
+	CHECK(st.timeouts == 0);
+	run(&s, 120 * SEC, finished);
+	check_transfer(&s);
+	CHECK(s.now < 10 * SEC);
+	sim_free(&s);
+}
+
+static int
 b_has_100k(const struct sim *s)
 {
 	return s->got[1] >= 100000;
@@ -547,6 +578,7 @@ main(void)
 	RUN(test_ledbat);
 	RUN(test_lost_again);
 	RUN(test_full_window);
+	RUN(test_window);
 	RUN(test_reset);
 	RUN(test_stray);
 	RUN(test_timeout);
