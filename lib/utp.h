@@ -33,8 +33,9 @@
  *
  * Integration (who owns which socket). Outgoing: a btpeer that dials a
  * peer over uTP opens its own UDP socket, connect(2)s it to the peer
- * and drives one utp_conn; the kernel filters foreign datagrams, an
- * ICMP port-unreachable ends the attempt at once. Incoming: a peer
+ * and drives one utp_conn (lib/utp_io.h does that socket's I/O); the
+ * kernel filters foreign datagrams, an ICMP port-unreachable ends the
+ * attempt at once. Incoming: a peer
  * sends its SYN to our listening port, the one number we announce for
  * TCP and UDP alike, so one process owns that UDP socket: a small
  * demultiplexer (the uTP twin of btpeer --listen) reads every datagram,
@@ -45,7 +46,8 @@
  * server hands out an accepted socket. btpeer thus sees a stream socket
  * either way and everything above the transport (framing, MSE,
  * extensions) is unchanged. tests/tools/utp_cat.c is that relay for
- * one connection (-l accepts, -x runs the handler on a socketpair).
+ * one connection (-l accepts; a command after the address runs on a
+ * socketpair).
  */
 #ifndef BT_UTP_H
 #define BT_UTP_H
