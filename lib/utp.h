@@ -37,9 +37,9 @@
  * kernel filters foreign datagrams, an ICMP port-unreachable ends the
  * attempt at once. Incoming: a peer
  * sends its SYN to our listening port, the one number we announce for
- * TCP and UDP alike, so one process owns that UDP socket: a small
- * demultiplexer (the uTP twin of btpeer --listen) reads every datagram,
- * finds the connection by its receive id (utp_recv_id(); a SYN creates
+ * TCP and UDP alike, so one process owns that UDP socket: btutp(1),
+ * the uTP twin of btpeer --listen, reads every datagram, finds the
+ * connection by the peer's address and the connection id (a SYN creates
  * one, a stray non-SYN packet gets utp_reset_reply()), runs the
  * utp_conn itself and hands the byte stream to a forked
  * `btpeer --serve` over a socketpair on its fds 0/1, exactly as a TCP

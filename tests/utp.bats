@@ -4,7 +4,8 @@
 # speak uTP: python3-libtorrent with TCP disabled (seeder and leecher) and
 # transmission-cli 3.00 (seeder and leecher). btpeer runs unchanged above
 # the transport: utp_cat hands it the stream as a TCP connection (-T) or
-# as a socketpair on its fds 0/1 (a command after the address).
+# as a socketpair on its fds 0/1 (a command after the address). btutp,
+# the demultiplexer that owns a uTP port, serves several peers at once.
 
 load helpers
 
@@ -178,4 +179,30 @@ tr() {
 	    -o "$T/src" "$T/s.torrent"
 	waitfor "grep -q 'State changed .* to \"Complete\"' '$T/trl.out'" 60
 	cmp "$T/trl/data.bin" "$T/src/data.bin"
+}
+
+@test "btutp: bad usage exits 2" {
+	run btutp btpeer
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--listen is needed"* ]]
+	run btutp --listen 0
+	[ "$status" -eq 2 ]
+	run btutp --max-conns 0 --listen 0 cat
+	[ "$status" -eq 2 ]
+}
+
+@test "btutp: two uTP-only libtorrent leechers at once from btpeer --serve" {
+	single
+	spawn u btutp -v --listen 127.0.0.1:0 btpeer --serve -o "$T/src" \
+	    "$T/s.torrent"
+	waitfor "grep -q '^listening' '$T/u.out'" 10
+	port=$(awk '/^listening/ { print $2 }' "$T/u.out")
+	lt l1 leech "127.0.0.1:$port"
+	lt l2 leech "127.0.0.1:$port"
+	waitfor "grep -q '^complete' '$T/l1.out'" 60
+	waitfor "grep -q '^complete' '$T/l2.out'" 60
+	cmp "$T/l1/data.bin" "$T/src/data.bin"
+	cmp "$T/l2/data.bin" "$T/src/data.bin"
+	grep -q "^peer 127.0.0.1:$port utp" "$T/l1.out"
+	[ "$(grep -c 'accepted$' "$T/u.out")" -eq 2 ]
 }
