@@ -566,11 +566,55 @@ test_parse(void)
 	CHECK(utp_parse(b, 24, &h, err) == -1);
 }
 
+/* A connection waiting for data tells a silent peer its window again. */
+static void
+test_keepalive(void)
+{
+	struct utp_hdr syn, h;
+	struct utp_conn *c;
+	unsigned char out[UTP_MTU];
+	char err[BT_ERRLEN];
+	uint64_t now = 0;
+	int states = 0;
+	size_t n;
+
+	memset(&syn, 0, sizeof(syn));
+	syn.type = UTP_ST_SYN;
+	syn.conn_id = 9;
+	syn.seq = 100;
+	syn.wnd = 1 << 20;
+	c = utp_accept(&syn, 7, now);
+	/* The initiator's first packet: a STATE, now connected. */
+	utp_hdr_write(out, UTP_ST_STATE, 10, 0, 0, 1 << 20, 101, 6, NULL, 0);
+	CHECK(utp_input(c, out, UTP_HDR_LEN, now) == 1);
+	while (utp_output(c, now, out) > 0)
+		;
+	CHECK(utp_state(c) == UTP_CONNECTED);
+	/* Over 60 silent seconds: STATEs at 0.5, 1.5, 3.5, 7.5, ... s. */
+	while ((now = utp_deadline(c)) < 60 * SEC) {
+		while ((n = utp_output(c, now, out)) > 0) {
+			CHECK(utp_parse(out, n, &h, err) == 0);
+			CHECK(h.type == UTP_ST_STATE && h.ack == 100 &&
+			    h.wnd > 0);
+			states++;
+		}
+	}
+	CHECK(states >= 5 && states <= 8);
+	CHECK(utp_state(c) == UTP_CONNECTED);
+	/* No RESET answers a RESET. */
+	h.type = UTP_ST_RESET;
+	CHECK(utp_reset_reply(&h, now, out) == 0);
+	h.type = UTP_ST_DATA;
+	CHECK(utp_reset_reply(&h, now, out) == UTP_HDR_LEN);
+	utp_free(c);
+}
+
 int
 main(void)
 {
 	RUN(test_parse);
 	RUN(test_syn_timeout);
+	RUN(test_keepalive);
 	RUN(test_clean);
 	RUN(test_one_way);
 	RUN(test_lossy);
