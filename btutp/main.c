@@ -4,6 +4,8 @@
  * its byte stream to a command of its own, started on a socketpair on fds
  * 0 and 1, as inetd or a TCP server hands out accepted sockets: typically
  * `btpeer --serve`, which then speaks BitTorrent unaware of the transport.
+ * With --connect it dials one peer instead, from a socket of its own, and
+ * exits with the command's status once that connection ends.
  */
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -31,7 +33,8 @@
 
 static const char usage[] =
     "usage: btutp [-hv] [--max-conns n] [--version] --listen [host:]port\n"
-    "             command [arg ...]\n";
+    "             command [arg ...]\n"
+    "       btutp [-hv] [--version] --connect host:port command [arg ...]\n";
 
 struct conn {
 	struct utp_conn	*c;
@@ -47,6 +50,9 @@ struct conn {
 
 struct demux {
 	int		 udp, verbose, max;
+	int		 dialed;	/* --connect: one connection, then exit */
+	int		 refused;	/* its SYN met a closed port */
+	int		 status;	/* its command's exit status */
 	char		**cmd;
 	struct conn	**conns;
 	int		 n;
@@ -117,6 +123,18 @@ drop(struct demux *d, int i)
 		fprintf(stderr, "btutp: connection %u %s\n",
 		    utp_recv_id(k->c), utp_state_name(utp_state(k->c)));
 	close(k->fd);
+	if (d->dialed) {
+		int st;
+
+		if (utp_state(k->c) == UTP_RESET ||
+		    utp_state(k->c) == UTP_TIMEDOUT) {
+			fprintf(stderr, "btutp: connection %s\n",
+			    utp_state_name(utp_state(k->c)));
+			kill(k->pid, SIGTERM);
+		}
+		d->status = waitpid(k->pid, &st, 0) == k->pid &&
+		    WIFEXITED(st) ? WEXITSTATUS(st) : BT_EXIT_WORLD;
+	}
 	utp_free(k->c);
 	free(k);
 	d->conns[i] = d->conns[--d->n];
@@ -173,6 +191,12 @@ udp_in(struct demux *d)
 		fl = sizeof(from);
 		n = recvfrom(d->udp, b, sizeof(b), MSG_DONTWAIT,
 		    (struct sockaddr *)&from, &fl);
+		/* Dialed: the peer's port closed (ICMP), unless it finished. */
+		if (n == -1 && d->dialed && errno == ECONNREFUSED &&
+		    d->n > 0 && !utp_eof(d->conns[0]->c)) {
+			d->refused = 1;
+			return;
+		}
 		if (n == -1)
 			return;		/* EAGAIN, or an ICMP error: ignored */
 		now = utp_now();
@@ -203,18 +227,21 @@ stream(struct conn *k, short ev, uint64_t now)
 		} else if (n > 0)
 			utp_write(k->c, b, (size_t)n);
 	}
-	if (k->len == 0) {
-		k->off = 0;
-		k->len = utp_read(k->c, k->buf, sizeof(k->buf));
-	}
-	if (k->len > 0) {
-		n = write(k->fd, k->buf + k->off, k->len);
-		if (n == -1 && errno != EAGAIN && errno != EINTR)
-			return -1;
-		if (n > 0) {
-			k->off += (size_t)n;
-			k->len -= (size_t)n;
+	/* Everything received, until the command's socket is full. */
+	for (;;) {
+		if (k->len == 0) {
+			k->off = 0;
+			k->len = utp_read(k->c, k->buf, sizeof(k->buf));
 		}
+		if (k->len == 0)
+			break;
+		n = write(k->fd, k->buf + k->off, k->len);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n == -1)
+			return -1;
+		k->off += (size_t)n;
+		k->len -= (size_t)n;
 	}
 	if (k->len == 0 && !k->out_done && utp_eof(k->c)) {
 		k->out_done = 1;
@@ -235,9 +262,13 @@ udp_out(struct demux *d, struct conn *k)
 	unsigned char b[UTP_MTU];
 	size_t n;
 
-	while ((n = utp_output(k->c, utp_now(), b)) > 0)
-		sendto(d->udp, b, n, 0, (struct sockaddr *)&k->peer,
-		    k->peerlen);
+	while ((n = utp_output(k->c, utp_now(), b)) > 0) {
+		if (d->dialed)
+			send(d->udp, b, n, 0);
+		else
+			sendto(d->udp, b, n, 0, (struct sockaddr *)&k->peer,
+			    k->peerlen);
+	}
 }
 
 /* Set by SIGTERM and SIGINT: a signal handler can only reach a static. */
@@ -260,9 +291,19 @@ serve(struct demux *d)
 
 	if ((p = calloc(MAX_CONNS + 1, sizeof(*p))) == NULL)
 		return -1;
-	while (!stop) {
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			;
+	while (!stop && !(d->dialed && d->n == 0)) {
+		if (d->refused) {
+			fprintf(stderr, "btutp: %s\n",
+			    utp_state(d->conns[0]->c) == UTP_SYN_SENT ?
+			    "connection refused" : "the peer's port closed");
+			kill(d->conns[0]->pid, SIGTERM);
+			drop(d, 0);
+			d->status = BT_EXIT_WORLD;
+			break;
+		}
+		if (!d->dialed)
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
 		now = utp_now();
 		next = UINT64_MAX;
 		p[0].fd = d->udp;
@@ -295,7 +336,7 @@ serve(struct demux *d)
 
 			st = utp_state(k->c);
 			if (st == UTP_RESET || st == UTP_TIMEDOUT ||
-			    (utp_state(k->c) != UTP_SYN_RECV &&
+			    (st != UTP_SYN_RECV && st != UTP_SYN_SENT &&
 			    stream(k, ev, now) == -1)) {
 				udp_out(d, k);
 				drop(d, i);
@@ -306,6 +347,38 @@ serve(struct demux *d)
 		}
 	}
 	free(p);
+	return 0;
+}
+
+/*
+ * --connect: a socket connected to host:port, its connection's SYN sent
+ * and the command started; the connection is then run like an accepted
+ * one. 0, or -1 with err.
+ */
+static int
+connect_one(struct demux *d, struct utp_io *io, const char *host,
+    const char *port, char *err)
+{
+	struct conn *k;
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return bt_err(err, "out of memory");
+	if (utp_io_dial(io, host, port, err) == -1) {
+		free(k);
+		return -1;
+	}
+	d->udp = io->fd;
+	d->dialed = 1;
+	k->peerlen = sizeof(k->peer);
+	getpeername(io->fd, (struct sockaddr *)&k->peer, &k->peerlen);
+	k->c = io->c;
+	io->c = NULL;		/* the demultiplexer owns it now */
+	if (start(d, k) == -1) {
+		utp_free(k->c);
+		free(k);
+		return bt_err(err, "%s: %s", d->cmd[0], strerror(errno));
+	}
+	d->conns[d->n++] = k;
 	return 0;
 }
 
@@ -333,6 +406,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
+		{ "connect", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "max-conns", required_argument, NULL, 'm' },
@@ -342,7 +416,7 @@ main(int argc, char *argv[])
 	};
 	struct demux d;
 	struct utp_io io;
-	char err[BT_ERRLEN], *listen = NULL, *end;
+	char err[BT_ERRLEN], *listen = NULL, *dial = NULL, *end;
 	const char *host, *port;
 	long n;
 	int c, rc;
@@ -351,6 +425,9 @@ main(int argc, char *argv[])
 	d.max = 32;
 	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			dial = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return BT_EXIT_OK;
@@ -375,30 +452,39 @@ main(int argc, char *argv[])
 			return bad_usage(NULL);
 		}
 	}
-	if (listen == NULL)
-		return bad_usage("--listen is needed");
+	if ((listen == NULL) == (dial == NULL))
+		return bad_usage("one of --listen or --connect is needed");
 	if (optind >= argc)
 		return bad_usage("a command to run per connection is needed");
-	if (split(listen, &host, &port) == -1)
-		return bad_usage("--listen wants [host:]port");
+	if (split(listen != NULL ? listen : dial, &host, &port) == -1 ||
+	    (dial != NULL && host == NULL))
+		return bad_usage(listen != NULL ? "--listen wants [host:]port" :
+		    "--connect wants host:port");
 	d.cmd = argv + optind;
 	if ((d.conns = calloc(MAX_CONNS, sizeof(*d.conns))) == NULL) {
 		fprintf(stderr, "btutp: out of memory\n");
 		return BT_EXIT_WORLD;
 	}
-	/* utp_io opens and binds the socket; the connections are ours. */
-	if (utp_io_listen(&io, host, port, err) == -1) {
-		fprintf(stderr, "btutp: %s\n", err);
-		return BT_EXIT_WORLD;
-	}
-	d.udp = io.fd;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	printf("listening %d\n", utp_io_port(&io));
-	if (fflush(stdout) == EOF) {
-		fprintf(stderr, "btutp: writing output failed\n");
-		return BT_EXIT_WORLD;
+	if (dial != NULL) {
+		if (connect_one(&d, &io, host, port, err) == -1) {
+			fprintf(stderr, "btutp: %s\n", err);
+			return BT_EXIT_WORLD;
+		}
+	} else {
+		/* utp_io binds the socket; the connections are ours. */
+		if (utp_io_listen(&io, host, port, err) == -1) {
+			fprintf(stderr, "btutp: %s\n", err);
+			return BT_EXIT_WORLD;
+		}
+		d.udp = io.fd;
+		printf("listening %d\n", utp_io_port(&io));
+		if (fflush(stdout) == EOF) {
+			fprintf(stderr, "btutp: writing output failed\n");
+			return BT_EXIT_WORLD;
+		}
 	}
 	rc = serve(&d);
 	while (d.n > 0)
@@ -409,5 +495,5 @@ main(int argc, char *argv[])
 		fprintf(stderr, "btutp: %s\n", strerror(errno));
 		return BT_EXIT_WORLD;
 	}
-	return BT_EXIT_OK;
+	return d.dialed ? d.status : BT_EXIT_OK;
 }

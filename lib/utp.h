@@ -35,7 +35,8 @@
  * peer over uTP opens its own UDP socket, connect(2)s it to the peer
  * and drives one utp_conn (lib/utp_io.h does that socket's I/O); the
  * kernel filters foreign datagrams, an ICMP port-unreachable ends the
- * attempt at once. Incoming: a peer
+ * attempt at once. Until btpeer does that itself, `btutp --connect`
+ * dials for it and runs `btpeer --serve` on the stream. Incoming: a peer
  * sends its SYN to our listening port, the one number we announce for
  * TCP and UDP alike, so one process owns that UDP socket: btutp(1),
  * the uTP twin of btpeer --listen, reads every datagram, finds the

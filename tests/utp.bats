@@ -184,11 +184,39 @@ tr() {
 @test "btutp: bad usage exits 2" {
 	run btutp btpeer
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--listen is needed"* ]]
+	[[ "$output" == *"one of --listen or --connect is needed"* ]]
 	run btutp --listen 0
 	[ "$status" -eq 2 ]
 	run btutp --max-conns 0 --listen 0 cat
 	[ "$status" -eq 2 ]
+	run btutp --connect 5000 cat
+	[ "$status" -eq 2 ]
+	run btutp --listen 0 --connect 127.0.0.1:5000 cat
+	[ "$status" -eq 2 ]
+}
+
+@test "btutp --connect: btpeer fetches from a uTP-only libtorrent seeder" {
+	single
+	lt seed seed
+	# btpeer --serve fetches whatever the peer has, and keeps serving.
+	spawn c btutp -v --connect "127.0.0.1:$PORT" btpeer --serve \
+	    --spool "$T/sp" "$T/s.torrent"
+	waitfor "[ \$(ls '$T/sp/pieces' 2>/dev/null | wc -l) -eq $N ]" 60
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	grep -q '^peer 127.0.0.1:[0-9]* utp' "$T/seed.out"
+	# A peer that goes away ends it: the world said no.
+	kill "$(sed -n 1p "$T/pids")"
+	waitfor "grep -q \"port closed\" '$T/c.out'" 20
+	rc=0
+	wait "$PID" || rc=$?
+	[ "$rc" -eq 1 ]
+}
+
+@test "btutp --connect: a closed port is refused, exit 1" {
+	port=$(freeport)
+	run timeout 30 btutp --connect "127.0.0.1:$port" cat
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"connection refused"* ]]
 }
 
 @test "btutp: two uTP-only libtorrent leechers at once from btpeer --serve" {
