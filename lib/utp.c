@@ -320,7 +320,8 @@ ka_due(const struct utp_conn *c)
 static uint64_t
 timer_due(const struct utp_conn *c)
 {
-	if (c->state == UTP_SYN_SENT || inflight_pkts(c) > 0 ||
+	if (c->state == UTP_SYN_SENT || c->state == UTP_SYN_RECV ||
+	    inflight_pkts(c) > 0 ||
 	    (c->sbuf.len > 0 && c->state == UTP_CONNECTED &&
 	    c->peer_wnd < UTP_PAYLOAD))
 		return c->timer + c->timeout;

@@ -218,6 +218,17 @@ utp_on_timeout(struct utp_conn *c, uint64_t now)
 		c->timer = now;
 		return;
 	}
+	if (c->state == UTP_SYN_RECV) {
+		/* Our answer to the SYN went unheard: again, then give up. */
+		if (++c->syn_tries >= SYN_TRIES) {
+			c->state = UTP_TIMEDOUT;
+			return;
+		}
+		c->need_ack = true;
+		c->timeout *= 2;
+		c->timer = now;
+		return;
+	}
 	if (inflight_pkts(c) == 0) {
 		/* The peer's window stayed shut: probe with one packet. */
 		c->probe = true;

@@ -512,6 +512,40 @@ test_syn_timeout(void)
 	utp_free(c);
 }
 
+/* An accepted SYN and then silence: the STATE again, then given up. */
+static void
+test_syn_recv_timeout(void)
+{
+	struct utp_hdr syn, h;
+	struct utp_conn *c;
+	unsigned char b[UTP_MTU];
+	char err[BT_ERRLEN];
+	uint64_t now = 0;
+	int states = 0;
+	size_t n;
+
+	memset(&syn, 0, sizeof(syn));
+	syn.type = UTP_ST_SYN;
+	syn.conn_id = 50;
+	syn.seq = 1;
+	c = utp_accept(&syn, 300, now);
+	while (utp_state(c) == UTP_SYN_RECV && now < 100 * SEC) {
+		while ((n = utp_output(c, now, b)) > 0) {
+			CHECK(utp_parse(b, n, &h, err) == 0);
+			CHECK(h.type == UTP_ST_STATE && h.conn_id == 50 &&
+			    h.ack == 1);
+			states++;
+		}
+		if (utp_deadline(c) == UINT64_MAX)
+			break;
+		now = utp_deadline(c);
+	}
+	CHECK(states == 4);
+	CHECK(utp_state(c) == UTP_TIMEDOUT);
+	CHECK(now == 15 * SEC);
+	utp_free(c);
+}
+
 /* One end sends nothing: it still closes after the other's FIN. */
 static void
 test_one_way(void)
@@ -615,6 +649,7 @@ main(void)
 	RUN(test_parse);
 	RUN(test_syn_timeout);
 	RUN(test_keepalive);
+	RUN(test_syn_recv_timeout);
 	RUN(test_clean);
 	RUN(test_one_way);
 	RUN(test_lossy);
