@@ -35,7 +35,7 @@
 /* Doubling from 0.5 s, 6 timeouts in a row are about 30 s of silence. */
 #define MAX_TIMEOUTS	6
 #define MAX_TIMEOUT	30000000u
-/* A SYN, or the answer to one, goes 4 times (0, 1, 3, 7 s); given up at 15 s. */
+/* A SYN, or our answer to one, goes at 0, 1, 3, 7 s; given up at 15 s. */
 #define SYN_TRIES	4
 /*
  * While data may still come, a silent peer gets a STATE (our window, our
