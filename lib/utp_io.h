@@ -49,4 +49,13 @@ int	utp_io_send(struct utp_io *, char *err);
 int	utp_io_timeout(const struct utp_io *);
 void	utp_io_close(struct utp_io *);
 
+/*
+ * Relays a dialed connection's byte stream to and from a stream
+ * descriptor (one end of a socketpair), until both directions finished
+ * (0), or the connection was refused, reset or timed out, the stream
+ * failed, or idle microseconds passed without a datagram (-1 with err).
+ * Nothing else runs meanwhile: a process of its own calls it.
+ */
+int	utp_relay(struct utp_io *, int fd, uint64_t idle, char *err);
+
 #endif
