@@ -23,22 +23,6 @@ usage(void)
 	return BT_EXIT_INPUT;
 }
 
-/* Flushes and closes stdout; 0, or -1 after saying why it failed. */
-static int
-close_stdout(void)
-{
-	int bad = fflush(stdout) != 0 || ferror(stdout);
-
-	if (fclose(stdout) != 0)
-		bad = 1;
-	if (bad) {
-		fprintf(stderr, "bencode: stdout: %s\n",
-		    errno != 0 ? strerror(errno) : "write error");
-		return -1;
-	}
-	return 0;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -66,13 +50,13 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return close_stdout() == 0 ? BT_EXIT_OK : BT_EXIT_WORLD;
+			return bt_close_stdout("bencode");
 		case 'p':
 			pretty = 1;
 			break;
 		case 'V':
 			puts("bencode " BT_VERSION);
-			return close_stdout() == 0 ? BT_EXIT_OK : BT_EXIT_WORLD;
+			return bt_close_stdout("bencode");
 		default:
 			return usage();
 		}
@@ -101,5 +85,5 @@ main(int argc, char *argv[])
 			fprintf(stderr, "bencode: %s\n", err);
 		return bad ? BT_EXIT_INPUT : BT_EXIT_WORLD;
 	}
-	return close_stdout() == 0 ? BT_EXIT_OK : BT_EXIT_WORLD;
+	return bt_close_stdout("bencode");
 }

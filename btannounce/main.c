@@ -237,10 +237,8 @@ main(int argc, char *argv[])
 	}
 	code = ann_run(&mi, &o, stdout);
 	curl_global_cleanup();
-	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
-		perror("btannounce: writing output failed");
+	if (bt_close_stdout("btannounce") != 0)
 		code = BT_EXIT_WORLD;
-	}
 out:
 	mi_free(&mi);
 	free(o.trackers);

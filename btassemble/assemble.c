@@ -32,7 +32,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "assemble.h"
 #include "bt.h"
@@ -66,8 +65,6 @@ struct assembler {
 	uint32_t	*batch;
 	size_t		 nbatch, maxbatch;
 	uint64_t	 batch_bytes;
-	EVP_MD		*md;
-	EVP_MD_CTX	*ctx;
 	char		*err;
 };
 
@@ -215,45 +212,31 @@ static int
 place(struct assembler *a, uint32_t i)
 {
 	const struct metainfo *mi = a->mi;
-	char name[ST_PIECE_NAME];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
+	char name[ST_PIECE_NAME], err[BT_ERRLEN];
 	struct st_seg seg[64];
-	struct stat st;
 	struct slot *s;
 	uint32_t sz = mi_piece_size(mi, i);
 	uint64_t off = (uint64_t)i * mi->piece_length, end = off + sz, base;
 	size_t k, n;
-	ssize_t r;
-	int fd;
+	int r;
 
 	st_piece_name(name, i);
-	if ((fd = openat(a->sp.dirfd, name, O_RDONLY | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return 0;	/* placed and removed meanwhile */
-		return bt_err(a->err, "%s/%s: %s", a->opt->spool, name,
-		    strerror(errno));
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	switch (spool_read_whole(&a->sp, i, a->buf, err)) {
+	case SPOOL_PIECE_OK:
+		break;
+	case SPOOL_PIECE_GONE:
+		return 0;	/* placed and removed meanwhile */
+	case SPOOL_PIECE_SIZE:
+		return drop(a, i, name, "wrong size");
+	case SPOOL_PIECE_NOTFILE:
 		return bt_err(a->err, "%s/%s: not a regular file, left in "
 		    "the spool", a->opt->spool, name);
+	default:
+		return bt_err(a->err, "%s/%s", a->opt->spool, err);
 	}
-	if (st.st_size != (off_t)sz) {
-		close(fd);
-		return drop(a, i, name, "wrong size");
-	}
-	r = st_pread_full(fd, a->buf, sz, 0);
-	close(fd);
-	if (r != (ssize_t)sz)
-		return bt_err(a->err, "%s/%s: %s", a->opt->spool, name,
-		    r == -1 ? strerror(errno) : "short read");
-	if (!EVP_DigestInit_ex2(a->ctx, a->md, NULL) ||
-	    !EVP_DigestUpdate(a->ctx, a->buf, sz) ||
-	    !EVP_DigestFinal_ex(a->ctx, md, &mdlen))
+	if ((r = st_piece_ok(mi, i, a->buf, sz)) == -1)
 		return bt_err(a->err, "SHA-1 failed");
-	if (memcmp(md, mi->pieces + (size_t)i * 20, 20) != 0)
+	if (r == 0)
 		return drop(a, i, name, "SHA-1 mismatch");
 	for (base = off; off < end; ) {
 		if ((n = st_segments(mi, off, end - off, seg, 64)) == 0)
@@ -388,11 +371,8 @@ setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
 	a->spool_ok = 1;
 	a->maxbatch = COMMIT_BYTES / mi->piece_length + 1;
 	if ((a->buf = malloc(mi->piece_length)) == NULL ||
-	    (a->batch = calloc(a->maxbatch, sizeof(*a->batch))) == NULL ||
-	    (a->ctx = EVP_MD_CTX_new()) == NULL)
+	    (a->batch = calloc(a->maxbatch, sizeof(*a->batch))) == NULL)
 		return bt_err(err, "out of memory");
-	if ((a->md = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
-		return bt_err(err, "OpenSSL has no SHA-1");
 	return 0;
 }
 
@@ -409,8 +389,6 @@ teardown(struct assembler *a)
 		spool_close(&a->sp);
 	free(a->buf);
 	free(a->batch);
-	EVP_MD_CTX_free(a->ctx);
-	EVP_MD_free(a->md);
 }
 
 int
@@ -419,8 +397,12 @@ assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 	struct assembler a;
 	int rc = BT_EXIT_WORLD;
 
-	if (setup(&a, mi, opt, err) == -1)
+	if (setup(&a, mi, opt, err) == -1) {
+		/* Another torrent's spool is bad input, not a retry. */
+		if (a.sp.fail != BT_FAIL_NONE)
+			rc = bt_fail_exit(a.sp.fail);
 		goto out;
+	}
 	if (mkdir(opt->outdir, 0777) == -1 && errno != EEXIST) {
 		bt_err(err, "%s: %s", opt->outdir, strerror(errno));
 		goto out;

@@ -95,9 +95,6 @@ main(int argc, char *argv[])
 	else if (rc != BT_EXIT_OK && ao.verbose)
 		fprintf(stderr, "btassemble: incomplete, pieces missing\n");
 	mi_free(&mi);
-	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
-		perror("btassemble: stdout");
-		return rc == BT_EXIT_OK ? BT_EXIT_WORLD : rc;
-	}
-	return rc;
+	c = bt_close_stdout("btassemble");
+	return rc == BT_EXIT_OK ? c : rc;
 }

@@ -81,9 +81,5 @@ main(int argc, char *argv[])
 		fputs("btinfo: out of memory\n", stderr);
 		return BT_EXIT_WORLD;
 	}
-	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
-		perror("btinfo: writing output failed");
-		return BT_EXIT_WORLD;
-	}
-	return BT_EXIT_OK;
+	return bt_close_stdout("btinfo");
 }

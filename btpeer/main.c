@@ -14,9 +14,10 @@
 
 #include "bt.h"
 #include "metainfo.h"
+#include "loop.h"
 #include "net.h"
+#include "opts.h"
 #include "proc.h"
-#include "session.h"
 #include "spool.h"
 
 /* Default seconds without progress before the peer is given up. */
@@ -49,7 +50,10 @@ struct ctx {
 	const struct metainfo *mi;
 };
 
-/* Opens the spool (after any fork: OFD claims are per open). */
+/*
+ * Opens the spool (after any fork: OFD claims are per open). 0, or the
+ * exit code of the failure's class.
+ */
 static int
 open_spool(const struct opts *o, const struct metainfo *mi,
     struct spool *sp, struct spool **spp)
@@ -61,7 +65,7 @@ open_spool(const struct opts *o, const struct metainfo *mi,
 		return 0;
 	if (spool_open(sp, o->spooldir, mi, err) == -1) {
 		fprintf(stderr, "btpeer: spool: %s\n", err);
-		return -1;
+		return bt_fail_exit(sp->fail);
 	}
 	sp->direct = o->direct;
 	*spp = sp;
@@ -73,11 +77,14 @@ handle(int fd, void *arg)
 {
 	struct ctx *c = arg;
 	struct spool sp, *spp;
+	struct conn cn;
 	int rc;
 
-	if (open_spool(c->o, c->mi, &sp, &spp) == -1)
-		return BT_EXIT_INPUT;
-	rc = session_run(c->o, c->mi, spp, fd, fd, stdout);
+
+	if ((rc = open_spool(c->o, c->mi, &sp, &spp)) != 0)
+		return rc;
+	conn_stream(&cn, fd, fd);
+	rc = loop_run(c->o, c->mi, spp, &cn, stdout);
 	if (spp != NULL)
 		spool_close(spp);
 	return rc;
@@ -88,10 +95,11 @@ run(const struct opts *o, const struct metainfo *mi)
 {
 	struct spool sp, *spp = NULL;
 	struct ctx c = { o, mi };
+	struct conn cn;
 	char err[BT_ERRLEN];
 	int fd, port, rc;
 
-	if (o->mode == MODE_SERVE && o->listen != NULL) {
+	if (o->mode == PEER_SERVE && o->listen != NULL) {
 		fd = net_listen(o->listen, &port, err);
 		if (fd < 0) {
 			fprintf(stderr, "btpeer: %s\n", err);
@@ -103,17 +111,18 @@ run(const struct opts *o, const struct metainfo *mi)
 		close(fd);
 		return rc;
 	}
-	if (o->mode == MODE_SERVE) {
-		if (open_spool(o, mi, &sp, &spp) == -1)
-			return BT_EXIT_INPUT;
+	if (o->mode == PEER_SERVE) {
+		if ((rc = open_spool(o, mi, &sp, &spp)) != 0)
+			return rc;
 		/* stdout is the socket: no event lines. */
-		rc = session_run(o, mi, spp, 0, 1, NULL);
+		conn_stream(&cn, 0, 1);
+		rc = loop_run(o, mi, spp, &cn, NULL);
 		if (spp != NULL)
 			spool_close(spp);
 		return rc;
 	}
-	if (o->mode == MODE_FETCH && open_spool(o, mi, &sp, &spp) == -1)
-		return BT_EXIT_INPUT;
+	if (o->mode == PEER_FETCH && (rc = open_spool(o, mi, &sp, &spp)) != 0)
+		return rc;
 	if (spp != NULL && spool_nhave(spp) == mi->npieces) {
 		puts("done");
 		spool_close(spp);
@@ -122,13 +131,15 @@ run(const struct opts *o, const struct metainfo *mi)
 	fd = net_connect(o->addr, o->timeout, err);
 	if (fd < 0) {
 		fprintf(stderr, "btpeer: %s\n", err);
-		printf("error %s\n", err);
+		/* --piece: stdout is the data, never an event. */
+		if (o->mode != PEER_PIECE)
+			printf("error %s\n", err);
 		if (spp != NULL)
 			spool_close(spp);
 		return fd == -2 ? BT_EXIT_INPUT : BT_EXIT_WORLD;
 	}
-	rc = session_run(o, mi, spp, fd, fd,
-	    o->mode == MODE_PIECE ? NULL : stdout);
+	conn_stream(&cn, fd, fd);
+	rc = loop_run(o, mi, spp, &cn, o->mode == PEER_PIECE ? NULL : stdout);
 	close(fd);
 	if (spp != NULL)
 		spool_close(spp);
@@ -173,9 +184,9 @@ main(int argc, char *argv[])
 	int c, rc, modes = 0, want;
 
 	memset(&o, 0, sizeof(o));
-	o.mode = MODE_FETCH;
+	o.mode = PEER_FETCH;
 	o.strategy = SPOOL_RAREST;
-	o.queue = SESS_QUEUE_DEFAULT;
+	o.queue = PEER_QUEUE_DEFAULT;
 	o.timeout = DEFAULT_TIMEOUT;
 	o.maxconns = DEFAULT_MAXCONNS;
 	while ((c = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
@@ -206,7 +217,7 @@ main(int argc, char *argv[])
 				return bad_usage("unknown strategy");
 			break;
 		case O_QUEUE:
-			if (number(optarg, 1, SESS_QUEUE_MAX, &v) == -1)
+			if (number(optarg, 1, PEER_QUEUE_MAX, &v) == -1)
 				return bad_usage("--queue: want 1..1024");
 			o.queue = (int)v;
 			break;
@@ -219,23 +230,23 @@ main(int argc, char *argv[])
 			o.spooldir = optarg;
 			break;
 		case O_BITFIELD:
-			o.mode = MODE_BITFIELD;
+			o.mode = PEER_BITFIELD;
 			modes++;
 			break;
 		case O_PIECE:
 			if (number(optarg, 0, LONG_MAX, &v) == -1 ||
 			    v > UINT32_MAX)
 				return bad_usage("--piece: want a piece index");
-			o.mode = MODE_PIECE;
+			o.mode = PEER_PIECE;
 			o.piece = (uint32_t)v;
 			modes++;
 			break;
 		case O_SERVE:
-			o.mode = MODE_SERVE;
+			o.mode = PEER_SERVE;
 			modes++;
 			break;
 		case O_LISTEN:
-			o.mode = MODE_SERVE;
+			o.mode = PEER_SERVE;
 			o.listen = optarg;
 			modes++;
 			break;
@@ -253,22 +264,22 @@ main(int argc, char *argv[])
 	if (modes > 1)
 		return bad_usage("choose one of --bitfield, --piece, --serve, "
 		    "--listen");
-	want = o.mode == MODE_SERVE ? 1 : 2;
+	want = o.mode == PEER_SERVE ? 1 : 2;
 	if (argc != want)
 		return bad_usage(NULL);
 	o.torrent = argv[0];
 	o.addr = want == 2 ? argv[1] : NULL;
 	if (bt_watch_parent() == -1)
 		return BT_EXIT_WORLD;	/* our orchestrator is gone */
-	if (o.mode == MODE_FETCH && o.spooldir == NULL)
+	if (o.mode == PEER_FETCH && o.spooldir == NULL)
 		return bad_usage("--spool is needed to download");
-	if (o.mode == MODE_SERVE && o.spooldir == NULL && o.outdir == NULL)
+	if (o.mode == PEER_SERVE && o.spooldir == NULL && o.outdir == NULL)
 		return bad_usage("--spool or -o is needed to serve");
 	if (mi_load(&mi, o.torrent, err) == -1) {
 		fprintf(stderr, "btpeer: %s: %s\n", o.torrent, err);
 		return BT_EXIT_INPUT;
 	}
-	if (o.mode == MODE_PIECE && o.piece >= mi.npieces) {
+	if (o.mode == PEER_PIECE && o.piece >= mi.npieces) {
 		fprintf(stderr, "btpeer: --piece %u: the torrent has %u "
 		    "pieces\n", o.piece, mi.npieces);
 		mi_free(&mi);
@@ -277,12 +288,11 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&o, &mi);
 	mi_free(&mi);
-	if (o.mode != MODE_SERVE || o.listen != NULL) {
-		if (fflush(stdout) == EOF || ferror(stdout) ||
-		    fclose(stdout) == EOF) {
-			perror("btpeer: writing output failed");
-			return BT_EXIT_WORLD;
-		}
+	/* --serve: stdout is the socket, not ours to report on. */
+	if (o.mode != PEER_SERVE || o.listen != NULL) {
+		c = bt_close_stdout("btpeer");
+		if (c != 0)
+			return c;
 	}
 	return rc;
 }

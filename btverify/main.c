@@ -133,9 +133,6 @@ main(int argc, char *argv[])
 	    BT_EXIT_WORLD;
 	vresult_free(&res);
 	mi_free(&mi);
-	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
-		perror("btverify: stdout");
-		return BT_EXIT_INPUT;
-	}
-	return rc;
+	c = bt_close_stdout("btverify");
+	return c != 0 ? c : rc;
 }

@@ -21,9 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "bt.h"
+#include "spool.h"
 #include "storage.h"
 #include "verify.h"
 
@@ -32,7 +31,7 @@
  * two workers' buffers still sit in a 2nd-level cache's neighbourhood.
  */
 #define BATCH		(4u << 20)
-/* Segments a batch can touch before it is read in several rounds. */
+/* Segments per st_segments call when tallying pieces by file. */
 #define MAXSEG		64
 /* Buffers a job cycles through: 3 or 4 measured no faster than 2. */
 #define NSLOT		2
@@ -56,7 +55,8 @@ struct job {
 	atomic_int	 failed;
 	char		 err[BT_ERRLEN];
 	pthread_mutex_t	 lock;		/* err */
-	EVP_MD		*md;
+	struct spool	 sp;		/* opt->spool, read-only */
+	int		 spool_ok;
 };
 
 /* A batch buffer handed from a worker's reader to its hasher. */
@@ -82,9 +82,7 @@ struct worker {
 	pthread_cond_t	 cv;
 	unsigned char	*buf;		/* the reader's current slot */
 	unsigned char	*miss;
-	size_t		 curfile;	/* the one open file, SIZE_MAX if none */
-	int		 curfd;
-	EVP_MD_CTX	*ctx;
+	struct st_reader rd;		/* the final files, one open at once */
 };
 
 /*
@@ -125,124 +123,54 @@ job_fail(struct job *j, const char *what, int e)
 	pthread_mutex_unlock(&j->lock);
 }
 
-/* The open fd of file i, -1 when it cannot be read. */
-static int
-file_fd(struct worker *w, size_t i)
-{
-	struct job *j = w->job;
-	struct stat st;
-	int fd;
-
-	if (w->curfile == i)
-		return w->curfd;
-	if (w->curfd != -1)
-		close(w->curfd);
-	w->curfile = i;
-	w->curfd = -1;
-	if (j->res->file[i].status != FS_COMPLETE &&
-	    j->res->file[i].status != FS_WRONGSIZE)
-		return -1;	/* the precheck found nothing to read */
-	fd = openat(j->root, j->mi->files[i].path, O_RDONLY | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -1;
-	}
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	w->curfd = fd;
-	return fd;
-}
-
-/* Marks pieces p0+ overlapping [boff, boff+len) of the batch missing. */
-static void
-mark_missing(struct worker *w, uint64_t boff, uint64_t len)
-{
-	uint64_t pl = w->job->mi->piece_length;
-	uint64_t a = boff / pl, b = (boff + len - 1) / pl;
-
-	for (; a <= b; a++)
-		w->miss[a] = PS_MISSING + 1;
-}
-
-/* Reads batch pieces [p0, p0+n) of the final layout into w->buf. */
+/*
+ * Reads batch pieces [p0, p0+n) of the final layout into w->buf: the
+ * whole batch in one go through lib/'s one read loop; if a file is
+ * missing or short, again piece by piece to tell which are missing.
+ */
 static void
 read_layout(struct worker *w, uint32_t p0, uint32_t n, uint64_t len)
 {
 	const struct metainfo *mi = w->job->mi;
-	struct st_seg seg[MAXSEG];
-	uint64_t off = (uint64_t)p0 * mi->piece_length, base = off, end;
-	size_t k, i;
-	ssize_t r;
-	int fd;
+	uint64_t pl = mi->piece_length, off = (uint64_t)p0 * pl;
+	char err[BT_ERRLEN];
+	uint32_t i;
 
 	memset(w->miss, 0, n);
-	end = off + len;
-	while (off < end) {
-		k = st_segments(mi, off, end - off, seg, MAXSEG);
-		if (k == 0)
-			break;
-		for (i = 0; i < k; i++) {
-			unsigned char *p = w->buf + (off - base) + seg[i].boff;
-
-			if (mi->files[seg[i].file].pad) {
-				memset(p, 0, seg[i].len);
-				continue;
-			}
-			fd = file_fd(w, seg[i].file);
-			r = fd == -1 ? 0 : st_pread_full(fd, p, seg[i].len,
-			    seg[i].foff);
-			if (r < 0)
-				r = 0;
-			if ((uint64_t)r < seg[i].len)
-				mark_missing(w, (off - base) + seg[i].boff +
-				    (uint64_t)r, seg[i].len - (uint64_t)r);
-		}
-		off += seg[k - 1].boff + seg[k - 1].len;
-	}
+	if (st_read_range(&w->rd, mi, off, w->buf, len, err) == 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (st_read_range(&w->rd, mi, off + i * pl, w->buf + i * pl,
+		    mi_piece_size(mi, p0 + i), err) != 0)
+			w->miss[i] = PS_MISSING + 1;
 }
 
 /*
- * Reads batch pieces [p0, p0+n) from the spool into w->buf. A piece file
- * of the wrong size is there but bad; one that cannot be read is missing.
+ * Reads batch pieces [p0, p0+n) from the spool into w->buf, through the
+ * spool's one door (a piece moved out and recycled while we read counts
+ * as gone). A piece file of the wrong size is there but bad; one that
+ * cannot be read is missing.
  */
 static void
 read_spool(struct worker *w, uint32_t p0, uint32_t n)
 {
 	struct job *j = w->job;
-	char name[ST_PIECE_NAME];
-	struct stat st, st2;
-	uint32_t i, sz;
-	int fd;
+	char err[BT_ERRLEN];
+	uint32_t i;
 
 	for (i = 0; i < n; i++) {
-		sz = mi_piece_size(j->mi, p0 + i);
-		w->miss[i] = PS_MISSING + 1;
-		st_piece_name(name, p0 + i);
-		fd = openat(j->root, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-		    O_CLOEXEC);
-		if (fd == -1)
-			continue;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (st.st_size != (off_t)sz)
-				w->miss[i] = PS_BAD + 1;
-			else if (st_pread_full(fd, w->buf + (uint64_t)i *
-			    j->mi->piece_length, sz, 0) == (ssize_t)sz)
-				w->miss[i] = 0;
-			/*
-			 * Moved out while we read (a live spool): btassemble
-			 * may have recycled the file for another piece
-			 * (btspool(5) free/), so it counts as gone.
-			 */
-			if (fstatat(j->root, name, &st2, AT_SYMLINK_NOFOLLOW)
-			    == -1 || st2.st_ino != st.st_ino ||
-			    st2.st_dev != st.st_dev ||
-			    st2.st_ctim.tv_sec != st.st_ctim.tv_sec ||
-			    st2.st_ctim.tv_nsec != st.st_ctim.tv_nsec)
-				w->miss[i] = PS_MISSING + 1;
+		switch (spool_read_whole(&j->sp, p0 + i, w->buf +
+		    (uint64_t)i * j->mi->piece_length, err)) {
+		case SPOOL_PIECE_OK:
+			w->miss[i] = 0;
+			break;
+		case SPOOL_PIECE_SIZE:
+			w->miss[i] = PS_BAD + 1;
+			break;
+		default:
+			w->miss[i] = PS_MISSING + 1;
+			break;
 		}
-		close(fd);
 	}
 }
 
@@ -300,8 +228,7 @@ reader(void *arg)
 			read_layout(w, sl->p0, sl->n, sl->len);
 		slot_set(w, sl, SLOT_FULL);
 	}
-	if (w->curfd != -1)
-		close(w->curfd);
+	st_reader_close(&w->rd);
 	return NULL;
 }
 
@@ -311,11 +238,9 @@ work(void *arg)
 	struct worker *w = arg;
 	struct job *j = w->job;
 	const struct metainfo *mi = j->mi;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
 	struct slot *sl;
 	uint32_t i, sz, p;
-	int k;
+	int k, r;
 
 	for (k = 0;; k = (k + 1) % NSLOT) {
 		sl = &w->slot[k];
@@ -328,15 +253,13 @@ work(void *arg)
 				j->res->piece[p] = sl->miss[i] - 1;
 				continue;
 			}
-			if (!EVP_DigestInit_ex2(w->ctx, j->md, NULL) ||
-			    !EVP_DigestUpdate(w->ctx, sl->buf +
-			    (uint64_t)i * mi->piece_length, sz) ||
-			    !EVP_DigestFinal_ex(w->ctx, md, &mdlen)) {
+			r = st_piece_ok(mi, p, sl->buf +
+			    (uint64_t)i * mi->piece_length, sz);
+			if (r == -1) {
 				job_fail(j, "SHA-1", EIO);
 				break;
 			}
-			j->res->piece[p] = memcmp(md, mi->pieces +
-			    (size_t)p * 20, 20) == 0 ? PS_GOOD : PS_BAD;
+			j->res->piece[p] = r == 1 ? PS_GOOD : PS_BAD;
 		}
 		atomic_fetch_add(&j->done, sl->len);
 		slot_set(w, sl, SLOT_EMPTY);
@@ -488,12 +411,13 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 		bt_err(err, "out of memory");
 		goto out;
 	}
-	if ((j.root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if (opt->spool != NULL) {
+		if (spool_open_ro(&j.sp, opt->spool, mi, err) == -1)
+			goto out;
+		j.spool_ok = 1;
+	} else if ((j.root = open(root, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
 		bt_err(err, "%s: %s", root, strerror(errno));
-		goto out;
-	}
-	if ((j.md = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL) {
-		bt_err(err, "OpenSSL has no SHA-1");
 		goto out;
 	}
 	if (opt->spool == NULL)
@@ -513,8 +437,7 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 	}
 	for (i = 0; i < nw; i++) {
 		w[i].job = &j;
-		w[i].curfd = -1;
-		w[i].curfile = SIZE_MAX;
+		st_reader_init(&w[i].rd, j.root);
 		pthread_mutex_init(&w[i].mu, NULL);
 		pthread_cond_init(&w[i].cv, NULL);
 		for (k = 0; k < NSLOT; k++) {
@@ -522,12 +445,11 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 			    mi->piece_length);
 			w[i].slot[k].miss = malloc(j.per);
 		}
-		w[i].ctx = EVP_MD_CTX_new();
 		for (k = 0; k < NSLOT; k++)
 			if (w[i].slot[k].buf == NULL ||
 			    w[i].slot[k].miss == NULL)
 				break;
-		if (w[i].ctx == NULL || k < NSLOT) {
+		if (k < NSLOT) {
 			bt_err(err, "out of memory");
 			nw = i + 1;
 			goto out;
@@ -576,13 +498,13 @@ out:
 				free(w[i].slot[k].buf);
 				free(w[i].slot[k].miss);
 			}
-			EVP_MD_CTX_free(w[i].ctx);
 			pthread_mutex_destroy(&w[i].mu);
 			pthread_cond_destroy(&w[i].cv);
 		}
 		free(w);
 	}
-	EVP_MD_free(j.md);
+	if (j.spool_ok)
+		spool_close(&j.sp);
 	if (j.root != -1)
 		close(j.root);
 	pthread_mutex_destroy(&j.lock);

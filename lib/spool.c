@@ -14,6 +14,7 @@
 
 #include "bt.h"
 #include "spool.h"
+#include "storage.h"
 
 _Static_assert(sizeof(struct spool_hdr) == SPOOL_HDRLEN, "spool header");
 
@@ -164,9 +165,13 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
 	s->mi = mi;
 	s->npieces = mi->npieces;
-	if (mkdir(dir, 0777) == -1 && errno != EEXIST)
+	s->fail = BT_FAIL_SYSTEM;
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST) {
+		s->fail = bt_fail_errno(errno);
 		return bt_err(err, "%s: %s", dir, strerror(errno));
+	}
 	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		s->fail = bt_fail_errno(errno);
 		bt_err(err, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -181,27 +186,34 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    (s->claimfd = openat(s->dirfd, "claims",
 	    O_RDWR | O_CREAT | O_CLOEXEC, 0666)) == -1) {
+		s->fail = bt_fail_errno(errno);
 		bt_err(err, "%s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	if ((fd = openat(s->dirfd, "state", O_RDWR | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT) {
+			s->fail = bt_fail_errno(errno);
 			bt_err(err, "%s/state: %s", dir, strerror(errno));
 			goto fail;
 		}
-		if (create_state(s, err) == -1)
+		if (create_state(s, err) == -1) {
+			s->fail = bt_fail_errno(errno);
 			goto fail;
+		}
 		if ((fd = openat(s->dirfd, "state", O_RDWR | O_CLOEXEC)) ==
 		    -1) {
+			s->fail = bt_fail_errno(errno);
 			bt_err(err, "%s/state: %s", dir, strerror(errno));
 			goto fail;
 		}
 	}
 	if (fstat(fd, &st) == -1) {
+		s->fail = bt_fail_errno(errno);
 		bt_err(err, "%s/state: %s", dir, strerror(errno));
 		goto fail;
 	}
 	if ((size_t)st.st_size != maplen(s->npieces)) {
+		s->fail = BT_FAIL_MISMATCH;
 		bt_err(err, "%s/state: wrong size %lld for %u pieces "
 		    "(another torrent's spool?)", dir, (long long)st.st_size,
 		    s->npieces);
@@ -210,6 +222,7 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	m = mmap(NULL, maplen(s->npieces), PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0);
 	if (m == MAP_FAILED) {
+		s->fail = bt_fail_errno(errno);
 		bt_err(err, "%s/state: mmap: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -219,12 +232,14 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	s->maplen = maplen(s->npieces);
 	if (memcmp(s->hdr->magic, SPOOL_MAGIC, 8) != 0 ||
 	    s->hdr->version != SPOOL_VERSION) {
+		s->fail = BT_FAIL_MISMATCH;
 		bt_err(err, "%s/state: not a version %d spool state file",
 		    dir, SPOOL_VERSION);
 		goto fail;
 	}
 	if (s->hdr->npieces != s->npieces ||
 	    memcmp(s->hdr->info_hash, mi->info_hash, 20) != 0) {
+		s->fail = BT_FAIL_MISMATCH;
 		bt_err(err, "%s: spool of another torrent", dir);
 		goto fail;
 	}
@@ -245,12 +260,67 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	if (s->nfree > SPOOL_FREE_SLOTS)
 		s->nfree = SPOOL_FREE_SLOTS;
 	recover(s);
+	s->fail = BT_FAIL_NONE;
 	return 0;
 fail:
 	if (fd != -1)
 		close(fd);
 	spool_close(s);
 	return -1;
+}
+
+int
+spool_open_ro(struct spool *s, const char *dir, const struct metainfo *mi,
+    char *err)
+{
+	struct stat st;
+	void *m;
+	int fd;
+
+	memset(s, 0, sizeof(*s));
+	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
+	s->mi = mi;
+	s->npieces = mi->npieces;
+	s->fail = BT_FAIL_INPUT;
+	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (s->piecesfd = openat(s->dirfd, "pieces", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		s->fail = bt_fail_errno(errno);
+		bt_err(err, "%s%s: %s", dir, s->dirfd == -1 ? "" : "/pieces",
+		    strerror(errno));
+		spool_close(s);
+		return -1;
+	}
+	if ((fd = openat(s->dirfd, "state", O_RDONLY | O_CLOEXEC)) == -1) {
+		s->fail = BT_FAIL_NONE;
+		return 0;	/* pieces/ alone: nobody recycles its files */
+	}
+	if (fstat(fd, &st) == -1 || (size_t)st.st_size !=
+	    maplen(s->npieces) || (m = mmap(NULL, maplen(s->npieces),
+	    PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		s->fail = BT_FAIL_MISMATCH;
+		bt_err(err, "%s/state: not this torrent's spool state", dir);
+		spool_close(s);
+		return -1;
+	}
+	close(fd);
+	s->hdr = m;
+	s->maplen = maplen(s->npieces);
+	if (memcmp(s->hdr->magic, SPOOL_MAGIC, 8) != 0 ||
+	    s->hdr->version != SPOOL_VERSION ||
+	    s->hdr->npieces != s->npieces ||
+	    memcmp(s->hdr->info_hash, mi->info_hash, 20) != 0) {
+		s->fail = BT_FAIL_MISMATCH;
+		bt_err(err, "%s: spool of another torrent", dir);
+		spool_close(s);
+		return -1;
+	}
+	s->have = (uint64_t *)((char *)m + SPOOL_HDRLEN);
+	s->placed = s->have + words(s->npieces);
+	s->avail = (uint32_t *)(s->placed + words(s->npieces));
+	s->fail = BT_FAIL_NONE;
+	return 0;
 }
 
 void
@@ -283,13 +353,16 @@ testbit(const uint64_t *w, uint32_t i)
 int
 spool_have(const struct spool *s, uint32_t i)
 {
+	/* Read-only, no state file: every piece file is taken as had. */
+	if (s->have == NULL)
+		return i < s->npieces;
 	return i < s->npieces && testbit(s->have, i);
 }
 
 int
 spool_placed(const struct spool *s, uint32_t i)
 {
-	return i < s->npieces && testbit(s->placed, i);
+	return i < s->npieces && s->placed != NULL && testbit(s->placed, i);
 }
 
 uint32_t
@@ -530,39 +603,6 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 	}
 	setbit_atomic(s->have, i, &s->hdr->nhave);
 	return 1;
-}
-
-int
-spool_read(struct spool *s, uint32_t i, uint32_t off, void *buf, size_t len,
-    char *err)
-{
-	char name[16];
-	ssize_t r;
-	int fd;
-
-	if (i >= s->npieces || (uint64_t)off + len > mi_piece_size(s->mi, i))
-		return bt_err(err, "read piece %u: out of range", i);
-	snprintf(name, sizeof(name), "%u", i);
-	if ((fd = openat(s->piecesfd, name, O_RDONLY | O_CLOEXEC)) == -1) {
-		int e = errno;
-
-		bt_err(err, "pieces/%s: %s", name, strerror(e));
-		errno = e;
-		return -1;
-	}
-	r = pread(fd, buf, len, off);
-	close(fd);
-	/* Placed meanwhile: the file may be recycled, its bytes another's. */
-	if (spool_placed(s, i)) {
-		bt_err(err, "pieces/%s: moved out", name);
-		errno = ENOENT;
-		return -1;
-	}
-	if (r != (ssize_t)len) {
-		errno = EIO;
-		return bt_err(err, "pieces/%s: short read", name);
-	}
-	return 0;
 }
 
 void

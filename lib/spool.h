@@ -71,6 +71,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bt.h"
 #include "metainfo.h"
 
 #define SPOOL_MAGIC	"BTSPOOL1"
@@ -132,14 +133,24 @@ struct spool {
 	int		 direct;	/* commit with O_DIRECT when aligned */
 	uint64_t	 rng;		/* per-process xorshift state */
 	const struct metainfo *mi;
+	enum bt_fail	 fail;		/* why spool_open failed */
 };
 
 /*
  * Opens (creating if needed) the spool in dir for torrent mi, which must
- * outlive the spool. 0, or -1 with err (another torrent's spool, a bad
- * state file, a system error).
+ * outlive the spool. 0, or -1 with err and s->fail its class:
+ * BT_FAIL_MISMATCH for another torrent's spool or a bad state file,
+ * bt_fail_errno() of a system error.
  */
 int	spool_open(struct spool *, const char *dir, const struct metainfo *,
+	    char *err);
+/*
+ * Opens dir read-only for reading pieces (btverify): nothing is created,
+ * no claim is possible. The state file is mapped read-only when there is
+ * one (then refused if another torrent's); without one, every piece file
+ * counts as had and none as placed. 0, or -1 with err and s->fail.
+ */
+int	spool_open_ro(struct spool *, const char *dir, const struct metainfo *,
 	    char *err);
 void	spool_close(struct spool *);
 
@@ -183,10 +194,38 @@ int	spool_commit(struct spool *, uint32_t i, const void *data,
 	    size_t len, char *err);
 
 /*
- * Reads len bytes at offset off of verified piece i from pieces/<i>.
- * 0, or -1 with err (ENOENT when btassemble moved it: read the final
- * files then).
+ * The one door for reading piece files. A struct spool_rd caches the
+ * descriptor of the last piece file read (fd -1: none); spool_rd_close
+ * releases it. spool_read_piece reads len bytes at offset off of
+ * verified piece i from pieces/<i>: 1 read, 0 the piece is not there
+ * (not had, or btassemble moved it: read the final files then), -1 with
+ * err. The recycle rule lives here alone: a piece file btassemble placed
+ * may be renamed into free/ and overwritten by another piece while we
+ * hold it open, so the bytes count only if the placed bit, which is set
+ * before the file leaves pieces/, is still clear after the read.
  */
+struct spool_rd {
+	int		 fd;
+	uint32_t	 i;
+};
+void	spool_rd_init(struct spool_rd *);
+void	spool_rd_close(struct spool_rd *);
+int	spool_read_piece(struct spool *, struct spool_rd *, uint32_t i,
+	    uint32_t off, void *buf, size_t len, char *err);
+/*
+ * A whole piece file into buf (mi_piece_size(i) bytes), for checkers
+ * (btassemble, btverify), with the same recycle rule: SPOOL_PIECE_OK,
+ * _GONE (absent, or placed while we read), _SIZE (the wrong size: a
+ * damaged piece), _NOTFILE (not a regular file), or -1 with err.
+ */
+enum {
+	SPOOL_PIECE_GONE = 0,
+	SPOOL_PIECE_OK = 1,
+	SPOOL_PIECE_SIZE = 2,
+	SPOOL_PIECE_NOTFILE = 3
+};
+int	spool_read_whole(struct spool *, uint32_t i, void *buf, char *err);
+/* The same with no cache: 0, or -1 with err (errno ENOENT: moved out). */
 int	spool_read(struct spool *, uint32_t i, uint32_t off, void *buf,
 	    size_t len, char *err);
 

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "bt.h"
 #include "storage.h"
 
 size_t
@@ -194,4 +197,103 @@ st_pwrite_full(int fd, const void *p, size_t len, uint64_t off)
 		done += (size_t)r;
 	}
 	return 0;
+}
+
+void
+st_reader_init(struct st_reader *r, int root)
+{
+	r->root = root;
+	r->fd = -1;
+	r->file = 0;
+}
+
+void
+st_reader_close(struct st_reader *r)
+{
+	if (r->fd != -1)
+		close(r->fd);
+	r->fd = -1;
+}
+
+int
+st_read_range(struct st_reader *r, const struct metainfo *mi, uint64_t off,
+    void *buf, size_t len, char *err)
+{
+	unsigned char *p = buf;
+	struct st_seg seg[8];
+	size_t n, k;
+	ssize_t got;
+
+	while (len > 0) {
+		n = st_segments(mi, off, len, seg, 8);
+		if (n == 0) {
+			errno = 0;
+			bt_err(err, "no file at offset %llu",
+			    (unsigned long long)off);
+			return 1;
+		}
+		for (k = 0; k < n; k++) {
+			const struct mi_file *f = &mi->files[seg[k].file];
+
+			if (f->pad) {
+				memset(p + seg[k].boff, 0, seg[k].len);
+				continue;
+			}
+			if (r->fd == -1 || r->file != seg[k].file) {
+				st_reader_close(r);
+				r->fd = st_openat(r->root, f->path,
+				    O_RDONLY | O_CLOEXEC, 0);
+				if (r->fd == -1) {
+					int e = errno;
+
+					bt_err(err, "%s: %s", f->path,
+					    strerror(e));
+					errno = e;
+					return e == ENOENT ? 1 : -1;
+				}
+				r->file = seg[k].file;
+			}
+			got = st_pread_full(r->fd, p + seg[k].boff, seg[k].len,
+			    seg[k].foff);
+			if (got == -1) {
+				int e = errno;
+
+				bt_err(err, "%s: %s", f->path, strerror(e));
+				errno = e;
+				return -1;
+			}
+			if (got != (ssize_t)seg[k].len) {
+				errno = 0;
+				bt_err(err, "%s: short read", f->path);
+				return 1;
+			}
+		}
+		k = n - 1;
+		off += seg[k].boff + seg[k].len;
+		p += seg[k].boff + seg[k].len;
+		len -= seg[k].boff + seg[k].len;
+	}
+	return 0;
+}
+
+int
+st_piece_ok(const struct metainfo *mi, uint32_t i, const void *data,
+    size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+
+	if (i >= mi->npieces || len != mi_piece_size(mi, i))
+		return 0;
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha1(), NULL) != 1)
+		return -1;
+	return st_piece_match(mi, i, md);
+}
+
+int
+st_piece_match(const struct metainfo *mi, uint32_t i,
+    const unsigned char md[20])
+{
+	return i < mi->npieces &&
+	    memcmp(md, mi->pieces + (size_t)i * 20, 20) == 0;
 }

@@ -59,4 +59,32 @@ void	st_piece_name(char name[ST_PIECE_NAME], uint32_t i);
 ssize_t	st_pread_full(int fd, void *, size_t, uint64_t off);
 int	st_pwrite_full(int fd, const void *, size_t, uint64_t off);
 
+/*
+ * The one loop that reads a range of the torrent from its final files
+ * under the directory fd root: pad files read as zeros, files opened
+ * with st_openat (O_RDONLY). A struct st_reader caches the last file's
+ * descriptor (st_reader_init, st_reader_close). 0, 1 when a file is
+ * missing or short (errno ENOENT or 0), or -1 with err on another
+ * system error; err names the file in both failing cases.
+ */
+struct st_reader {
+	int		 root;
+	int		 fd;
+	size_t		 file;
+};
+void	st_reader_init(struct st_reader *, int root);
+void	st_reader_close(struct st_reader *);
+int	st_read_range(struct st_reader *, const struct metainfo *,
+	    uint64_t off, void *buf, size_t len, char *err);
+
+/*
+ * The one piece-hash check: 1 if len bytes at data are piece i (SHA-1
+ * against the torrent's hash), 0 if not, -1 if SHA-1 itself failed.
+ */
+int	st_piece_ok(const struct metainfo *, uint32_t i, const void *data,
+	    size_t len);
+/* The comparison itself, for a SHA-1 computed as blocks arrived. */
+int	st_piece_match(const struct metainfo *, uint32_t i,
+	    const unsigned char md[20]);
+
 #endif

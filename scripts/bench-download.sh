@@ -11,6 +11,8 @@
 # aria2c ctorrent transmission libtorrent; "btpeer" is one btpeer process
 # into a spool, no btassemble), BENCH_REF (the client the ratios are to;
 # default the first one), BENCH_PEER_ARGS (more btpeer options),
+# BENCH_BTPEER_OLD (another btpeer binary, run as client "btpeer-old":
+# an old build against the new in the same run),
 # BENCH_DIR (default build/bench; the payload is cached there).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,7 +85,7 @@ stop_seeders() {
 
 port=17000
 run_client() {
-	local c=$1 n=$2 out res peerargs=() a i np
+	local c=$1 n=$2 out res peerargs=() a i np bin
 	out=$work/out-$c
 	rm -rf "$out" "$work/cfg"
 	mkdir -p "$out"
@@ -95,10 +97,12 @@ run_client() {
 		res=$(/usr/bin/python3 "$H/bench_run.py" $limit bittorrent \
 		    -t "$work/b.torrent" -o "$out" "${peerargs[@]}")
 		;;
-	btpeer)
+	btpeer | btpeer-old)
+		bin=btpeer
+		[ "$c" = btpeer-old ] && bin=${BENCH_BTPEER_OLD:?}
 		start_seeders "$n" ""
 		# shellcheck disable=SC2086 # split on purpose
-		res=$(/usr/bin/python3 "$H/bench_run.py" $limit btpeer $btpeer_args \
+		res=$(/usr/bin/python3 "$H/bench_run.py" $limit "$bin" $btpeer_args \
 		    --spool "$out/sp" "$work/b.torrent" "${seedaddrs[0]}")
 		# The spool's pieces in order are the payload.
 		np=$(btinfo "$work/b.torrent" | jq .piece_count)

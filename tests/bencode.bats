@@ -245,10 +245,10 @@ must_fail() {
 	[ "$output" = "bencode: $T/nonexistent: No such file or directory" ]
 	run bash -c "bencode -d '$D/mk-single.torrent' >/dev/full"
 	[ "$status" -eq 1 ]
-	[[ "$output" == "bencode: stdout: No space left on device" ]]
+	[[ "$output" == "bencode: writing output failed: No space left on device" ]]
 	run bash -c "bencode -e <<<'{\"a\":1}' >/dev/full"
 	[ "$status" -eq 1 ]
-	[[ "$output" == "bencode: stdout: No space left on device" ]]
+	[[ "$output" == "bencode: writing output failed: No space left on device" ]]
 }
 
 @test "bencode: usage equals the man page SYNOPSIS; bad usage exits 2" {

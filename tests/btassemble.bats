@@ -207,3 +207,24 @@ same() {
 	[ ! -e "$T/out/multi/.pad" ]
 	btverify "$T/h.torrent" "$T/out"
 }
+
+@test "btassemble: another torrent's spool is bad input (2), as btpeer says" {
+	ls "$T/stage" | head -n 3 | feed
+	run btassemble --spool "$T/sp" -o "$T/out" "$T/m.torrent"
+	[ "$status" -eq 1 ]
+	mkdir -p "$T/other"
+	printf 'other' >"$T/other/x"
+	mktorrent -l 15 -o "$T/o.torrent" "$T/other/x" >/dev/null
+	run btassemble --spool "$T/sp" -o "$T/out2" "$T/o.torrent"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == "btassemble: "*"another torrent"* ]]
+	run btpeer --spool "$T/sp" "$T/o.torrent" 127.0.0.1:1
+	[ "$status" -eq 2 ]
+	# A full disk for stdout is the world saying no, in every tool.
+	ls "$T/stage" | feed
+	run sh -c 'btassemble --spool "$1" -o "$2" "$3" >/dev/full' sh \
+	    "$T/sp" "$T/out" "$T/m.torrent"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"btassemble: writing output failed"* ]]
+}

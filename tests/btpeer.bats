@@ -115,6 +115,8 @@ aria_seed() {
 	[ "${lines[-1]}" = done ]
 	[ -z "$(ls "$T/sp/free")" ]
 	[[ "$output" == *"have-all"* ]]
+	# The peer id decoded: -LT20..- is libtorrent 2.0.
+	[[ "$(grep '^peer-id' <<<"$output")" == "peer-id 2d4c54"*" libtorrent 2."* ]]
 	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 46 ]
 	[ "$(stat -c %s "$T/sp/pieces/45")" -eq 50880 ]
 	joined "$T/sp" | cmp - "$T/src/data.bin"
@@ -134,6 +136,7 @@ aria_seed() {
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = done ]
 	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 33 ]
+	[[ "$(grep '^peer-id' <<<"$output")" == "peer-id 41322d"*" aria2 1."* ]]
 	# Sequential: pieces come in order.
 	[ "$(grep '^piece' <<<"$output" | head -3 | tr '\n' ' ')" = "piece 0 ok piece 1 ok piece 2 ok " ]
 	cmp <(joined "$T/sp") <(expected "$T/m.torrent")
@@ -151,7 +154,7 @@ aria_seed() {
 	    "127.0.0.1:$PORT"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"peer-id 2d5452"* ]]	# -TR...
+	[[ "$output" == *"peer-id 2d5452"*" Transmission 3.00"* ]]	# -TR3000-
 	[ "$(grep -c '^piece [0-9]* ok$' <<<"$output")" -eq 46 ]
 	joined "$T/sp" | cmp - "$T/src/data.bin"
 }
@@ -267,6 +270,55 @@ bad() {
 	[ "$(grep '^error' <<<"$output")" = "error peer closed the connection" ]
 	[ -z "$(ls "$T/sp.wronghash/pieces")" ]
 	[ -z "$(ls "$T/sp.corrupt/pieces")" ]
+}
+
+@test "btpeer: a silent or keepalive-only peer is dropped within --timeout" {
+	single
+	# Once stayed connected forever: only keepalives went both ways.
+	# With --timeout 3, the 20 s bound leaves room for a loaded machine.
+	for mode in silent keepalive; do
+		/usr/bin/python3 "$HELPERS/bad_peer.py" "$mode" "$N" \
+		    >"$T/bad.$mode" 2>&1 3>&- &
+		echo $! >>"$T/pids"
+		waitfor "grep -q listening '$T/bad.$mode'" 10
+		run timeout 20 btpeer --timeout 3 --spool "$T/sp.$mode" \
+		    "$T/s.torrent" \
+		    "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$mode")"
+		echo "$mode: $status: $output"
+		[ "$status" -eq 1 ]
+		[ "$(grep '^error' <<<"$output")" = \
+		    "error no bitfield, have or request in 3 s" ]
+	done
+}
+
+@test "btpeer: a handshake failure names the likely cause" {
+	single
+	bad_hs() {
+		/usr/bin/python3 "$HELPERS/bad_peer.py" "$1" "$N" \
+		    >"$T/bad.$1" 2>&1 3>&- &
+		echo $! >>"$T/pids"
+		waitfor "grep -q listening '$T/bad.$1'" 10
+		run timeout 20 btpeer --bitfield "$T/s.torrent" \
+		    "127.0.0.1:$(awk '{ print $2 }' "$T/bad.$1")"
+		echo "$1: $status: $output"
+		[ "$status" -eq 1 ]
+	}
+	bad_hs http
+	[ "$(grep '^error' <<<"$output")" = 'error handshake: an HTTP reply ("HTTP/1.1 400 Bad Request"), not a BitTorrent peer' ]
+	bad_hs mse
+	[[ "$output" == *"error handshake: protocol string length "*"not 19: an encrypted (MSE) handshake? the peer may require encryption"* ]]
+}
+
+@test "btpeer: --piece keeps errors off stdout, the data's place" {
+	single
+	port=$(freeport)
+	run bash -c "timeout 20 btpeer --piece 0 '$T/s.torrent' \
+	    127.0.0.1:$port 2>/dev/null"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	run bash -c "timeout 20 btpeer --piece 0 '$T/s.torrent' \
+	    127.0.0.1:$port 2>&1 >/dev/null"
+	[[ "$output" == "btpeer: "* ]]
 }
 
 @test "btpeer: a peer that chokes mid-piece, dropping requests" {

@@ -13,7 +13,12 @@ was sent, announces every piece, unchokes on interest, then misbehaves:
   wronghash  answers the handshake with another info-hash
   choker     serves DATA correctly but chokes (and unchokes 0.2 s later)
              on every 7th request, dropping the requests it had
-  hangup     serves DATA for 10 requests, then closes the connection"""
+  hangup     serves DATA for 10 requests, then closes the connection
+  silent     answers the handshake, then says nothing at all
+  keepalive  answers the handshake, then sends only keepalives
+  http       answers like a web server ("HTTP/1.1 400 Bad Request")
+  mse        answers with 96 random bytes, as an MSE handshake starts"""
+import os
 import socket
 import struct
 import sys
@@ -49,9 +54,32 @@ def recvn(n):
 
 hs = recvn(68)
 ih = hs[28:48]
+if mode in ("http", "mse"):
+    c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+              if mode == "http" else os.urandom(96))
+    c.settimeout(30)
+    try:
+        c.recv(1)
+    except OSError:
+        pass
+    sys.exit(0)
 if mode == "wronghash":
     ih = bytes(20)
 c.sendall(hs[:20] + bytes(8) + ih + b"-XX0000-badpeer00000")
+if mode in ("silent", "keepalive"):
+    # Until btpeer hangs up (recv returns b"" or fails), at most 30 s.
+    c.settimeout(1)
+    end = time.time() + 30
+    while time.time() < end:
+        try:
+            if not c.recv(65536):
+                break
+        except socket.timeout:
+            if mode == "keepalive":
+                c.sendall(bytes(4))
+        except OSError:
+            break
+    sys.exit(0)
 nb = (npieces + 7) // 8
 bf = bytearray(b"\xff" * nb)
 if npieces % 8:

@@ -251,6 +251,55 @@ recycle(void)
 	CHECK(system(cmd) == 0);
 }
 
+/* The door: spool_read_piece, spool_read_whole, spool_open_ro. */
+static void
+door(void)
+{
+	struct spool a, r;
+	struct spool_rd rd;
+	struct metainfo other = mi;
+	char err[BT_ERRLEN], d[96], path[128];
+	unsigned char data[32768], back[32768];
+	int fd;
+
+	snprintf(d, sizeof(d), "%s.door", dir);
+	/* Read-only on nothing: refused, as bad input. */
+	CHECK(spool_open_ro(&r, d, &mi, err) == -1 && r.fail == BT_FAIL_INPUT);
+	CHECK(spool_open(&a, d, &mi, err) == 0);
+	memset(data, 0x33, sizeof(data));
+	CHECK(spool_commit(&a, 2, data, 32768, err) == 1);
+	spool_rd_init(&rd);
+	CHECK(spool_read_piece(&a, &rd, 2, 100, back, 50, err) == 1 &&
+	    back[49] == 0x33);
+	CHECK(spool_read_piece(&a, &rd, 3, 0, back, 50, err) == 0);
+	CHECK(spool_read_piece(&a, &rd, 2, 32760, back, 50, err) == -1);
+	CHECK(spool_read_whole(&a, 2, back, err) == SPOOL_PIECE_OK);
+	CHECK(spool_read_whole(&a, 4, back, err) == SPOOL_PIECE_GONE);
+	/* Placed: the file may hold another piece now, so it is gone. */
+	CHECK(spool_open_ro(&r, d, &mi, err) == 0);
+	CHECK(spool_read_whole(&r, 2, back, err) == SPOOL_PIECE_OK);
+	spool_set_placed(&a, 2);
+	CHECK(spool_read_piece(&a, &rd, 2, 0, back, 50, err) == 0);
+	CHECK(spool_read_whole(&r, 2, back, err) == SPOOL_PIECE_GONE);
+	spool_rd_close(&rd);
+	/* A piece file of the wrong size is damaged, not gone. */
+	snprintf(path, sizeof(path), "%s/pieces/5", d);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	CHECK(fd != -1 && write(fd, data, 10) == 10);
+	close(fd);
+	CHECK(spool_read_whole(&r, 5, back, err) == SPOOL_PIECE_SIZE);
+	spool_close(&r);
+	/* Another torrent's: refused, a mismatch (exit 2). */
+	memset(other.info_hash, 0x11, 20);
+	CHECK(spool_open_ro(&r, d, &other, err) == -1 &&
+	    r.fail == BT_FAIL_MISMATCH);
+	CHECK(spool_open(&r, d, &other, err) == -1 &&
+	    r.fail == BT_FAIL_MISMATCH);
+	spool_close(&a);
+	snprintf(path, sizeof(path), "rm -rf %s", d);
+	CHECK(system(path) == 0);
+}
+
 int
 main(void)
 {
@@ -268,6 +317,7 @@ main(void)
 	RUN(endgame);
 	RUN(recovery);
 	RUN(recycle);
+	RUN(door);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	r = system(cmd);
 	(void)r;

@@ -90,10 +90,78 @@ openat_walk(void)
 	CHECK(system(path) == 0);
 }
 
+/* The one final-file read loop, and the one piece-hash check. */
+static void
+read_range(void)
+{
+	char dir[] = "/tmp/test_storage.XXXXXX", cmd[64], err[BT_ERRLEN];
+	unsigned char buf[35], want[35], md[20];
+	struct st_reader rd;
+	struct metainfo mi;
+	size_t k;
+	int root, fd;
+
+	CHECK(mi_parse(&mi, torrent, sizeof(torrent) - 1, err) == 0);
+	CHECK(mkdtemp(dir) != NULL);
+	root = open(dir, O_RDONLY | O_DIRECTORY);
+	for (k = 0; k < sizeof(want); k++)
+		want[k] = (unsigned char)('a' + k);
+	fd = st_openat(root, "t/a", O_WRONLY | O_CREAT, 0644);
+	CHECK(fd != -1 && write(fd, want, 10) == 10);
+	close(fd);
+	st_reader_init(&rd, root);
+	/* sub/c missing: the range that needs it says so, naming it. */
+	CHECK(st_read_range(&rd, &mi, 0, buf, 10, err) == 0);
+	CHECK(memcmp(buf, want, 10) == 0);
+	CHECK(st_read_range(&rd, &mi, 5, buf, 10, err) == 1);
+	CHECK(strstr(err, "t/sub/c") != NULL && errno == ENOENT);
+	fd = st_openat(root, "t/sub/c", O_WRONLY | O_CREAT, 0644);
+	CHECK(fd != -1 && write(fd, want + 10, 20) == 20);
+	close(fd);
+	/* Short: 20 of 25 bytes. */
+	CHECK(st_read_range(&rd, &mi, 0, buf, 35, err) == 1);
+	CHECK(strstr(err, "short read") != NULL);
+	fd = st_openat(root, "t/sub/c", O_WRONLY | O_APPEND, 0);
+	CHECK(fd != -1 && write(fd, want + 30, 5) == 5);
+	close(fd);
+	memset(buf, 0, sizeof(buf));
+	CHECK(st_read_range(&rd, &mi, 0, buf, 35, err) == 0);
+	CHECK(memcmp(buf, want, 35) == 0);
+	st_reader_close(&rd);
+	/* The torrent's hashes are "AAAA...": no match, then a match. */
+	CHECK(st_piece_ok(&mi, 0, buf, 16) == 0);
+	CHECK(st_piece_ok(&mi, 0, buf, 15) == 0);	/* wrong size */
+	memset(md, 'B', 20);
+	CHECK(st_piece_match(&mi, 1, md) == 1);
+	CHECK(st_piece_match(&mi, 0, md) == 0);
+	CHECK(st_piece_match(&mi, 3, md) == 0);		/* out of range */
+	close(root);
+	mi_free(&mi);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
+/* The one failure-class list decides exit codes. */
+static void
+classes(void)
+{
+	CHECK(bt_fail_exit(BT_FAIL_NONE) == BT_EXIT_OK);
+	CHECK(bt_fail_exit(BT_FAIL_USAGE) == BT_EXIT_INPUT);
+	CHECK(bt_fail_exit(BT_FAIL_MISMATCH) == BT_EXIT_INPUT);
+	CHECK(bt_fail_exit(BT_FAIL_PEER) == BT_EXIT_WORLD);
+	CHECK(bt_fail_exit(BT_FAIL_OUTPUT) == BT_EXIT_WORLD);
+	CHECK(bt_fail_errno(ENOENT) == BT_FAIL_INPUT);
+	CHECK(bt_fail_errno(ENOSPC) == BT_FAIL_SYSTEM);
+	CHECK(strstr(bt_fail_what(BT_FAIL_MISMATCH), "another torrent") !=
+	    NULL);
+}
+
 int
 main(void)
 {
 	RUN(segments);
 	RUN(openat_walk);
+	RUN(read_range);
+	RUN(classes);
 	DONE();
 }

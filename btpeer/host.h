@@ -1,0 +1,47 @@
+/*
+ * host.h: what the peer core (lib/peer.h) asks of btpeer, carried out
+ * on the spool and the final files: claims, stores, reads of verified
+ * data, availability, event lines on a stream and traces on stderr.
+ * Requests are answered from verified data only: spool pieces, or final
+ * files under -o for pieces btassemble placed (or, with no spool at all,
+ * final files checked piece by piece before the first block of each is
+ * sent). One struct host per connection; it owns its descriptors.
+ */
+#ifndef BTPEER_HOST_H
+#define BTPEER_HOST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "metainfo.h"
+#include "opts.h"
+#include "peer.h"
+#include "spool.h"
+#include "storage.h"
+
+struct host {
+	const struct opts *o;
+	const struct metainfo *mi;
+	struct spool	*sp;		/* NULL: no spool */
+	FILE		*ev;		/* event lines; NULL: none */
+	int64_t		 t0;		/* for trace timestamps */
+	int		 outfd;		/* -o directory, or -1 */
+	struct st_reader files;		/* final files under -o */
+	struct spool_rd	 rd;		/* spool piece files */
+	unsigned char	*verified;	/* no spool: final pieces checked */
+	uint64_t	*told;		/* spool have bits already handled */
+	struct peer_host ops;		/* the callbacks, ctx = this */
+};
+
+/* Microseconds of CLOCK_MONOTONIC. */
+int64_t	host_now(void);
+/* 0, or -1 with err and *code (BT_EXIT_*). */
+int	host_init(struct host *, const struct opts *, const struct metainfo *,
+	    struct spool *, FILE *events, char *err, int *code);
+void	host_free(struct host *);
+/* Tells p about pieces stored (here or by another process) since last. */
+int	host_new_pieces(struct host *, struct peer *);
+/* An event line, as the core's would be. */
+void	host_event(struct host *, const char *line);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * loop.h: one peer connection's poll loop. It owns the descriptors and
+ * the clock and moves bytes between them and the peer core (lib/peer.h);
+ * the core's actions are carried out by host.c. The event lines on the
+ * events stream are listed in btpeer(1).
+ */
+#ifndef BTPEER_LOOP_H
+#define BTPEER_LOOP_H
+
+#include <sys/types.h>
+
+#include <stdio.h>
+
+#include "metainfo.h"
+#include "opts.h"
+#include "spool.h"
+
+/*
+ * The transport under the core: a byte pipe with descriptors to poll.
+ * TCP is read(2)/write(2) on rfd/wfd; a uTP transport would supply its
+ * own recv/send over a UDP socket and the same descriptors to poll.
+ */
+struct conn {
+	int	 rfd, wfd;
+	ssize_t	(*recv)(struct conn *, void *, size_t);
+	ssize_t	(*send)(struct conn *, const void *, size_t);
+};
+
+/* Fills c for a stream socket (or a pipe pair): read(2)/write(2). */
+void	conn_stream(struct conn *, int rfd, int wfd);
+
+/*
+ * Runs one connection until it ends; returns the exit code. The error
+ * line goes to events (if any) and stderr.
+ */
+int	loop_run(const struct opts *, const struct metainfo *, struct spool *,
+	    struct conn *, FILE *events);
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * peer.h: one BitTorrent peer connection as a sans-I/O state machine
+ * (BEP 3, with slots for BEP 6, BEP 10, MSE and other transports).
+ *
+ * The caller owns the descriptor, the clock, the randomness and every
+ * file; the core owns the protocol. The loop is, in the manner of
+ * jech/dht's dht_periodic:
+ *
+ *	peer_init(&p, &cfg, &host, NULL, now);	  queues our handshake
+ *	for (;;) {
+ *		peer_fill(&p);			  requests and answers
+ *		peer_output(&p, &buf, &len);	  bytes to send (may be 0)
+ *		n = send(buf, len); peer_sent(&p, n);
+ *		wait for input, or until peer_tick's deadline;
+ *		peer_input(&p, bytes, n, now);	  or peer_eof(&p, now)
+ *		deadline = peer_tick(&p, now);
+ *		if (peer_done(&p) >= 0) break;
+ *	}
+ *	peer_free(&p);
+ *
+ * Time is a count of microseconds from any origin the caller likes
+ * (CLOCK_MONOTONIC in btpeer, a variable in the unit tests).
+ *
+ * Actions: what the protocol decides and the caller must carry out goes
+ * out through struct peer_host, a table of callbacks the core calls
+ * synchronously from inside peer_input/peer_tick/peer_fill: claim or
+ * release a piece, store a verified piece, read a block to upload, say
+ * whether a piece is had, print an event line, trace. The core itself
+ * never reads a file, a socket or a clock, never prints, never exits.
+ * Close: when the connection should end, peer_done() turns >= 0 (0, or
+ * the exit code of the failure's class in bt.h: p->fail) and
+ * peer_reason() says why in one line.
+ *
+ * Slots for what comes next (each plugs in without touching the message
+ * switch in peer.c):
+ *  - BEP 10 extensions: cfg.ext lists named sub-protocols (ut_metadata,
+ *    ut_pex, ...), each a struct peer_ext with its callbacks. The core
+ *    sets the reserved bit, sends the extension handshake (an "m"
+ *    dictionary of the names), maps the peer's ids
+ *    and hands each extended message to its extension's on_message;
+ *    peer_ext_send() sends one (peer_ext.c).
+ *  - BEP 6, the fast extension: cfg.fast sets the reserved bit;
+ *    p->fast says whether both sides offered it. have_all/have_none are
+ *    handled; with fast on, reject returns a block to the queue instead
+ *    of dropping the peer. Suggest and allowed_fast arrive in the
+ *    switch's fast branch (peer.c, on_fast) for a later issue to use.
+ *  - A byte-stream transform below the framing (MSE/PE RC4): struct
+ *    peer_transform. It may run its own handshake first (the core then
+ *    holds back the BitTorrent handshake until the transform says it is
+ *    established), then it decodes received bytes in place before the
+ *    framing sees them and encodes queued bytes in place before
+ *    peer_output hands them out.
+ *  - Another transport (uTP): nothing here knows TCP. The core takes
+ *    bytes and gives bytes; a uTP socket feeds the same calls (btpeer's
+ *    loop sees the transport through struct conn in btpeer/loop.h).
+ *  - A choking policy: host.unchoke decides whether an interested peer
+ *    is unchoked (NULL: at once, today's behaviour); peer_choke() lets a
+ *    policy choke or unchoke later from the caller's tick.
+ *
+ * Ownership: struct peer owns its buffers (peer_free releases them);
+ * cfg, host, the metainfo's piece hashes and registered extensions must
+ * outlive it. Not thread-safe; no global state.
+ */
+#ifndef BT_PEER_H
+#define BT_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "bt.h"
+#include "wire.h"
+
+/*
+ * Blocks requested and not yet received. 256 MiB from libtorrent on
+ * loopback: 16 blocks 4.0 s, 64 3.4 s, 128 3.1 s, 256 3.05 s, 512 2.9 s
+ * (btpeer(1)); 128 is most of the gain for 2 MiB in flight.
+ */
+#define PEER_QUEUE_DEFAULT	128
+#define PEER_QUEUE_MAX		1024
+/* Requests a peer may queue with us: 32 MiB of answers, then ignored. */
+#define PEER_PEER_REQS		2048
+/* Bad pieces from one peer before we give up on it. */
+#define PEER_MAX_HASHFAIL	3
+/* Pieces in flight at once, and the memory they may take. */
+#define PEER_MAX_ACTIVE		64
+#define PEER_MAX_INFLIGHT	(64u << 20)
+/*
+ * Input buffer room beyond one whole message: a read's worth. Buffers
+ * start at PEER_READ_FIRST and grow to this once a peer sends much:
+ * an idle connection (a --listen child) holds little.
+ */
+#define PEER_READ_CHUNK		(1u << 20)
+#define PEER_READ_FIRST		(64u << 10)
+/* Past this many unsent bytes, serving waits for the socket. */
+#define PEER_WLOW		(512u << 10)
+/* Our silence after which we send a keepalive (BEP 3: about 2 min). */
+#define PEER_KEEPALIVE		(90 * PEER_SEC)
+/*
+ * The peer's silence after which we give up: two of its keepalive
+ * periods (BEP 3 says two minutes), whatever else is going on.
+ */
+#define PEER_SILENCE_MAX	(240 * PEER_SEC)
+/*
+ * After the handshake, --bitfield and --piece wait this long for the
+ * peer to announce its pieces: a peer with none may send no bitfield
+ * (BEP 3), and peers that have some send it at once.
+ */
+#define PEER_ANNOUNCE_WAIT	(3 * PEER_SEC)
+/* Recently dropped pieces whose late blocks are ignored, not an error. */
+#define PEER_STALE		64
+/* Extensions one connection may register (BEP 10 ids 1..n). */
+#define PEER_MAX_EXT		8
+/* An extension handshake longer than this is refused (BEP 10 suggests
+ * keeping messages small; libtorrent's is under 300 bytes). */
+#define PEER_EXT_HS_MAX		(16u << 10)
+#define PEER_SEC		1000000LL
+
+/* What this connection is for. */
+enum peer_mode {
+	PEER_FETCH,		/* download what host.claim hands out, serve */
+	PEER_BITFIELD,		/* report the peer's pieces, then close */
+	PEER_PIECE,		/* fetch cfg.piece only (store once), close */
+	PEER_SERVE		/* an accepted connection: serve, and fetch */
+};
+
+struct peer_cfg {
+	enum peer_mode	 mode;
+	const struct metainfo *mi;
+	unsigned char	 peer_id[20];	/* ours */
+	int		 queue;		/* blocks in flight, 1..PEER_QUEUE_MAX */
+	int64_t		 timeout;	/* us: a phase without progress */
+	uint32_t	 piece;		/* PEER_PIECE */
+	int		 verbose;	/* call host.trace */
+	int		 fast;		/* offer BEP 6 */
+	/* BEP 10 sub-protocols, local ids 1..next in this order. */
+	const struct peer_ext *const *ext;
+	int		 next;
+};
+
+struct peer;
+
+struct peer_host {
+	void	*ctx;
+	/*
+	 * Claims a missing piece the peer has (peer_has: BEP 3 bit order).
+	 * Index, -1 when all are claimed elsewhere (*endgame then names one
+	 * to fetch in duplicate, or -1), -2 when the peer has nothing we
+	 * lack. NULL: this connection fetches nothing.
+	 */
+	int64_t	(*claim)(void *ctx, const unsigned char *peer_has,
+		    int64_t *endgame);
+	void	(*release)(void *ctx, uint32_t i);
+	/* 1 if piece i is verified and stored here (anywhere). */
+	int	(*have)(void *ctx, uint32_t i);
+	/* 1 if every piece is had (downloading is over). */
+	int	(*complete)(void *ctx);
+	/* 1 if a request for piece i can be answered. NULL: never. */
+	int	(*can_serve)(void *ctx, uint32_t i);
+	/* Stores verified piece i: 1 stored, 0 already there, -1 err. */
+	int	(*store)(void *ctx, uint32_t i, const unsigned char *,
+		    size_t, char *err);
+	/*
+	 * Reads a block to upload into out: 1 read, 0 not available now
+	 * (the request is dropped), -1 with err (the connection ends).
+	 */
+	int	(*read)(void *ctx, uint32_t i, uint32_t begin, uint32_t len,
+		    unsigned char *out, char *err);
+	/* Availability hint: the peer announced (+1) or left (-1) piece i. */
+	void	(*avail)(void *ctx, uint32_t i, int delta);
+	/* One event line (btpeer(1)), no newline. NULL: none. */
+	void	(*event)(void *ctx, const char *line);
+	/* One trace line when cfg.verbose, no newline. */
+	void	(*trace)(void *ctx, const char *line);
+	/* Choking policy: 1 to unchoke an interested peer now. NULL: yes. */
+	int	(*unchoke)(void *ctx, const struct peer *);
+};
+
+/* A byte-stream transform below the framing (MSE/PE); see the top. */
+struct peer_transform {
+	void	*ctx;
+	/*
+	 * Its own handshake, before ours. Consumes received bytes (returns
+	 * how many, or -1 with err) and may append bytes to send with
+	 * peer_out_add; sets *established once the stream is encrypted.
+	 * NULL: none, the transform is established at once.
+	 */
+	long	(*handshake)(void *ctx, struct peer *, const unsigned char *,
+		    size_t, int *established, char *err);
+	/* Established: in place over bytes received / about to be sent. */
+	void	(*decode)(void *ctx, unsigned char *, size_t);
+	void	(*encode)(void *ctx, unsigned char *, size_t);
+};
+
+/* A BEP 10 sub-protocol, listed in peer_cfg.ext. */
+struct peer_ext {
+	const char *name;		/* "ut_metadata": the m-dict key */
+	void	*ctx;
+	/* The peer's whole extension handshake (a bencoded dictionary). */
+	int	(*on_handshake)(void *ctx, struct peer *,
+		    const unsigned char *, size_t, char *err);
+	/* One message of this extension: its payload after the ext id. */
+	int	(*on_message)(void *ctx, struct peer *,
+		    const unsigned char *, size_t, char *err);
+};
+
+enum peer_blk { PEER_BLK_NONE, PEER_BLK_REQ, PEER_BLK_GOT };
+
+/* A piece being downloaded. */
+struct peer_active {
+	uint32_t	 index;
+	uint32_t	 size;
+	uint32_t	 nblocks;
+	uint32_t	 ngot;
+	uint32_t	 next;		/* first block maybe not requested */
+	uint32_t	 hashed;	/* blocks fed to the hash, in order */
+	int		 endgame;	/* not claimed: a duplicate fetch */
+	unsigned char	*data;
+	unsigned char	*st;		/* enum peer_blk per block */
+	EVP_MD_CTX	*md;
+};
+
+struct peer_req {
+	uint32_t	 index, begin, length;	/* length 0: cancelled */
+};
+
+enum peer_phase {
+	PEER_PH_TRANSFORM,	/* the transform's own handshake */
+	PEER_PH_HANDSHAKE,	/* waiting for the peer's 68 bytes */
+	PEER_PH_MESSAGES
+};
+
+struct peer {
+	const struct peer_cfg *cfg;
+	const struct metainfo *mi;
+	const struct peer_host *host;
+	struct peer_transform *tr;	/* NULL: plain */
+	unsigned char	 our_hs[WIRE_HANDSHAKE_LEN];	/* held for tr */
+	struct wire_limits lim;
+	enum peer_phase	 phase;
+	int		 done;		/* exit code once over, else -1 */
+	enum bt_fail	 fail;		/* why, when done is not 0 */
+	char		 reason[BT_ERRLEN];
+
+	unsigned char	*rbuf;		/* received, not yet framed */
+	size_t		 rcap, rpos, rlen;
+	size_t		 roffer;	/* room peer_inbuf last offered */
+	int		 rfull;		/* and the read filled it */
+	unsigned char	*wbuf;		/* queued to send */
+	size_t		 wcap, wpos, wlen, wenc;	/* wenc: encoded up to */
+
+	int64_t		 now;		/* the time of the last call */
+	int64_t		 t0, hs_time, last_recv, last_msg, last_send;
+	int64_t		 last_progress, idle_since;
+
+	int		 nmsgs;		/* messages after the handshake */
+	unsigned char	 peer_reserved[8];
+	unsigned char	 peer_id[20];
+	unsigned char	*peer_has;	/* BEP 3 bit order */
+	uint32_t	 peer_count;
+	int		 announced;	/* bitfield, have_all/none or a have */
+	int		 choked;	/* the peer chokes us */
+	int		 interested;	/* we are interested */
+	int		 peer_choked;	/* we choke the peer */
+	int		 peer_interested;
+	int		 fast;		/* both sides offered BEP 6 */
+
+	/* Downloading (peer_fetch.c). */
+	struct peer_active act[PEER_MAX_ACTIVE];
+	int		 nact, maxact;
+	unsigned char	*pool[PEER_MAX_ACTIVE];	/* piece buffers, reused */
+	int		 npool;
+	uint32_t	 outstanding;
+	uint32_t	 stale[PEER_STALE];
+	int		 nstale;
+	int		 hashfails;
+	int		 nothing_left;	/* the peer has nothing for us */
+
+	/* Uploading (peer_serve.c). */
+	struct peer_req	*reqs;		/* the peer's requests, a ring */
+	size_t		 rqhead, rqlen;
+	uint64_t	 down, up, up_reported;
+
+	/* BEP 10 (peer_ext.c). */
+	int		 ext_on;	/* both sides offered BEP 10 */
+	uint8_t		 ext_remote[PEER_MAX_EXT];	/* 0: peer lacks it */
+};
+
+/*
+ * Sets up p and queues our handshake (or lets the transform speak
+ * first). tr may be NULL. 0, or -1 with p's reason (out of memory).
+ */
+int	peer_init(struct peer *, const struct peer_cfg *,
+	    const struct peer_host *, struct peer_transform *, int64_t now);
+void	peer_free(struct peer *);
+
+/* Bytes received. 0, or -1 once the connection is over (peer_done). */
+int	peer_input(struct peer *, const void *, size_t, int64_t now);
+/*
+ * The same without a copy: read up to *room bytes into the returned
+ * space, then say how many arrived with peer_received.
+ */
+unsigned char *peer_inbuf(struct peer *, size_t *room);
+int	peer_received(struct peer *, size_t, int64_t now);
+/* The peer closed its side. */
+void	peer_eof(struct peer *, int64_t now);
+/*
+ * Timers, and pieces other processes stored meanwhile. Returns the time
+ * by which it wants to be called again.
+ */
+int64_t	peer_tick(struct peer *, int64_t now);
+/*
+ * Queues requests and answers while the output buffer has room: call
+ * before each peer_output. 0, or -1 once over.
+ */
+int	peer_fill(struct peer *);
+/* 1 if requests are queued and there is room to answer them now. */
+int	peer_busy(const struct peer *);
+/* Piece i is now had here (stored by another process): tell the peer. */
+int	peer_have(struct peer *, uint32_t i);
+/* Bytes ready to send (encoded), and how many of them went out. */
+void	peer_output(struct peer *, const unsigned char **, size_t *);
+void	peer_sent(struct peer *, size_t, int64_t now);
+/* A choking policy's decision. */
+int	peer_choke(struct peer *, int choke);
+/* Ends the connection now: a failure class (bt.h) and a reason. */
+int	peer_close(struct peer *, enum bt_fail, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* -1 while running, else the exit class; and the reason, or "". */
+int	peer_done(const struct peer *);
+const char *peer_reason(const struct peer *);
+
+/* Appends n bytes to the output (a transform's handshake, extensions). */
+int	peer_out_add(struct peer *, const void *, size_t);
+
+/* Sends one message of extension name: 0, 1 the peer lacks it, -1. */
+int	peer_ext_send(struct peer *, const char *name, const void *,
+	    size_t);
+
+/*
+ * The client a peer id names: Azureus style "-LT2080-" -> "libtorrent
+ * 2.0.8", Shadow style "M7-2-2--" and others, ours; "unknown" else.
+ */
+void	peer_client_name(const unsigned char id[20], char *out, size_t n);
+
+#endif

@@ -1,0 +1,417 @@
+/*
+ * peer_fetch.c: downloading. Pieces come from host.claim, are requested
+ * in 16 KiB blocks with up to cfg.queue blocks outstanding, hashed as
+ * their blocks arrive in order, checked whole and handed to host.store.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "peer_int.h"
+#include "storage.h"
+
+int
+fetch_init(struct peer *p)
+{
+	uint64_t plen = p->mi->piece_length;
+	uint64_t want;
+
+	if (plen == 0)
+		plen = 1;
+	/* Enough pieces to keep the queue full, within the memory cap. */
+	want = ((uint64_t)p->cfg->queue * WIRE_BLOCK + plen - 1) / plen + 1;
+	if (want > PEER_MAX_ACTIVE)
+		want = PEER_MAX_ACTIVE;
+	if (want * plen > PEER_MAX_INFLIGHT)
+		want = PEER_MAX_INFLIGHT / plen;
+	if (want < 1)
+		want = 1;
+	p->maxact = p->cfg->mode == PEER_PIECE ? 1 : (int)want;
+	return 0;
+}
+
+static int
+is_stale(const struct peer *p, uint32_t i)
+{
+	int k;
+
+	for (k = 0; k < p->nstale; k++)
+		if (p->stale[k] == i)
+			return 1;
+	return 0;
+}
+
+static uint32_t
+block_len(const struct peer_active *a, uint32_t b)
+{
+	return b + 1 == a->nblocks ? a->size - b * WIRE_BLOCK : WIRE_BLOCK;
+}
+
+/* Drops active piece k: its claim; its late blocks then ignored. */
+static void
+drop_active(struct peer *p, int k, int cancel)
+{
+	struct peer_active *a = &p->act[k];
+	unsigned char m[WIRE_REQUEST_LEN];
+	uint32_t b;
+
+	for (b = 0; b < a->nblocks; b++) {
+		if (a->st[b] != PEER_BLK_REQ)
+			continue;
+		p->outstanding--;
+		if (cancel) {
+			peer_trace(p, "> cancel %u %u+%u", a->index,
+			    b * WIRE_BLOCK, block_len(a, b));
+			peer_out_add(p, m, wire_request(m, WIRE_CANCEL,
+			    a->index, b * WIRE_BLOCK, block_len(a, b)));
+		}
+	}
+	if (!a->endgame && p->host->release != NULL)
+		p->host->release(p->host->ctx, a->index);
+	p->stale[p->nstale < PEER_STALE ? p->nstale++ :
+	    (int)(a->index % PEER_STALE)] = a->index;
+	free(a->st);
+	p->pool[p->npool++] = a->data;
+	EVP_MD_CTX_free(a->md);
+	p->act[k] = p->act[--p->nact];
+}
+
+void
+fetch_free(struct peer *p)
+{
+	int k;
+
+	while (p->nact > 0)
+		drop_active(p, p->nact - 1, 0);
+	for (k = 0; k < p->npool; k++)
+		free(p->pool[k]);
+	p->npool = 0;
+}
+
+static int
+start_piece(struct peer *p, uint32_t i, int endgame)
+{
+	struct peer_active *a = &p->act[p->nact];
+	unsigned char *data = NULL;
+
+	memset(a, 0, sizeof(*a));
+	a->index = i;
+	a->size = mi_piece_size(p->mi, i);
+	a->nblocks = (a->size + WIRE_BLOCK - 1) / WIRE_BLOCK;
+	a->endgame = endgame;
+	/* Reuse a buffer: fresh large mallocs are fresh page faults. */
+	if (p->npool > 0)
+		data = p->pool[--p->npool];
+	/* Aligned: the store may write it with O_DIRECT. */
+	if (data == NULL && posix_memalign((void **)&data, 4096,
+	    p->mi->piece_length) != 0)
+		data = NULL;
+	a->data = data;
+	a->st = calloc(a->nblocks, 1);
+	a->md = EVP_MD_CTX_new();
+	if (a->data == NULL || a->st == NULL || a->md == NULL ||
+	    EVP_DigestInit_ex(a->md, EVP_sha1(), NULL) != 1) {
+		free(a->data);
+		free(a->st);
+		EVP_MD_CTX_free(a->md);
+		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
+	}
+	p->nact++;
+	if (endgame && p->cfg->mode != PEER_PIECE)
+		peer_event(p, "endgame %u", i);
+	peer_trace(p, "  start piece %u%s", i, endgame ? " (endgame)" : "");
+	return 0;
+}
+
+static int
+is_active(const struct peer *p, uint32_t i)
+{
+	int k;
+
+	for (k = 0; k < p->nact; k++)
+		if (p->act[k].index == i)
+			return 1;
+	return 0;
+}
+
+/* A new piece to fetch: 1 started, 0 none for now, -1 error. */
+static int
+next_piece(struct peer *p)
+{
+	int64_t r, eg = -1;
+
+	if (p->cfg->mode == PEER_PIECE) {
+		if (p->nact > 0 || p->done >= 0 || !peer_bit(p, p->cfg->piece))
+			return 0;
+		return start_piece(p, p->cfg->piece, 1) == -1 ? -1 : 1;
+	}
+	if (p->host->claim == NULL || p->nact >= p->maxact)
+		return 0;
+	p->nothing_left = 0;
+	r = p->host->claim(p->host->ctx, p->peer_has, &eg);
+	if (r >= 0) {
+		if (start_piece(p, (uint32_t)r, 0) == -1) {
+			if (p->host->release != NULL)
+				p->host->release(p->host->ctx, (uint32_t)r);
+			return -1;
+		}
+		return 1;
+	}
+	if (r == -2) {
+		p->nothing_left = 1;
+		return 0;
+	}
+	/* Endgame: everything we could fetch is claimed elsewhere. */
+	if (p->nact == 0 && eg >= 0 && (uint64_t)eg < p->mi->npieces &&
+	    !is_active(p, (uint32_t)eg))
+		return start_piece(p, (uint32_t)eg, 1) == -1 ? -1 : 1;
+	return 0;
+}
+
+int
+fetch_fill(struct peer *p)
+{
+	unsigned char m[WIRE_REQUEST_LEN];
+	struct peer_active *a;
+	int k, r;
+
+	if (!peer_fetching(p) || p->choked || !p->interested)
+		return 0;
+	while (p->outstanding < (uint32_t)p->cfg->queue) {
+		a = NULL;
+		for (k = 0; k < p->nact; k++) {
+			struct peer_active *c = &p->act[k];
+
+			while (c->next < c->nblocks &&
+			    c->st[c->next] != PEER_BLK_NONE)
+				c->next++;
+			if (c->next < c->nblocks) {
+				a = c;
+				break;
+			}
+		}
+		if (a == NULL) {
+			r = next_piece(p);
+			if (r == -1)
+				return -1;
+			if (r == 0)
+				break;
+			continue;
+		}
+		if (p->cfg->verbose)
+			peer_trace(p, "> request %u %u+%u", a->index,
+			    a->next * WIRE_BLOCK, block_len(a, a->next));
+		if (peer_out_add(p, m, wire_request(m, WIRE_REQUEST, a->index,
+		    a->next * WIRE_BLOCK, block_len(a, a->next))) == -1)
+			return -1;
+		a->st[a->next++] = PEER_BLK_REQ;
+		p->outstanding++;
+	}
+	if (p->nact == 0 && p->nothing_left && p->cfg->mode == PEER_FETCH &&
+	    p->interested) {
+		p->interested = 0;
+		p->idle_since = p->now;
+		return peer_send_simple(p, WIRE_NOT_INTERESTED);
+	}
+	return 0;
+}
+
+static int
+finish(struct peer *p, int k)
+{
+	struct peer_active *a = &p->act[k];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	char err[BT_ERRLEN];
+	uint32_t i = a->index;
+	int r;
+
+	if (EVP_DigestFinal_ex(a->md, md, &mdlen) != 1)
+		return peer_fail(p, BT_FAIL_SYSTEM, "SHA-1 failed");
+	if (!st_piece_match(p->mi, i, md)) {
+		p->hashfails++;
+		peer_event(p, "piece %u bad", i);
+		peer_trace(p, "  piece %u fails its hash (%d so far)", i,
+		    p->hashfails);
+		drop_active(p, k, 0);
+		if (p->cfg->mode == PEER_PIECE)
+			return peer_fail(p, BT_FAIL_PEER, "piece %u failed "
+			    "its hash", i);
+		if (p->hashfails >= PEER_MAX_HASHFAIL)
+			return peer_fail(p, BT_FAIL_PEER, "%d pieces failed "
+			    "their hash", p->hashfails);
+		return 0;
+	}
+	r = p->host->store(p->host->ctx, i, a->data, a->size, err);
+	if (r == -1)
+		return peer_fail(p, BT_FAIL_OUTPUT, "%s", err);
+	drop_active(p, k, 0);
+	if (p->cfg->mode == PEER_PIECE) {
+		p->done = BT_EXIT_OK;
+		return 0;
+	}
+	peer_event(p, "piece %u %s", i, r == 1 ? "ok" : "dup");
+	peer_trace(p, "  piece %u %s", i, r == 1 ? "verified, stored" :
+	    "verified, already stored");
+	if (p->cfg->mode == PEER_FETCH && p->host->complete != NULL &&
+	    p->host->complete(p->host->ctx)) {
+		peer_event(p, "done");
+		p->done = BT_EXIT_OK;
+	}
+	return 0;
+}
+
+int
+fetch_block(struct peer *p, const struct wire_msg *m)
+{
+	struct peer_active *a = NULL;
+	uint32_t b;
+	int k;
+
+	if (p->cfg->verbose)
+		peer_trace(p, "< piece %u %u+%u", m->index, m->begin,
+		    m->length);
+	for (k = 0; k < p->nact; k++)
+		if (p->act[k].index == m->index) {
+			a = &p->act[k];
+			break;
+		}
+	if (a == NULL) {
+		if (is_stale(p, m->index))
+			return 0;
+		return peer_fail(p, BT_FAIL_PEER, "piece %u %u+%u not "
+		    "requested", m->index, m->begin, m->length);
+	}
+	b = m->begin / WIRE_BLOCK;
+	if (m->begin % WIRE_BLOCK != 0 || b >= a->nblocks ||
+	    m->length != block_len(a, b))
+		return peer_fail(p, BT_FAIL_PEER, "piece %u %u+%u not "
+		    "requested", m->index, m->begin, m->length);
+	if (a->st[b] == PEER_BLK_GOT)
+		return 0;
+	/* PEER_BLK_NONE: sent before a choke that discarded the request. */
+	if (a->st[b] == PEER_BLK_REQ)
+		p->outstanding--;
+	memcpy(a->data + m->begin, m->data, m->length);
+	a->st[b] = PEER_BLK_GOT;
+	a->ngot++;
+	p->last_progress = p->now;
+	while (a->hashed < a->nblocks && a->st[a->hashed] == PEER_BLK_GOT) {
+		EVP_DigestUpdate(a->md, a->data + a->hashed * WIRE_BLOCK,
+		    block_len(a, a->hashed));
+		a->hashed++;
+	}
+	if (a->ngot == a->nblocks)
+		return finish(p, k);
+	return 0;
+}
+
+void
+fetch_choked(struct peer *p)
+{
+	struct peer_active *a;
+	uint32_t b;
+	int k;
+
+	/* BEP 3: a choke discards our requests; ask again on unchoke. */
+	for (k = 0; k < p->nact; k++) {
+		a = &p->act[k];
+		for (b = 0; b < a->nblocks; b++)
+			if (a->st[b] == PEER_BLK_REQ)
+				a->st[b] = PEER_BLK_NONE;
+		a->next = 0;
+	}
+	p->outstanding = 0;
+}
+
+/* BEP 6: a rejected request goes back to be asked again. */
+int
+fetch_reject(struct peer *p, const struct wire_msg *m)
+{
+	struct peer_active *a;
+	uint32_t b;
+	int k;
+
+	for (k = 0; k < p->nact; k++) {
+		a = &p->act[k];
+		if (a->index != m->index)
+			continue;
+		b = m->begin / WIRE_BLOCK;
+		if (m->begin % WIRE_BLOCK == 0 && b < a->nblocks &&
+		    a->st[b] == PEER_BLK_REQ) {
+			a->st[b] = PEER_BLK_NONE;
+			a->next = 0;
+			p->outstanding--;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+void
+fetch_interest(struct peer *p, uint32_t newpiece)
+{
+	uint32_t i;
+	int want = 0;
+
+	if (!peer_fetching(p) || p->interested)
+		return;
+	if (p->cfg->mode == PEER_PIECE) {
+		want = peer_bit(p, p->cfg->piece);
+	} else if (p->host->have == NULL) {
+		return;
+	} else if (newpiece != UINT32_MAX) {
+		want = !p->host->have(p->host->ctx, newpiece);
+	} else {
+		for (i = 0; i < p->mi->npieces && !want; i++)
+			want = peer_bit(p, i) && !p->host->have(p->host->ctx,
+			    i);
+	}
+	if (!want)
+		return;
+	p->interested = 1;
+	p->nothing_left = 0;
+	p->last_progress = p->now;
+	peer_send_simple(p, WIRE_INTERESTED);
+}
+
+/* Piece i was stored by another process meanwhile: stop fetching it. */
+void
+fetch_drop_had(struct peer *p, uint32_t i)
+{
+	int k;
+
+	for (k = p->nact - 1; k >= 0; k--)
+		if (p->act[k].index == i && p->cfg->mode != PEER_PIECE) {
+			peer_event(p, "piece %u dup", i);
+			drop_active(p, k, 1);
+		}
+}
+
+int
+fetch_tick(struct peer *p)
+{
+	int64_t t = p->now;
+
+	if (!peer_fetching(p))
+		return 0;
+	/* --piece: a peer that does not announce it within a while lacks it. */
+	if (p->cfg->mode == PEER_PIECE && !p->interested &&
+	    t - p->hs_time > PEER_ANNOUNCE_WAIT)
+		return peer_fail(p, BT_FAIL_PEER, "peer does not have piece "
+		    "%u", p->cfg->piece);
+	if (p->cfg->mode == PEER_FETCH && p->host->complete != NULL &&
+	    p->host->complete(p->host->ctx)) {
+		peer_event(p, "done");
+		p->done = BT_EXIT_OK;
+		return 0;
+	}
+	if (p->interested && (p->nact > 0 || p->choked) &&
+	    t - p->last_progress > p->cfg->timeout) {
+		if (p->choked)
+			return peer_fail(p, BT_FAIL_PEER, "choked for %lld s",
+			    (long long)(p->cfg->timeout / PEER_SEC));
+		return peer_fail(p, BT_FAIL_PEER, "no block for %lld s",
+		    (long long)(p->cfg->timeout / PEER_SEC));
+	}
+	return 0;
+}

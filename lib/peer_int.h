@@ -1,0 +1,51 @@
+/*
+ * peer_int.h: what the files of the peer core share (peer.h is the
+ * interface). peer.c drives; peer_fetch.c, peer_serve.c and peer_ext.c
+ * handle their messages and call only peer_io.c, never each other or
+ * peer.c.
+ */
+#ifndef BT_PEER_INT_H
+#define BT_PEER_INT_H
+
+#include "peer.h"
+
+/* peer_io.c: output, events, traces, failure. */
+void	peer_event(struct peer *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	peer_trace(struct peer *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	peer_fail(struct peer *, enum bt_fail, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Room for n more bytes at wbuf + wlen. 0, or -1 (out of memory). */
+int	peer_out_space(struct peer *, size_t n);
+int	peer_send_simple(struct peer *, int type);
+int	peer_bit(const struct peer *, uint32_t i);
+/* 1 if this connection downloads (a claim callback, the mode). */
+int	peer_fetching(const struct peer *);
+
+/* peer_fetch.c: downloading. */
+int	fetch_init(struct peer *);
+void	fetch_free(struct peer *);
+int	fetch_fill(struct peer *);
+int	fetch_block(struct peer *, const struct wire_msg *);
+void	fetch_choked(struct peer *);
+int	fetch_reject(struct peer *, const struct wire_msg *);
+void	fetch_interest(struct peer *, uint32_t newpiece);
+int	fetch_tick(struct peer *);
+void	fetch_drop_had(struct peer *, uint32_t i);
+
+/* peer_serve.c: uploading. */
+int	serve_init(struct peer *);
+void	serve_free(struct peer *);
+int	serve_bitfield(struct peer *);
+void	serve_request(struct peer *, const struct wire_msg *);
+void	serve_cancel(struct peer *, const struct wire_msg *);
+int	serve_fill(struct peer *);
+void	serve_tick(struct peer *);
+
+/* peer_ext.c: BEP 10. */
+void	ext_reserved(const struct peer_cfg *, unsigned char reserved[8]);
+int	ext_start(struct peer *);
+int	ext_message(struct peer *, const struct wire_msg *);
+
+#endif

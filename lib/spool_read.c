@@ -1,0 +1,128 @@
+/*
+ * spool_read.c: the one door for reading piece files (spool.h): cached
+ * block reads for serving, whole pieces for the checkers, and the one
+ * rule against reading a recycled file.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bt.h"
+#include "spool.h"
+#include "storage.h"
+
+void
+spool_rd_init(struct spool_rd *rd)
+{
+	rd->fd = -1;
+	rd->i = 0;
+}
+
+void
+spool_rd_close(struct spool_rd *rd)
+{
+	if (rd->fd != -1)
+		close(rd->fd);
+	rd->fd = -1;
+}
+
+int
+spool_read_piece(struct spool *s, struct spool_rd *rd, uint32_t i,
+    uint32_t off, void *buf, size_t len, char *err)
+{
+	char name[16];
+	ssize_t r;
+
+	if (i >= s->npieces || (uint64_t)off + len > mi_piece_size(s->mi, i))
+		return bt_err(err, "read piece %u: out of range", i);
+	if (!spool_have(s, i) || spool_placed(s, i))
+		return 0;
+	snprintf(name, sizeof(name), "%u", i);
+	if (rd->fd == -1 || rd->i != i) {
+		spool_rd_close(rd);
+		rd->fd = openat(s->piecesfd, name, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		rd->i = i;
+		if (rd->fd == -1) {
+			/* Moved out (placed) or dropped meanwhile. */
+			if (errno == ENOENT)
+				return 0;
+			return bt_err(err, "pieces/%s: %s", name,
+			    strerror(errno));
+		}
+	}
+	r = st_pread_full(rd->fd, buf, len, off);
+	/* Placed meanwhile: the file may be recycled, its bytes another's. */
+	if (spool_placed(s, i)) {
+		spool_rd_close(rd);
+		return 0;
+	}
+	if (r != (ssize_t)len)
+		return bt_err(err, "pieces/%s: short read", name);
+	return 1;
+}
+
+int
+spool_read(struct spool *s, uint32_t i, uint32_t off, void *buf, size_t len,
+    char *err)
+{
+	struct spool_rd rd;
+	int r;
+
+	spool_rd_init(&rd);
+	r = spool_read_piece(s, &rd, i, off, buf, len, err);
+	spool_rd_close(&rd);
+	if (r == 0) {
+		bt_err(err, "pieces/%u: not there (moved out)", i);
+		errno = ENOENT;
+		return -1;
+	}
+	return r == 1 ? 0 : -1;
+}
+
+int
+spool_read_whole(struct spool *s, uint32_t i, void *buf, char *err)
+{
+	char name[16];
+	struct stat st;
+	uint32_t sz;
+	ssize_t r;
+	int fd, e;
+
+	if (i >= s->npieces)
+		return bt_err(err, "read piece %u: out of range", i);
+	sz = mi_piece_size(s->mi, i);
+	snprintf(name, sizeof(name), "%u", i);
+	fd = openat(s->piecesfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return SPOOL_PIECE_GONE;
+		if (errno == ELOOP)
+			return SPOOL_PIECE_NOTFILE;
+		return bt_err(err, "pieces/%s: %s", name, strerror(errno));
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return SPOOL_PIECE_NOTFILE;
+	}
+	if (st.st_size != (off_t)sz) {
+		close(fd);
+		return SPOOL_PIECE_SIZE;
+	}
+	r = st_pread_full(fd, buf, sz, 0);
+	e = errno;
+	close(fd);
+	/* The recycle rule, as in spool_read_piece. */
+	if (spool_placed(s, i))
+		return SPOOL_PIECE_GONE;
+	if (r == -1)
+		return bt_err(err, "pieces/%s: %s", name, strerror(e));
+	if (r != (ssize_t)sz)
+		return SPOOL_PIECE_GONE;	/* cut while we read */
+	return SPOOL_PIECE_OK;
+}

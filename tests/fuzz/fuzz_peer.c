@@ -1,0 +1,211 @@
+/*
+ * fuzz_peer.c: the peer core (lib/peer.h) fed hostile peer byte streams
+ * under a fake clock. The first 4 bytes pick the mode, the torrent's
+ * shape and the options (fast, one BEP 10 extension, a valid handshake
+ * sent first); then each chunk is a length byte, a clock step byte and
+ * that many bytes of input. Pieces are all zeros, so a fuzzer that finds
+ * zero blocks reaches the store path. Checks the core's invariants.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "bt.h"
+#include "peer.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+struct fz {
+	uint64_t	 had;
+	uint64_t	 claimed;
+	uint32_t	 n;
+};
+
+static int64_t
+f_claim(void *ctx, const unsigned char *has, int64_t *eg)
+{
+	struct fz *f = ctx;
+	uint32_t i;
+
+	*eg = -1;
+	for (i = 0; i < f->n; i++)
+		if (!(f->had >> i & 1) && (has[i / 8] >> (7 - i % 8) & 1)) {
+			if (f->claimed >> i & 1) {
+				*eg = i;
+				continue;
+			}
+			f->claimed |= 1ull << i;
+			return i;
+		}
+	return *eg >= 0 ? -1 : -2;
+}
+
+static void
+f_release(void *ctx, uint32_t i)
+{
+	struct fz *f = ctx;
+
+	if (i >= f->n || !(f->claimed >> i & 1))
+		abort();	/* released what it never claimed */
+	f->claimed &= ~(1ull << i);
+}
+
+static int
+f_have(void *ctx, uint32_t i)
+{
+	return ((struct fz *)ctx)->had >> i & 1;
+}
+
+static int
+f_complete(void *ctx)
+{
+	struct fz *f = ctx;
+
+	return f->had == (f->n == 64 ? ~0ull : (1ull << f->n) - 1);
+}
+
+static int
+f_store(void *ctx, uint32_t i, const unsigned char *d, size_t n, char *err)
+{
+	struct fz *f = ctx;
+
+	(void)d;
+	(void)n;
+	(void)err;
+	if (i >= f->n)
+		abort();
+	f->had |= 1ull << i;
+	return 1;
+}
+
+static int
+f_read(void *ctx, uint32_t i, uint32_t b, uint32_t len, unsigned char *out,
+    char *err)
+{
+	(void)ctx;
+	(void)i;
+	(void)b;
+	(void)err;
+	memset(out, 0, len);
+	return 1;
+}
+
+static void
+f_event(void *ctx, const char *line)
+{
+	(void)ctx;
+	if (strlen(line) == 0)
+		abort();
+}
+
+static int
+x_msg(void *ctx, struct peer *p, const unsigned char *d, size_t n,
+    char *err)
+{
+	(void)ctx;
+	(void)err;
+	return peer_ext_send(p, "ut_x", d, n > 64 ? 64 : n);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	static const struct peer_ext x = { "ut_x", NULL, NULL, x_msg };
+	static const struct peer_ext *const xs[] = { &x };
+	static unsigned char zero[1 << 17], full[4][20];
+	static int full_ok[4];
+	unsigned char *hashes, hs[WIRE_HANDSHAKE_LEN], res[8] = { 0 };
+	struct metainfo mi;
+	struct peer_host h;
+	struct peer_cfg cfg;
+	struct peer p;
+	struct fz f;
+	const unsigned char *ob;
+	size_t on, off = 4, len;
+	int64_t now = 0;
+	uint32_t i;
+
+	if (n < 4)
+		return 0;
+	memset(&mi, 0, sizeof(mi));
+	memset(&f, 0, sizeof(f));
+	mi.npieces = f.n = 1 + d[1] % 64;
+	mi.piece_length = 16384u << (d[2] % 4);
+	mi.total_length = (uint64_t)(mi.npieces - 1) * mi.piece_length + 1 +
+	    d[3] * 997u % mi.piece_length;
+	if ((hashes = malloc(20 * mi.npieces)) == NULL)
+		return 0;
+	/* A whole zero piece's hash, computed once per piece length. */
+	if (!full_ok[d[2] % 4]) {
+		EVP_Digest(zero, mi.piece_length, full[d[2] % 4], NULL,
+		    EVP_sha1(), NULL);
+		full_ok[d[2] % 4] = 1;
+	}
+	for (i = 0; i + 1 < mi.npieces; i++)
+		memcpy(hashes + 20 * i, full[d[2] % 4], 20);
+	EVP_Digest(zero, mi_piece_size(&mi, i), hashes + 20 * i, NULL,
+	    EVP_sha1(), NULL);
+	mi.pieces = hashes;
+	f.had = d[0] & 0x40 ? 0x5555555555555555ull : 0;
+	f.had &= f.n == 64 ? ~0ull : (1ull << f.n) - 1;
+	memset(&h, 0, sizeof(h));
+	h.ctx = &f;
+	h.event = f_event;
+	h.read = f_read;
+	h.store = f_store;
+	h.can_serve = f_have;
+	if ((d[0] & 3) != PEER_BITFIELD && (d[0] & 3) != PEER_PIECE) {
+		h.claim = f_claim;
+		h.release = f_release;
+		h.have = f_have;
+		h.complete = f_complete;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.mode = d[0] & 3;
+	cfg.mi = &mi;
+	cfg.queue = 1 + d[2] % 200;
+	cfg.timeout = 5 * PEER_SEC;
+	cfg.piece = d[3] % mi.npieces;
+	cfg.fast = d[0] >> 2 & 1;
+	if (d[0] & 8) {
+		cfg.ext = xs;
+		cfg.next = 1;
+	}
+	if (peer_init(&p, &cfg, &h, NULL, now) == 0) {
+		if (d[0] & 0x10) {
+			res[5] = 0x10;
+			res[7] = 0x04;
+			wire_handshake(hs, res, mi.info_hash,
+			    (const unsigned char *)"-LT2080-xxxxxxxxxxxx");
+			peer_input(&p, hs, sizeof(hs), now);
+		}
+		while (off + 2 <= n && peer_done(&p) < 0) {
+			len = d[off] * 8u + 1;
+			now += (int64_t)d[off + 1] * d[off + 1] * 10000;
+			off += 2;
+			if (len > n - off)
+				len = n - off;
+			if (peer_input(&p, d + off, len, now) == -1)
+				break;
+			off += len;
+			if (d[0] & 0x20)
+				peer_have(&p, d[off - 1] % mi.npieces);
+			peer_tick(&p, now);
+			peer_fill(&p);
+			if (p.outstanding > (uint32_t)cfg.queue ||
+			    p.nact > p.maxact)
+				abort();
+			peer_output(&p, &ob, &on);
+			peer_sent(&p, on, now);
+		}
+		if (peer_done(&p) > 0 && peer_reason(&p)[0] == '\0')
+			abort();
+		if (d[0] & 0x80)
+			peer_eof(&p, now);
+	}
+	peer_free(&p);
+	free(hashes);
+	return 0;
+}
