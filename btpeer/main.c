@@ -26,12 +26,12 @@
 #define DEFAULT_MAXCONNS	32
 
 static const char usage[] =
-    "usage: btpeer [-hv] [--direct] [--version]"
+    "usage: btpeer [-hv] [--direct] [--utp] [--version]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [-o dir] --spool dir file.torrent"
     " host:port\n"
-    "       btpeer [-v] --bitfield file.torrent host:port\n"
-    "       btpeer [-v] --piece n file.torrent host:port\n"
+    "       btpeer [-v] [--utp] --bitfield file.torrent host:port\n"
+    "       btpeer [-v] [--utp] --piece n file.torrent host:port\n"
     "       btpeer [-v] --serve [--spool dir] [-o dir] file.torrent\n"
     "       btpeer [-v] --listen [host:]port [--max-conns n] [--spool dir]"
     " [-o dir] file.torrent\n";
@@ -97,6 +97,7 @@ run(const struct opts *o, const struct metainfo *mi)
 	struct ctx c = { o, mi };
 	struct conn cn;
 	char err[BT_ERRLEN];
+	pid_t pid = -1;
 	int fd, port, rc;
 
 	if (o->mode == PEER_SERVE && o->listen != NULL) {
@@ -128,7 +129,10 @@ run(const struct opts *o, const struct metainfo *mi)
 		spool_close(spp);
 		return BT_EXIT_OK;
 	}
-	fd = net_connect(o->addr, o->timeout, err);
+	if (o->utp && o->verbose)
+		fprintf(stderr, "btpeer: uTP to %s\n", o->addr);
+	fd = o->utp ? net_connect_utp(o->addr, o->timeout, &pid, err) :
+	    net_connect(o->addr, o->timeout, err);
 	if (fd < 0) {
 		fprintf(stderr, "btpeer: %s\n", err);
 		/* --piece: stdout is the data, never an event. */
@@ -140,7 +144,10 @@ run(const struct opts *o, const struct metainfo *mi)
 	}
 	conn_stream(&cn, fd, fd);
 	rc = loop_run(o, mi, spp, &cn, o->mode == PEER_PIECE ? NULL : stdout);
-	close(fd);
+	if (o->utp)
+		net_utp_done(fd, pid);
+	else
+		close(fd);
 	if (spp != NULL)
 		spool_close(spp);
 	return rc;
@@ -159,7 +166,8 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
-	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
+	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
+	    O_UTP };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -175,6 +183,7 @@ main(int argc, char *argv[])
 		{ "serve", no_argument, NULL, O_SERVE },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
+		{ "utp", no_argument, NULL, O_UTP },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -205,6 +214,9 @@ main(int argc, char *argv[])
 			return BT_EXIT_OK;
 		case O_DIRECT_IO:
 			o.direct = 1;
+			break;
+		case O_UTP:
+			o.utp = 1;
 			break;
 		case O_STRATEGY:
 			if (strcmp(optarg, "sequential") == 0)

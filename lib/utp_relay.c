@@ -124,7 +124,9 @@ utp_relay(struct utp_io *io, int fd, uint64_t idle, char *err)
 		if ((p[0].revents & (POLLIN | POLLERR)) &&
 		    utp_io_recv(io, err) == -1)
 			break;
-		if (utp_state(io->c) == UTP_CONNECTED && step(r, err) == -1)
+		st = utp_state(io->c);
+		if ((st == UTP_CONNECTED || st == UTP_CLOSED) &&
+		    step(r, err) == -1)
 			break;
 		if (utp_io_send(io, err) == -1)
 			break;

@@ -234,3 +234,26 @@ tr() {
 	grep -q "^peer 127.0.0.1:$port utp" "$T/l1.out"
 	[ "$(grep -c 'accepted$' "$T/u.out")" -eq 2 ]
 }
+
+@test "btpeer --utp: downloads from a uTP-only libtorrent seeder" {
+	single
+	lt seed seed
+	run timeout 90 btpeer -v --utp --spool "$T/sp" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "done" ]
+	[[ "$output" == *"btpeer: uTP to 127.0.0.1:$PORT"* ]]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	waitfor "grep -q '^peer 127.0.0.1:[0-9]* utp' '$T/seed.out'" 10
+	run grep -c '^peer .* tcp' "$T/seed.out"
+	[ "$output" = 0 ]
+	# --bitfield over uTP too; a closed UDP port is refused: exit 1.
+	run timeout 30 btpeer --utp --bitfield "$T/s.torrent" "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "pieces 0-45" ]
+	port=$(freeport)
+	run timeout 30 btpeer --utp --bitfield "$T/s.torrent" "127.0.0.1:$port"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Connection refused"* ]]
+}
