@@ -31,12 +31,13 @@
  * accept datagrams up to UTP_MAX_DGRAM whatever the peer's choice
  * (libtorrent probes up to 1500 on loopback).
  *
- * Integration (who owns which socket). Outgoing: a btpeer that dials a
- * peer over uTP opens its own UDP socket, connect(2)s it to the peer
- * and drives one utp_conn (lib/utp_io.h does that socket's I/O); the
- * kernel filters foreign datagrams, an ICMP port-unreachable ends the
- * attempt at once. Until btpeer does that itself, `btutp --connect`
- * dials for it and runs `btpeer --serve` on the stream. Incoming: a peer
+ * Integration (who owns which socket). Outgoing: `btpeer --utp` opens
+ * its own UDP socket, connect(2)s it to the peer (lib/utp_io.h) and
+ * forks a child that runs the utp_conn and relays its stream to the peer
+ * loop over a socketpair (lib/utp_relay.c), so the loop sees a stream
+ * socket as with TCP; the kernel filters foreign datagrams, and an ICMP
+ * port-unreachable ends the attempt at once. `btutp --connect` does the
+ * same for any command. Incoming: a peer
  * sends its SYN to our listening port, the one number we announce for
  * TCP and UDP alike, so one process owns that UDP socket: btutp(1),
  * the uTP twin of btpeer --listen, reads every datagram, finds the
