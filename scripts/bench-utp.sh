@@ -1,11 +1,12 @@
 #!/bin/sh
 # bench-utp.sh: uTP on loopback, in the same run. Download: from one
-# uTP-only python3-libtorrent seeder, by btpeer through tests/tools/utp_cat
-# (lib/utp.c) and by a uTP-only libtorrent leecher. Upload: a libtorrent
+# uTP-only python3-libtorrent seeder, by btpeer --utp (lib/utp.c) and by
+# a uTP-only libtorrent leecher. Upload: a libtorrent
 # leecher downloads from btpeer --serve behind utp_cat -l, against the
 # libtorrent leecher's download from the libtorrent seeder above. Prints
 # each run, then the medians (MB/s; CPU seconds per GiB of our side,
-# btpeer + utp_cat, and of the libtorrent leecher's process) and ratios.
+# btpeer and its uTP child, or btpeer --serve and utp_cat, and of the
+# libtorrent leecher's process) and ratios.
 # BENCH_SIZE (bytes, default 64 MiB), BENCH_RUNS (default 3), BENCH_DIR
 # (default a temporary directory, removed afterwards).
 # Needs `make bins units` (build/bin, build/tests/bin).
@@ -54,24 +55,18 @@ npieces=$(( (size + 262143) / 262144 ))
 : >"$dir/up"
 r=1
 while [ "$r" -le "$runs" ]; do
-	rm -rf "$dir/sp" "$dir/dl" "$dir/cat.out"
-	/usr/bin/time -f '%U %S' -o "$dir/cat.time" "$utp_cat" -w 60 -T 0 \
-	    127.0.0.1 "$port" 2>"$dir/cat.out" &
-	cpid=$!
-	await '^tcp' 10 "$dir/cat.out"
-	tport=$(awk '/^tcp/ { print $2 }' "$dir/cat.out")
-	/usr/bin/time -f '%e %U %S' -o "$dir/bt.time" "$bin/btpeer" \
-	    --spool "$dir/sp" "$dir/b.torrent" "127.0.0.1:$tport" >/dev/null
-	wait "$cpid" || true
+	rm -rf "$dir/sp" "$dir/dl"
+	/usr/bin/time -f '%e %U %S' -o "$dir/bt.time" "$bin/btpeer" --utp \
+	    --spool "$dir/sp" "$dir/b.torrent" "127.0.0.1:$port" >/dev/null
 	n=$(find "$dir/sp/pieces" -type f | wc -l)
 	[ "$n" -eq "$npieces" ] || { echo "bench-utp: btpeer got $n pieces" >&2;
 	    exit 1; }
+	# btpeer's time includes its uTP child's.
 	read -r e u s <"$dir/bt.time"
-	read -r cu cs <"$dir/cat.time"
-	awk -v b="$size" -v e="$e" -v u="$u" -v s="$s" -v cu="$cu" -v cs="$cs" \
-	    'BEGIN { printf "%.2f %.2f\n", b / e / 1e6,
-	    (u + s + cu + cs) / (b / 1073741824) }' >>"$dir/ours"
-	echo "run $r btpeer+utp_cat: $(tail -1 "$dir/ours") (MB/s, CPU s/GiB)"
+	awk -v b="$size" -v e="$e" -v u="$u" -v s="$s" 'BEGIN {
+	    printf "%.2f %.2f\n", b / e / 1e6, (u + s) / (b / 1073741824) }' \
+	    >>"$dir/ours"
+	echo "run $r btpeer --utp: $(tail -1 "$dir/ours") (MB/s, CPU s/GiB)"
 	mkdir -p "$dir/dl"
 	/usr/bin/time -f '%U %S' -o "$dir/lt.time" env LT_TIMEOUT=600 \
 	    /usr/bin/python3 "$helpers/lt_utp.py" leech "$dir/b.torrent" \
@@ -111,7 +106,7 @@ lc=$(cut -d' ' -f2 "$dir/lt" | median)
 um=$(cut -d' ' -f1 "$dir/up" | median)
 uc=$(cut -d' ' -f2 "$dir/up" | median)
 echo "uTP download of $size bytes from a libtorrent uTP seeder, median of $runs:"
-echo "  btpeer+utp_cat  $om MB/s  $oc CPU s/GiB"
+echo "  btpeer --utp    $om MB/s  $oc CPU s/GiB"
 echo "  libtorrent      $lm MB/s  $lc CPU s/GiB"
 awk -v a="$om" -v b="$lm" -v c="$oc" -v d="$lc" 'BEGIN {
     printf "  ratio ours/libtorrent: speed %.2f, CPU per GiB %.2f\n",
