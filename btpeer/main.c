@@ -166,14 +166,14 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_STRATEGY = 256, O_DIRECT_IO, O_QUEUE, O_TIMEOUT, O_SPOOL,
-	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
-	    O_UTP };
+	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "direct", no_argument, NULL, O_DIRECT_IO },
+		{ "utp", no_argument, NULL, 'U' },	/* no short option */
 		{ "strategy", required_argument, NULL, O_STRATEGY },
 		{ "queue", required_argument, NULL, O_QUEUE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -183,7 +183,6 @@ main(int argc, char *argv[])
 		{ "serve", no_argument, NULL, O_SERVE },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "max-conns", required_argument, NULL, O_MAXCONNS },
-		{ "utp", no_argument, NULL, O_UTP },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -215,7 +214,7 @@ main(int argc, char *argv[])
 		case O_DIRECT_IO:
 			o.direct = 1;
 			break;
-		case O_UTP:
+		case 'U':
 			o.utp = 1;
 			break;
 		case O_STRATEGY:

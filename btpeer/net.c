@@ -1,4 +1,4 @@
-/* net.c: TCP connect and listen, uTP connect, for btpeer (net.h). */
+/* net.c: TCP connect and listen for btpeer (net.h). */
 #include <sys/socket.h>
 #include <sys/wait.h>
 
