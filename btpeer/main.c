@@ -34,7 +34,7 @@
 #define DEFAULT_MAXCONNS	32
 
 static const char usage[] =
-    "usage: btpeer [-hv] [--direct] [--version] [--pex file]"
+    "usage: btpeer [-hv] [--direct] [--utp] [--version] [--pex file]"
     " [--encryption off|prefer|require] [--dht-port n]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [--upload-slots n]"
@@ -42,8 +42,8 @@ static const char usage[] =
     " [--files list] [--include glob] [--exclude glob] [-o dir]"
     " --spool dir file.torrent"
     " host:port\n"
-    "       btpeer [-v] --bitfield file.torrent host:port\n"
-    "       btpeer [-v] --piece n file.torrent host:port\n"
+    "       btpeer [-v] [--utp] --bitfield file.torrent host:port\n"
+    "       btpeer [-v] [--utp] --piece n file.torrent host:port\n"
     "       btpeer [-v] [--timeout seconds] --metadata magnet-uri host:port\n"
     "       btpeer [-v] --serve [--encryption mode] [--spool dir] [-o dir]"
     " file.torrent\n"
@@ -143,11 +143,15 @@ dial(const struct opts *o, const struct metainfo *mi, struct spool *spp,
 {
 	struct conn cn;
 	char err[BT_ERRLEN];
+	pid_t pid = -1;
 	int fd, rc;
 
 	if (fallback != NULL)
 		*fallback = 0;
-	fd = net_connect(o->addr, o->timeout, err);
+	if (o->utp && o->verbose)
+		fprintf(stderr, "btpeer: uTP to %s\n", o->addr);
+	fd = o->utp ? net_connect_utp(o->addr, o->timeout, &pid, err) :
+	    net_connect(o->addr, o->timeout, err);
 	if (fd < 0) {
 		fprintf(stderr, "btpeer: %s\n", err);
 		/* --piece: stdout is the data, never an event. */
@@ -162,7 +166,10 @@ dial(const struct opts *o, const struct metainfo *mi, struct spool *spp,
 	conn_stream(&cn, fd, fd);
 	rc = loop_run(o, mi, spp, &cn, o->mode == PEER_PIECE ? NULL : stdout,
 	    enc, fallback);
-	close(fd);
+	if (o->utp)
+		net_utp_done(fd, pid);
+	else
+		close(fd);
 	return rc;
 }
 
@@ -279,6 +286,7 @@ main(int argc, char *argv[])
 		{ "output", required_argument, NULL, 'o' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "direct", no_argument, NULL, O_DIRECT_IO },
+		{ "utp", no_argument, NULL, 'U' },	/* no short option */
 		{ "strategy", required_argument, NULL, O_STRATEGY },
 		{ "queue", required_argument, NULL, O_QUEUE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -331,6 +339,9 @@ main(int argc, char *argv[])
 			return BT_EXIT_OK;
 		case O_DIRECT_IO:
 			o.direct = 1;
+			break;
+		case 'U':
+			o.utp = 1;
 			break;
 		case O_STRATEGY:
 			if (strcmp(optarg, "sequential") == 0)

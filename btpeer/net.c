@@ -19,6 +19,7 @@
 
 #include "bt.h"
 #include "net.h"
+#include "utp_io.h"
 
 /* Splits "host:port", "[v6]:port" or (with dflt) "port" into parts. */
 static int
@@ -55,6 +56,61 @@ split(const char *spec, char *host, size_t hlen, char *port, size_t plen,
 		return bt_err(err, "%s: bad port", spec);
 	snprintf(port, plen, "%s", c + 1);
 	return 0;
+}
+
+/*
+ * uTP: the connection runs in a child of its own (lib/utp_relay.c) that
+ * relays its stream to our end of a socketpair, so the peer loop sees a
+ * stream socket as with TCP. The child gives up after timeout seconds
+ * without a datagram.
+ */
+int
+net_connect_utp(const char *spec, int timeout, pid_t *pid, char *err)
+{
+	struct utp_io io;
+	char host[256], port[8];
+	int sv[2], rc;
+
+	if (split(spec, host, sizeof(host), port, sizeof(port), NULL, err))
+		return -2;
+	if (utp_io_dial(&io, host, port, err) == -1)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		utp_io_close(&io);
+		return bt_err(err, "socketpair: %s", strerror(errno));
+	}
+	if ((*pid = fork()) == -1) {
+		utp_io_close(&io);
+		close(sv[0]);
+		close(sv[1]);
+		return bt_err(err, "fork: %s", strerror(errno));
+	}
+	if (*pid == 0) {
+		close(sv[0]);
+		rc = utp_relay(&io, sv[1], (uint64_t)timeout * 1000000, err);
+		if (rc == -1)
+			fprintf(stderr, "btpeer: uTP to %s: %s\n", spec, err);
+		_exit(rc == -1 ? BT_EXIT_WORLD : BT_EXIT_OK);
+	}
+	utp_io_close(&io);
+	close(sv[1]);
+	return sv[0];
+}
+
+void
+net_utp_done(int fd, pid_t pid)
+{
+	int i;
+
+	/* Our end closed: the child sends its FIN and lingers a second. */
+	close(fd);
+	for (i = 0; i < 30; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		usleep(100000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 }
 
 static void

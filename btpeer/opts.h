@@ -20,6 +20,7 @@ struct opts {
 	enum peer_mode	 mode;
 	int		 verbose;
 	int		 direct;	/* O_DIRECT piece writes */
+	int		 utp;		/* dial over uTP (BEP 29), not TCP */
 	int		 queue;
 	int		 timeout;	/* seconds without progress */
 	uint32_t	 piece;		/* PEER_PIECE */
