@@ -223,7 +223,9 @@ run(struct relay *r)
 		p[0].fd = r->io.fd;
 		p[0].events = POLLIN;
 		np = 1;
-		if (conn && utp_state(r->io.c) == UTP_CONNECTED) {
+		/* Closed both ways, what was received may still wait to go out. */
+		if (conn && (utp_state(r->io.c) == UTP_CONNECTED ||
+		    utp_state(r->io.c) == UTP_CLOSED)) {
 			p[1].fd = r->in;
 			p[1].events = !r->in_eof && utp_writable(r->io.c) > 0 ?
 			    POLLIN : 0;
@@ -255,7 +257,8 @@ run(struct relay *r)
 			return 1;
 		}
 		/* Bytes read after output may free window: stream again. */
-		if (r->len == 0 && utp_state(r->io.c) == UTP_CONNECTED)
+		if (r->len == 0 && (utp_state(r->io.c) == UTP_CONNECTED ||
+		    utp_state(r->io.c) == UTP_CLOSED))
 			stream_io(r, 0, 0);
 	}
 }
