@@ -296,9 +296,9 @@ blisten() {
 	    "${ARIA[@]}" --bt-require-crypto=true --bt-min-crypto-level=arc4 \
 	    "$T/a.torrent" >"$T/aria.out" 2>&1 3>&- &
 	echo $! >>"$T/pids"
-	# Pieces went out through RC4. (aria2c then sends a second bitfield,
-	# which btpeer refuses today: a separate matter from MSE.)
-	waitfor "grep -q '^sent [1-9]' '$T/bp.out'" 60
+	# The whole file went out through RC4 (aria2c's second bitfield is
+	# taken as an update).
+	waitfor "cmp -s '$T/src/data.bin' '$T/dl/data.bin'" 90
 	grep -q '^encryption rc4$' "$T/bp.out"
 	grep -q '^peer-id .* aria2 ' "$T/bp.out"
 }
