@@ -82,6 +82,7 @@ add_candidate() {
 	check_peer "$2" || { say "$1: not a peer address: $2"; return; }
 	is_self "$2" && return
 	found[$1]=$(( ${found[$1]:-0} + 1 ))
+	utp_candidate "peer $2" "${3:-}"
 	queue_source peer "$2"
 }
 
@@ -109,7 +110,7 @@ forget() {
 	for key in "${!state[@]}"; do
 		case ${state[$key]} in
 		queued|running) ;;
-		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" ;;
+		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" "via[$key]" ;;
 		esac
 	done
 }
@@ -121,7 +122,9 @@ vflag=()
 # serving it what we have). A new kind of source is one such function.
 # shellcheck disable=SC2317 # called as "src_$kind"
 src_peer() {
-	exec btpeer "${vflag[@]}" "${pexflag[@]}" "${dhtflag[@]}" --encryption "$encryption" \
+	local targs
+	transport_args "peer $1"
+	exec btpeer "${vflag[@]}" "${targs[@]}" "${pexflag[@]}" "${dhtflag[@]}" --encryption "$encryption" \
 	    --strategy "$strategy" --spool "$spool" \
 	    "${selargs[@]}" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
 	    -- "$torrent" "$1"
@@ -186,7 +189,8 @@ reap_sources() {
 		case $st in
 		0) state[$key]='done' ndone=$((ndone + 1)) last_done=$SECONDS ;;
 		2) lasterr[$key]=$REPLY; give_up "$key" ;;
-		*) lasterr[$key]=$REPLY; source_failed "$key" ;;
+		*) lasterr[$key]=$REPLY; source_failed "$key"
+		   utp_failed "$key" "$REPLY" ;;
 		esac
 	done
 	for key in "${!retry_at[@]}"; do
@@ -549,4 +553,84 @@ src_summary() {
 	    s+=", $w web seed$([ "$w" -eq 1 ] || echo s) ($ws_pieces piece$([ "$ws_pieces" -eq 1 ] || echo s))"
 	dht_usable && s+=", ${found[dht]:-0} from the DHT"
 	REPLY=$s
+}
+
+# --- uTP (BEP 29): the second transport --------------------------------------
+#
+# Incoming: btutp owns the UDP twin of our TCP port and hands each
+# connection to a btpeer --serve. Outgoing: TCP first (a kernel socket
+# costs less CPU than uTP's user-space congestion control), and a peer
+# whose TCP attempt could not connect is tried over uTP next (a peer
+# that a NAT lets through over UDP only, or that speaks uTP only); a
+# PEX peer flagged utp, and every peer with --utp, is tried over uTP
+# first. A transport that failed to connect makes the next try the other.
+
+utp=1		# 0: --no-utp; 1: TCP first; 2: --utp, uTP first
+utp_pid='' utp_fd=''
+declare -A via=()	# "peer ADDR" -> utp | tcp, its next try's transport
+
+# start_utp_listener ARG...: btutp --listen on UDP port $lport, each
+# connection served by btpeer --serve ARG... (the TCP listener's
+# arguments). A port it cannot bind is a warning: TCP still serves.
+start_utp_listener() {
+	local line=''
+	[ "$utp" -ne 0 ] || return 0
+	exec {utp_fd}< <(exec btutp --listen "$lport" btpeer --serve "$@" \
+	    3<&- 4>&- 2>"$run/utp.err")
+	utp_pid=$!
+	if IFS= read -r -t 10 -u "$utp_fd" line && [ "$line" = "listening $lport" ]; then
+		say "uTP: listening on UDP port $lport (pid $utp_pid)"
+		return 0
+	fi
+	stop_utp_listener
+	line=''
+	[ -f "$run/utp.err" ] && IFS= read -r line <"$run/utp.err"
+	say "uTP: not listening: ${line#btutp: }"
+}
+
+stop_utp_listener() {
+	[ -n "$utp_pid" ] && kill "$utp_pid" 2>/dev/null && wait "$utp_pid" 2>/dev/null
+	[ -n "$utp_fd" ] && exec {utp_fd}<&-
+	utp_pid='' utp_fd=''
+	return 0
+}
+
+# utp_candidate KEY FLAGS: a PEX peer that says it speaks uTP is tried
+# over uTP first.
+utp_candidate() {
+	[ "$utp" -ne 0 ] && [ -z "${via[$1]:-}" ] || return 0
+	case ,$2, in *,utp,*) via[$1]=utp ;; esac
+	return 0
+}
+
+# transport_args KEY: btpeer's transport option for KEY's next try, in
+# the array targs.
+transport_args() {
+	targs=()
+	[ "$utp" -ne 0 ] || return 0
+	case ${via[$1]:-} in
+	utp) targs=(--utp) ;;
+	'') [ "$utp" -eq 2 ] && targs=(--utp) ;;
+	esac
+	return 0
+}
+
+# utp_failed KEY ERROR: a peer that could not be reached over one
+# transport (refused, reset, timed out, closed during the handshake as a
+# uTP-only libtorrent does to TCP) is tried over the other next, at once
+# the first time.
+utp_failed() {
+	local key=$1 now=tcp
+	[ "$utp" -ne 0 ] && [ "${key%% *}" = peer ] || return 0
+	case $2 in
+	*refused*|*reset*|*"timed out"*|*unreachable*|*"closed the connection during the"*) ;;
+	*) return 0 ;;
+	esac
+	transport_args "$key"
+	[ "${#targs[@]}" -gt 0 ] && now=utp
+	if [ "$now" = utp ]; then via[$key]=tcp; else via[$key]=utp; fi
+	say "$key: next try over ${via[$key]}"
+	[ "${tries[$key]:-0}" -eq 1 ] && [ "${state[$key]:-}" = waiting ] &&
+	    retry_at[$key]=$SECONDS
+	return 0
 }
