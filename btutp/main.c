@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "bt.h"
+#include "proc.h"
 #include "utp.h"
 #include "utp_io.h"
 
@@ -468,6 +469,8 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
+	if (bt_watch_parent() == -1)
+		return BT_EXIT_WORLD;	/* our orchestrator is gone */
 	if (dial != NULL) {
 		if (connect_one(&d, &io, host, port, err) == -1) {
 			fprintf(stderr, "btutp: %s\n", err);

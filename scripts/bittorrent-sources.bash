@@ -382,15 +382,17 @@ check_dht_values() {
 }
 
 # The UDP ports to try: --dht-port alone, else the number of our TCP
-# port (peers' BEP 5 "port" messages then need no guess), then the
-# default ones, then any.
+# port (peers' BEP 5 "port" messages then need no guess) unless btutp
+# holds it (peers expect uTP there; the port message names the DHT's),
+# then the default ones, then any.
 dht_port_list() {
 	local p
 	if [ -n "$dhtport" ]; then
 		dht_ports=("$dhtport")
 		return
 	fi
-	dht_ports=("$lport")
+	dht_ports=()
+	[ -n "$utp_pid" ] || dht_ports=("$lport")
 	for ((p = DEFAULT_PORT; p < DEFAULT_PORT + PORT_TRIES; p++)); do
 		[ "$p" = "$lport" ] || dht_ports+=("$p")
 	done

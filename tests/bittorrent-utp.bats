@@ -104,3 +104,13 @@ time.sleep(100)' "$port" >"$T/udp.out" &
 	kill "$BPID"
 	waitfor "! kill -0 $BPID 2>/dev/null" 30
 }
+
+@test "bittorrent: killed with -9, its btutp goes too" {
+	single
+	seeder
+	upid=$(sed -n 's/.*uTP: listening on UDP port [0-9]* (pid \([0-9]*\))$/\1/p' "$T/bt.err")
+	echo "$upid" >>"$T/pids"
+	kill -0 "$upid"
+	kill -9 "$BPID"
+	waitfor "! kill -0 $upid 2>/dev/null" 20
+}
