@@ -110,7 +110,7 @@ forget() {
 	for key in "${!state[@]}"; do
 		case ${state[$key]} in
 		queued|running) ;;
-		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" "via[$key]" ;;
+		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" "via[$key]" "first[$key]" ;;
 		esac
 	done
 }
@@ -570,6 +570,7 @@ src_summary() {
 utp=1		# 0: --no-utp; 1: TCP first; 2: --utp, uTP first
 utp_pid='' utp_fd=''
 declare -A via=()	# "peer ADDR" -> utp | tcp, its next try's transport
+declare -A first=()	# "peer ADDR" -> the transport that failed to connect first
 
 # start_utp_listener ARG...: btutp --listen on UDP port $lport, each
 # connection served by btpeer --serve ARG... (the TCP listener's
@@ -619,8 +620,8 @@ transport_args() {
 
 # utp_failed KEY ERROR: a peer that could not be reached over one
 # transport (refused, reset, timed out, closed during the handshake as a
-# uTP-only libtorrent does to TCP) is tried over the other next, at once
-# the first time.
+# uTP-only libtorrent does to TCP) is tried over the other next, at once.
+# Once neither connected, it stays with its first choice.
 utp_failed() {
 	local key=$1 now=tcp
 	[ "$utp" -ne 0 ] && [ "${key%% *}" = peer ] || return 0
@@ -630,9 +631,13 @@ utp_failed() {
 	esac
 	transport_args "$key"
 	[ "${#targs[@]}" -gt 0 ] && now=utp
+	if [ -n "${first[$key]:-}" ]; then
+		via[$key]=${first[$key]}
+		return 0
+	fi
+	first[$key]=$now
 	if [ "$now" = utp ]; then via[$key]=tcp; else via[$key]=utp; fi
 	say "$key: next try over ${via[$key]}"
-	[ "${tries[$key]:-0}" -eq 1 ] && [ "${state[$key]:-}" = waiting ] &&
-	    retry_at[$key]=$SECONDS
+	[ "${state[$key]:-}" = waiting ] && retry_at[$key]=$SECONDS
 	return 0
 }
