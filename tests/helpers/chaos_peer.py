@@ -38,6 +38,10 @@ def recvn(c, n):
 def serve(c):
     c.settimeout(60)
     hs = recvn(c, 68)
+    # Plain BEP 3 only: anything else (an MSE handshake) is closed at
+    # once, as real plain-only peers do, so the client retries in plain.
+    if hs[:20] != b"\x13BitTorrent protocol":
+        return
     c.sendall(hs[:20] + bytes(8) + hs[28:48] + b"-XX0000-chaospeer000")
     nb = (npieces + 7) // 8
     bf = bytearray(b"\xff" * nb)
