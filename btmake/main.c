@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bt.h"
+#include "util.h"
 #include "buf.h"
 #include "encode.h"
 #include "hash.h"
@@ -120,7 +121,6 @@ parse_args(struct opts *o, int argc, char *argv[])
 	};
 	struct mkmeta *m = &o->meta;
 	struct mktier *t;
-	char *end;
 	long j;
 	int c;
 
@@ -149,10 +149,7 @@ parse_args(struct opts *o, int argc, char *argv[])
 			fputs(usage, stdout);
 			exit(BT_EXIT_OK);
 		case 'j':
-			errno = 0;
-			j = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || j < 1 ||
-			    j > MK_MAX_JOBS) {
+			if (num_parse(optarg, 1, MK_MAX_JOBS, &j) == -1) {
 				fprintf(stderr, "btmake: -j: want 1 to %d\n",
 				    MK_MAX_JOBS);
 				return BT_EXIT_INPUT;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bt.h"
+#include "util.h"
 #include "confine.h"
 #include "choke.h"
 #include "metainfo.h"
@@ -53,15 +54,6 @@ static const char usage[] =
     " [--upload-slots n] [--max-download-rate rate]"
     " [--max-upload-rate rate] [--files list] [--include glob]"
     " [--exclude glob] [--spool dir] [-o dir] file.torrent\n";
-
-static int
-number(const char *s, long lo, long hi, long *v)
-{
-	char *end;
-
-	*v = strtol(s, &end, 10);
-	return *s != '\0' && *end == '\0' && *v >= lo && *v <= hi ? 0 : -1;
-}
 
 struct ctx {
 	const struct opts *o;
@@ -354,12 +346,12 @@ main(int argc, char *argv[])
 				return bad_usage("unknown strategy");
 			break;
 		case O_QUEUE:
-			if (number(optarg, 1, PEER_QUEUE_MAX, &v) == -1)
+			if (num_parse(optarg, 1, PEER_QUEUE_MAX, &v) == -1)
 				return bad_usage("--queue: want 1..1024");
 			o.queue = (int)v;
 			break;
 		case O_TIMEOUT:
-			if (number(optarg, 1, 86400, &v) == -1)
+			if (num_parse(optarg, 1, 86400, &v) == -1)
 				return bad_usage("--timeout: want 1..86400");
 			o.timeout = (int)v;
 			break;
@@ -371,7 +363,7 @@ main(int argc, char *argv[])
 			modes++;
 			break;
 		case O_PIECE:
-			if (number(optarg, 0, LONG_MAX, &v) == -1 ||
+			if (num_parse(optarg, 0, LONG_MAX, &v) == -1 ||
 			    v > UINT32_MAX)
 				return bad_usage("--piece: want a piece index");
 			o.mode = PEER_PIECE;
@@ -391,7 +383,7 @@ main(int argc, char *argv[])
 			o.pexfile = optarg;
 			break;
 		case O_DHTPORT:
-			if (number(optarg, 1, 65535, &v) == -1)
+			if (num_parse(optarg, 1, 65535, &v) == -1)
 				return bad_usage("--dht-port: want 1..65535");
 			o.dht_port = (uint16_t)v;
 			break;
@@ -400,12 +392,12 @@ main(int argc, char *argv[])
 			modes++;
 			break;
 		case O_MAXCONNS:
-			if (number(optarg, 1, 4096, &v) == -1)
+			if (num_parse(optarg, 1, 4096, &v) == -1)
 				return bad_usage("--max-conns: want 1..4096");
 			o.maxconns = (int)v;
 			break;
 		case O_SLOTS:
-			if (number(optarg, 0, CHOKE_SLOTS_MAX, &v) == -1)
+			if (num_parse(optarg, 0, CHOKE_SLOTS_MAX, &v) == -1)
 				return bad_usage("--upload-slots: want 0..256");
 			o.slots = (int)v;
 			break;

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "bt.h"
+#include "util.h"
 #include "fetch.h"
 #include "metainfo.h"
 #include "proc.h"
@@ -27,15 +28,6 @@ static const char usage[] =
     "usage: btwebseed [-hv] [-j n] [--version] [--cacert file]"
     " [--retries n] [--span n] [--strategy sequential|random|rarest]"
     " [--timeout seconds] --spool dir file.torrent url\n";
-
-static int
-number(const char *s, long lo, long hi, long *v)
-{
-	char *end;
-
-	*v = strtol(s, &end, 10);
-	return *s != '\0' && *end == '\0' && *v >= lo && *v <= hi ? 0 : -1;
-}
 
 static int
 bad_usage(const char *msg)
@@ -139,7 +131,7 @@ main(int argc, char *argv[])
 			o.verbose = 1;
 			break;
 		case 'j':
-			if (number(optarg, 1, WSF_JOBS_MAX, &v) == -1)
+			if (num_parse(optarg, 1, WSF_JOBS_MAX, &v) == -1)
 				return bad_usage("-j: want 1..64");
 			o.jobs = (int)v;
 			break;
@@ -150,12 +142,12 @@ main(int argc, char *argv[])
 			o.cacert = optarg;
 			break;
 		case O_RETRIES:
-			if (number(optarg, 0, 100, &v) == -1)
+			if (num_parse(optarg, 0, 100, &v) == -1)
 				return bad_usage("--retries: want 0..100");
 			o.retries = (int)v;
 			break;
 		case O_SPAN:
-			if (number(optarg, 1, WSF_RUN_MAX, &v) == -1)
+			if (num_parse(optarg, 1, WSF_RUN_MAX, &v) == -1)
 				return bad_usage("--span: want 1..32");
 			o.span = (int)v;
 			break;
@@ -170,7 +162,7 @@ main(int argc, char *argv[])
 				return bad_usage("unknown strategy");
 			break;
 		case O_TIMEOUT:
-			if (number(optarg, 1, 86400, &v) == -1)
+			if (num_parse(optarg, 1, 86400, &v) == -1)
 				return bad_usage("--timeout: want 1..86400");
 			o.timeout = (int)v;
 			break;

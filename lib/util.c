@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,4 +65,15 @@ url_encode(struct buf *b, const void *sv, size_t n)
 		}
 	}
 	return rc;
+}
+
+int
+num_parse(const char *s, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return *s != '\0' && *end == '\0' && errno == 0 && *v >= lo &&
+	    *v <= hi ? 0 : -1;
 }

@@ -19,6 +19,8 @@ int	hex_digit(int c);
 int	hex_decode(unsigned char *out, const char *s, size_t n);
 /* A malloc'd copy of n bytes with a NUL after them, or NULL. */
 char	*memdup0(const void *s, size_t n);
+/* A decimal number in [lo, hi] filling all of s: 0 and *v, or -1. */
+int	num_parse(const char *s, long lo, long hi, long *v);
 /* RFC 3986 percent-encoding of all but the unreserved bytes; 0 or -1. */
 int	url_encode(struct buf *, const void *s, size_t n);
 
