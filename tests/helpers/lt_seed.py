@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """lt_seed.py TORRENT DATADIR [--listen IP:PORT] [--connect IP:PORT]...
-[--seconds N] [--leech]
+[--seconds N] [--leech] [--wait-listen]
 
 A python3-libtorrent peer on loopback for tests and benchmarks: seeds
 TORRENT from DATADIR (or, with --leech, downloads it into DATADIR and
 exits when complete). Prints "listening PORT" once it listens, "done"
-when a leech completes. DHT, LSD, UPnP, NAT-PMP, PEX and uTP are off.
+when a leech completes: at its torrent_finished alert (every piece
+downloaded and checked), as it comes. DHT, LSD, UPnP, NAT-PMP, PEX and
+uTP are off.
 Exits after --seconds (default 600) whatever happens: every run is bounded.
 """
 import argparse
@@ -23,7 +25,25 @@ ap.add_argument("--seconds", type=float, default=600)
 ap.add_argument("--leech", action="store_true")
 ap.add_argument("--rate", type=int, default=0,
                 help="upload limit in bytes/s, loopback included (0: none)")
+ap.add_argument("--wait-listen", action="store_true",
+                help="dial each --connect address once it listens")
 a = ap.parse_args()
+
+
+def listening(port):
+    """Is a TCP socket of this host listening on port? (/proc/net/tcp*)"""
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    col = line.split()
+                    if col[3] == "0A" and \
+                            int(col[1].rsplit(":", 1)[1], 16) == port:
+                        return True
+        except (OSError, StopIteration, IndexError, ValueError):
+            pass
+    return False
 
 ip, port = a.listen.rsplit(":", 1)
 ses = lt.session({
@@ -55,6 +75,12 @@ while ses.listen_port() == 0 and time.time() < deadline:
 print("listening %d" % ses.listen_port(), flush=True)
 for c in a.connect:
     cip, cport = c.rsplit(":", 1)
+    # A peer dialled before it listens is dialled again only after
+    # libtorrent's reconnect delay (seconds): a benchmark waits instead,
+    # looking every 5 ms.
+    while a.wait_listen and not listening(int(cport)) and \
+            time.time() < deadline:
+        time.sleep(0.005)
     h.connect_peer((cip, int(cport)))
 
 t0 = time.time()
@@ -63,6 +89,9 @@ while time.time() < deadline:
     for al in ses.pop_alerts():
         if isinstance(al, lt.torrent_error_alert):
             print("error %s" % al.message(), file=sys.stderr, flush=True)
+        if a.leech and isinstance(al, lt.torrent_finished_alert):
+            print("done %.3f" % (time.time() - t0), flush=True)
+            sys.exit(0)
     st = h.status()
     if a.leech and st.is_seeding:
         print("done %.3f" % (time.time() - t0), flush=True)
