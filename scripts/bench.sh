@@ -19,7 +19,11 @@ for b in verify peer download pieces self webseed make mse utp; do
 	[ -f "$s" ] || { echo "bench: $b: not written yet"; continue; }
 	echo "== bench-$b"
 	t0=$(date +%s)
-	sh "$s" || status=1
+	# Each by the shell its first line names (download and mse are bash).
+	case $(head -n 1 "$s") in
+	*bash*) bash "$s" ;;
+	*) sh "$s" ;;
+	esac || status=1
 	echo "(bench-$b: $(($(date +%s) - t0)) s)"
 done
 exit $status
