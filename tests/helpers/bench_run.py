@@ -45,11 +45,14 @@ RSS_EVERY = 0.05	# s between RSS samples: cheap enough, fine enough
 POLL = 0.01		# s between looks at a done file: 0.1-0.2% of a 5 s run
 
 
-def session_stats(sid):
-    """{pid: stat fields after the command name} of the session's processes"""
+def session_stats(sid, others=None):
+    """{pid: stat fields after the command name} of the session's
+    processes. others, a set, caches the pids seen outside the session so
+    that most samples read only ours (a whole scan costs milliseconds on
+    a busy machine); the caller empties it every second, as pids wrap."""
     procs = {}
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or (others is not None and pid in others):
             continue
         try:
             with open("/proc/%s/stat" % pid) as f:
@@ -58,12 +61,14 @@ def session_stats(sid):
             continue
         if len(fields) > 14 and int(fields[3]) == sid:  # field 6: session
             procs[int(pid)] = fields
+        elif others is not None:
+            others.add(pid)
     return procs
 
 
-def session_rss(sid):
+def session_rss(sid, others):
     total = 0
-    for pid in session_stats(sid):
+    for pid in session_stats(sid, others):
         try:
             with open("/proc/%d/statm" % pid) as f:
                 total += int(f.read().split()[1]) * 4
@@ -161,6 +166,8 @@ def main(argv):
     reaped = 0.0	# CPU-s of the processes we reaped (and theirs)
     status = None	# CMD's exit status
     peak = 0
+    others = set()	# pids outside the session, not to read again
+    next_scan = t0	# when to forget them (pids are reused)
     next_rss = t0 + RSS_EVERY	# not the copy of us before exec
     buf = b""
     t_done = None	# when the marker was seen
@@ -187,7 +194,10 @@ def main(argv):
     while status is None:
         now = time.monotonic()
         if done is None and now >= next_rss:
-            peak = max(peak, session_rss(pid))
+            if now >= next_scan:
+                others.clear()
+                next_scan = now + 1
+            peak = max(peak, session_rss(pid, others))
             next_rss = now + RSS_EVERY
         if done is None and now - t0 > timeout:
             timed_out = True
@@ -231,6 +241,27 @@ def main(argv):
         reap()
 
     t_exit = time.monotonic()
+    if done is None and not timed_out:
+        # The marker may have come as CMD exited, between two looks: then
+        # the exit is the best bound we have.
+        if rfd is not None and done_line is not None:
+            try:
+                while True:
+                    chunk = os.read(rfd, 65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            except BlockingIOError:
+                pass
+            if any(done_line.search(ln) for ln in buf.split(b"\n")):
+                t_done = t_exit
+        if done_file is not None and os.path.lexists(done_file):
+            t_done = t_exit
+        if t_done is not None:
+            check = "-"
+            if at_done is not None:
+                check = str(subprocess.run(at_done, shell=True).returncode)
+            done = (t_exit - t0, None, peak, check)
     # What is left of the session is ours to end (and count).
     deadline = t_exit + 10
     while time.monotonic() < deadline:
@@ -244,6 +275,8 @@ def main(argv):
             break
         time.sleep(0.01)
     exit_wall = t_exit - t0 - stopped_for
+    if done is not None and done[1] is None:
+        done = (done[0], reaped, done[2], done[3])
     if timed_out and done is None:
         code, done = 124, (exit_wall, reaped, peak, "-")
     elif done is None:
