@@ -249,7 +249,7 @@ done
 # largest.
 echo "download $((size >> 20)) MiB over loopback, seeder: $seeder," \
     "medians of $runs, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-awk -v size="$size" -v ref="$ref" -v plens="$plens" '
+awk -v size="$size" -v ref="$ref" -v plens="$plens" -v seeder="$seeder" '
 function median(s,   a, k, i, j, t) {
 	k = split(s, a, " ")
 	for (i = 2; i <= k; i++)	# insertion sort: a handful of runs
@@ -281,6 +281,29 @@ END {
 		    median(ewall[order[i]]),
 		    checked[order[i]] ? (ok[order[i]] + 0) "/" nrun[order[i]] : "-"
 	}
+	# Issue 17 targets 1, 2 and 5 (libtorrent seeders) or 3 (ours), where
+	# the run has the clients for them.
+	for (i = 1; i <= n; i++) {
+		split(order[i], k, " ")
+		if (k[3] != "bittorrent") continue
+		if (seeder == "btpeer") {
+			printf "target 3, %s seeder(s), %s pieces: bittorrent from btpeer --listen %.0f MB/s (>= 600)\n",
+			    k[1], kib(k[2]) "K", size / median(wall[order[i]]) / 1e6
+			continue
+		}
+		b = order[i]; ct = k[1] " " k[2] " ctorrent"; lt = k[1] " " k[2] " libtorrent"
+		line = ""
+		if (ct in seen)
+			line = line sprintf("  time/ctorrent %.2f (<= 1.00), CPU/ctorrent %.2f (<= 0.60)",
+			    median(wall[b]) / median(wall[ct]), median(cpu[b]) / median(cpu[ct]))
+		if (lt in seen)
+			line = line sprintf("  time/libtorrent %.2f (<= 0.90)",
+			    median(wall[b]) / median(wall[lt]))
+		if (k[1] == 4)
+			line = line sprintf("  peak %.1f MiB (< 64)", median(mem[b]) / 1024)
+		if (line != "")
+			printf "targets, %s seeder(s), %s pieces: bittorrent%s\n", k[1], kib(k[2]) "K", line
+	}
 	np = split(plens, pl, " ")
 	if (np < 2)
 		exit
@@ -290,6 +313,7 @@ END {
 	    kib(big), size / 2 ^ big
 	printf "%-7s %-13s %-7s %8s %14s %10s\n", "seeders", "client", "piece",
 	    "pieces", "throughput_x", "cpu_x"
+	print "(issue 17, target 4: 16K pieces at throughput_x >= 0.90, cpu_x <= 1.20)"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
 		if (k[2] == big) continue

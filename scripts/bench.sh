@@ -5,11 +5,12 @@
 # webseed, make, mse, utp); BENCH_SIZE and BENCH_RUNS apply to each.
 #
 # With the defaults (1 GiB, 3 rounds; 5 for make) the whole run takes
-# about 25-35 minutes on the project's 2-core machine, most of it in
+# about 20-30 minutes on the project's 2-core machine, most of it in
 # download (about 10 minutes: five clients, one and four seeders,
 # transmission-cli alone about 50 s a round); every download is bounded
-# (600 s), so a stuck client cannot hang it. Quiet machine wanted: the
-# ratios are only as good as the machine is idle.
+# (600 s), so a stuck client cannot hang it. (At BENCH_SIZE=67108864
+# BENCH_RUNS=1 all of it takes about 3 minutes.) Quiet machine wanted:
+# the ratios are only as good as the machine is idle.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
