@@ -87,12 +87,16 @@ def signal_session(sid, sig):
 
 def freeze(sid):
     """Stop every process of the session; a child forked meanwhile is
-    caught by the next pass. Returns the stopped pids."""
+    caught by the next pass. A process in D (uninterruptible) state that
+    was sent SIGSTOP counts as stopped: it uses no CPU and stops as it
+    leaves that state, and a vfork parent stays in it until its (now
+    stopped) child execs. Returns the stopped pids."""
     stopped = set()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         running = [p for p, f in session_stats(sid).items()
-                   if f[0] not in "TtZX"]
+                   if f[0] not in "TtZX" and
+                   not (f[0] == "D" and p in stopped)]
         if not running:
             break
         for p in running:
