@@ -87,6 +87,7 @@ for l in $plens; do
 done
 cat >"$work/transmission.json" <<'JSON'
 {"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+ "encryption": 0,
  "utp-enabled": false, "port-forwarding-enabled": false,
  "speed-limit-down-enabled": false, "speed-limit-up-enabled": false,
  "bind-address-ipv4": "127.0.0.1", "rpc-enabled": false,
@@ -104,8 +105,13 @@ atdone=()
 [ "$check" = 1 ] && atdone=(--at-done "cmp -s '$payload' '$work/out/payload'")
 
 # start_seeders N TORRENT CONNECT: start N seeders; each libtorrent one
-# connects to CONNECT (a leecher's listening address) if given. Sets
-# seedaddrs.
+# connects to CONNECT (a leecher's listening address) if given, as soon as
+# it listens and with a plain handshake: libtorrent dials MSE first, and
+# when that fails (ctorrent has no MSE) dials again a second later; others
+# would take the RC4 it offers. The leechers that dial get plaintext from
+# it too. libtorrent makes the dial on its next tick: 0.1-0.25 s counted
+# against aria2c, ctorrent and transmission (a shorter tick_interval made
+# it later, not sooner). Sets seedaddrs.
 seedaddrs=()
 start_seeders() {
 	local n=$1 torrent=$2 connect=$3 i port t
@@ -116,7 +122,7 @@ start_seeders() {
 			    >"$work/seed$i.out" 2>/dev/null </dev/null &
 		else
 			/usr/bin/python3 "$H/lt_seed.py" "$torrent" "$work/seed" \
-			    --seconds $((limit + 60)) ${connect:+--wait-listen --connect "$connect"} \
+			    --seconds $((limit + 60)) ${connect:+--wait-listen --plain-out --connect "$connect"} \
 			    >"$work/seed$i.out" 2>/dev/null </dev/null &
 		fi
 		pids+=("$!")

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """lt_seed.py TORRENT DATADIR [--listen IP:PORT] [--connect IP:PORT]...
-[--seconds N] [--leech] [--wait-listen]
+[--seconds N] [--leech] [--wait-listen] [--plain-out]
 
 A python3-libtorrent peer on loopback for tests and benchmarks: seeds
 TORRENT from DATADIR (or, with --leech, downloads it into DATADIR and
@@ -27,6 +27,9 @@ ap.add_argument("--rate", type=int, default=0,
                 help="upload limit in bytes/s, loopback included (0: none)")
 ap.add_argument("--wait-listen", action="store_true",
                 help="dial each --connect address once it listens")
+ap.add_argument("--plain-out", action="store_true",
+                help="dial plain BEP 3, not MSE first (a peer without MSE "
+                "closes that handshake and libtorrent dials again 1 s later)")
 a = ap.parse_args()
 
 
@@ -46,7 +49,7 @@ def listening(port):
     return False
 
 ip, port = a.listen.rsplit(":", 1)
-ses = lt.session({
+settings = {
     "listen_interfaces": "%s:%s" % (ip, port),
     "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
     "enable_natpmp": False, "enable_incoming_utp": False,
@@ -59,7 +62,10 @@ ses = lt.session({
     "connections_limit": 200, "active_seeds": 100, "active_downloads": 100,
     "active_limit": 200,
     "upload_rate_limit": a.rate, "ignore_limits_on_local_network": False,
-})
+}
+if a.plain_out:
+    settings["out_enc_policy"] = int(lt.enc_policy.pe_disabled)
+ses = lt.session(settings)
 params = lt.add_torrent_params()
 params.ti = lt.torrent_info(a.torrent)
 params.save_path = a.datadir
