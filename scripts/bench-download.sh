@@ -25,6 +25,8 @@
 # stopped. The median time to the client's exit is printed too (exit_s),
 # as a check of the timing points; a client gets BENCH_GRACE seconds
 # (default 30) after completion to exit before it is killed.
+# transmission-cli 3.00 says it is interested in a new peer only at its
+# next rechoke (every 10 s): 10-15 s of each of its runs is that wait.
 #
 # BENCH_SIZE (bytes, default 1 GiB), BENCH_RUNS (default 3),
 # BENCH_SEEDERS (default "1 4"), BENCH_CLIENTS (default: bittorrent
