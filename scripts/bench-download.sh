@@ -4,8 +4,9 @@
 # and a python3-libtorrent leecher, rounds alternating between clients;
 # once with one seeder and once with four. Prints per client the median
 # time to completion, MB/s, the CPU seconds per GiB of its whole process
-# tree, its peak memory (summed RSS of the tree) and the ratios to
-# bittorrent (time and CPU).
+# tree, its peak memory (summed RSS of the tree, and the same without
+# shared and file-backed pages) and the ratios to bittorrent (time and
+# CPU).
 #
 # Every client is timed the same way: to the moment its download is
 # complete, through its own completion hook, not to its exit:
@@ -225,15 +226,15 @@ run_client() {
 		return ;;
 	esac
 	stop_seeders
-	# wall cpu peak status exit_wall exit_cpu exit_status check
+	# wall cpu peak status exit_wall exit_cpu exit_status check peak_anon
 	# shellcheck disable=SC2086 # the fields
 	set -- $res
 	if [ "${4:-1}" = 0 ] && cmp -s "$payload" "$out/payload"; then
 		echo "$n $l $c $res" >>"$work/results"
 		case ${8:-} in 0) a=yes ;; -) a=unchecked ;; *) a=NO ;; esac
 		echo "bench: $c, $n seeder(s), 2^$l pieces: complete ${1}s ${2}" \
-		    "CPU-s ${3} KiB, exit ${5}s ${6} CPU-s (status ${7})," \
-		    "files complete at completion: $a" >&2
+		    "CPU-s ${3} KiB (${9} anon), exit ${5}s ${6} CPU-s" \
+		    "(status ${7}), files complete at completion: $a" >&2
 	else
 		echo "bench: $c, $n seeder(s), 2^$l pieces: FAILED ($res):" \
 		    "$(tail -n 3 "$work/err")" >&2
@@ -269,13 +270,14 @@ function median(s,   a, k, i, j, t) {
 function kib(l) { return 2 ^ l / 1024 }
 { key = $1 " " $2 " " $3; wall[key] = wall[key] " " $4; cpu[key] = cpu[key] " " $5
   mem[key] = mem[key] " " $6; ewall[key] = ewall[key] " " $8
+  anon[key] = anon[key] " " $12
   nrun[key]++; if ($11 == "0") ok[key]++; if ($11 != "-") checked[key]++
   if (!(key in seen)) { order[++n] = key; seen[key] = 1 } }
 END {
 	gib = size / 1073741824
-	printf "%-7s %-6s %-13s %8s %7s %9s %8s %8s %8s %7s %6s\n", "seeders",
+	printf "%-7s %-6s %-13s %8s %7s %9s %8s %8s %8s %8s %7s %6s\n", "seeders",
 	    "piece", "client", "time_s", "MB/s", "cpu_s/GiB", "peak_MiB",
-	    "time/" ref, "cpu/" ref, "exit_s", "@done"
+	    "anon_MiB", "time/" ref, "cpu/" ref, "exit_s", "@done"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
 		r = k[1] " " k[2] " " ref
@@ -283,8 +285,9 @@ END {
 		m = median(mem[order[i]])
 		wb = (r in seen) ? median(wall[r]) : 0
 		cb = (r in seen) ? median(cpu[r]) : 0
-		printf "%-7s %-6s %-13s %8.2f %7.1f %9.2f %8.1f %8s %8s %7.2f %6s\n",
+		printf "%-7s %-6s %-13s %8.2f %7.1f %9.2f %8.1f %8.1f %8s %8s %7.2f %6s\n",
 		    k[1], kib(k[2]) "K", k[3], w, size / w / 1e6, c / gib, m / 1024,
+		    median(anon[order[i]]) / 1024,
 		    wb ? sprintf("%.2f", w / wb) : "-", cb ? sprintf("%.2f", c / cb) : "-",
 		    median(ewall[order[i]]),
 		    checked[order[i]] ? (ok[order[i]] + 0) "/" nrun[order[i]] : "-"
@@ -334,4 +337,6 @@ END {
 	}
 }' "$work/results"
 echo "time_s: to completion (each client's hook); exit_s: to its exit;" \
-    "@done: runs whose files were complete when the clock stopped"
+    "@done: runs whose files were complete when the clock stopped;" \
+    "peak_MiB: summed RSS of the tree; anon_MiB: the same less shared and" \
+    "file-backed pages (libraries; libtorrent maps the files it writes)"

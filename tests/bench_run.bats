@@ -24,7 +24,7 @@ while time.process_time() < t: pass'"; }
 	    echo complete: x
 	    $(burn 0.5)"
 	[ "$status" -eq 0 ]
-	read -r wall cpu _ st ewall ecpu est check <<<"$output"
+	read -r wall cpu _ st ewall ecpu est check _ <<<"$output"
 	[ "$st" = 0 ] && [ "$est" = 0 ] && [ "$check" = - ]
 	# Both burns before the line, and the one after it not.
 	awk -v c="$cpu" -v e="$ecpu" -v w="$wall" -v ew="$ewall" \
@@ -39,7 +39,7 @@ while time.process_time() < t: pass'"; }
 	    "ps -o stat= -s \$(cat '$T/pid') >'$T/ps'" 60 \
 	    sh -c "echo \$\$ >'$T/pid'; : >'$T/done'; sleep 1"
 	[ "$status" -eq 0 ]
-	read -r _ _ _ st _ _ est check <<<"$output"
+	read -r _ _ _ st _ _ est check _ <<<"$output"
 	[ "$st" = 0 ] && [ "$est" = 0 ] && [ "$check" = 0 ] ||
 	    { echo "$output"; false; }
 	grep -q '^T' "$T/ps" && ! grep -qv '^[TD]' "$T/ps" || { cat "$T/ps"; false; }

@@ -5,6 +5,7 @@
 Run CMD in its own session and print one line:
 
   wall_s cpu_s peak_rss_kib status exit_wall_s exit_cpu_s exit_status check
+  peak_anon_kib
 
 wall_s and cpu_s run to the DONE MARKER: the moment PATH appears (a
 client's completion hook touches it; polled every 10 ms) or a line of
@@ -17,7 +18,9 @@ reaped ourselves. We are the tree's child subreaper, so orphans come back
 to us and nothing is lost; a stopped tree cannot reap, so nothing is
 counted twice or missed between two reads. peak_rss_kib is the peak of the
 summed RSS of the session's processes, sampled every 50 ms up to the
-marker. With --at-done, CMD runs while the tree is stopped (for instance
+marker; peak_anon_kib the same without file-backed and shared pages
+(statm resident - shared): no shared libraries, and no page cache that
+a client maps (libtorrent 2 maps the files it writes, all in its RSS). With --at-done, CMD runs while the tree is stopped (for instance
 `cmp payload out/payload`: is the data in the files when the clock stops?)
 and check is its exit status ("-" without it).
 
@@ -41,6 +44,7 @@ import time
 
 PR_SET_CHILD_SUBREAPER = 36
 TICK = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 RSS_EVERY = 0.05	# s between RSS samples: cheap enough, fine enough
 POLL = 0.01		# s between looks at a done file: 0.1-0.2% of a 5 s run
 
@@ -67,14 +71,17 @@ def session_stats(sid, others=None):
 
 
 def session_rss(sid, others):
-    total = 0
+    """(RSS, RSS less shared pages) of the session, KiB"""
+    total = anon = 0
     for pid in session_stats(sid, others):
         try:
             with open("/proc/%d/statm" % pid) as f:
-                total += int(f.read().split()[1]) * 4
+                col = f.read().split()
+            total += int(col[1]) * PAGE_KIB
+            anon += (int(col[1]) - int(col[2])) * PAGE_KIB
         except (OSError, IndexError, ValueError):
             pass
-    return total
+    return total, anon
 
 
 def signal_session(sid, sig):
@@ -169,7 +176,7 @@ def main(argv):
 
     reaped = 0.0	# CPU-s of the processes we reaped (and theirs)
     status = None	# CMD's exit status
-    peak = 0
+    peak = peak_anon = 0
     others = set()	# pids outside the session, not to read again
     next_scan = t0	# when to forget them (pids are reused)
     next_rss = t0 + RSS_EVERY	# not the copy of us before exec
@@ -201,7 +208,9 @@ def main(argv):
             if now >= next_scan:
                 others.clear()
                 next_scan = now + 1
-            peak = max(peak, session_rss(pid, others))
+            rss, anon = session_rss(pid, others)
+            peak = max(peak, rss)
+            peak_anon = max(peak_anon, anon)
             next_rss = now + RSS_EVERY
         if done is None and now - t0 > timeout:
             timed_out = True
@@ -290,8 +299,9 @@ def main(argv):
         code = 0
     if killed:
         status = 137
-    print("%.3f %.3f %d %d %.3f %.3f %d %s" % (
-        done[0], done[1], done[2], code, exit_wall, reaped, status, done[3]))
+    print("%.3f %.3f %d %d %.3f %.3f %d %s %d" % (
+        done[0], done[1], done[2], code, exit_wall, reaped, status, done[3],
+        peak_anon))
 
 
 main(sys.argv[1:])
