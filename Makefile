@@ -117,6 +117,8 @@ build-fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h)
 demo: deps-test all
 	sh scripts/demo.sh
 
+# Every benchmark, 1 GiB, 3 rounds: 20-30 minutes on 2 cores. One of them:
+# make bench BENCH_ONLY=download (see scripts/bench.sh).
 bench: deps-test all
 	sh scripts/bench.sh
 
