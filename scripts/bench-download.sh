@@ -125,7 +125,8 @@ start_seeders() {
 			    >"$work/seed$i.out" 2>/dev/null </dev/null &
 		else
 			/usr/bin/python3 "$H/lt_seed.py" "$torrent" "$work/seed" \
-			    --seconds $((limit + 60)) ${connect:+--wait-listen --plain-out --connect "$connect"} \
+			    --seconds $((limit + 60)) \
+			    ${connect:+--wait-listen --plain-out --connect "$connect"} \
 			    >"$work/seed$i.out" 2>/dev/null </dev/null &
 		fi
 		pids+=("$!")
@@ -298,8 +299,9 @@ END {
 		split(order[i], k, " ")
 		if (k[3] != "bittorrent") continue
 		if (seeder == "btpeer") {
-			printf "target 3, %s seeder(s), %s pieces: bittorrent from btpeer --listen %.0f MB/s (>= 600)\n",
-			    k[1], kib(k[2]) "K", size / median(wall[order[i]]) / 1e6
+			printf "target 3, %s seeder(s), %s pieces: bittorrent from" \
+			    " btpeer --listen %.0f MB/s (>= 600)\n", k[1], kib(k[2]) "K",
+			    size / median(wall[order[i]]) / 1e6
 			continue
 		}
 		b = order[i]; ct = k[1] " " k[2] " ctorrent"; lt = k[1] " " k[2] " libtorrent"

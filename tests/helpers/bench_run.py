@@ -16,13 +16,16 @@ then we add, for each, its own CPU and that of the children it has reaped
 (/proc/PID/stat utime, stime, cutime, cstime), to the rusage of what we
 reaped ourselves. We are the tree's child subreaper, so orphans come back
 to us and nothing is lost; a stopped tree cannot reap, so nothing is
-counted twice or missed between two reads. peak_rss_kib is the peak of the
-summed RSS of the session's processes, sampled every 50 ms up to the
-marker; peak_anon_kib the same without file-backed and shared pages
-(statm resident - shared): no shared libraries, and no page cache that
-a client maps (libtorrent 2 maps the files it writes, all in its RSS). With --at-done, CMD runs while the tree is stopped (for instance
-`cmp payload out/payload`: is the data in the files when the clock stops?)
-and check is its exit status ("-" without it).
+counted twice or missed between two reads. (This rather than killing the
+tree at the marker, so that it can go on to its exit, timed too, as a
+check of the marker.) peak_rss_kib is the peak of the summed RSS of the
+session's processes, sampled every 50 ms up to the marker; peak_anon_kib
+the same without file-backed and shared pages (statm resident - shared):
+no shared libraries, and no page cache that a client maps (libtorrent 2
+maps the files it writes, all in its RSS). With --at-done, CMD runs while
+the tree is stopped (for instance `cmp payload out/payload`: is the data
+in the files when the clock stops?) and check is its exit status ("-"
+without it). A process that leaves the session (setsid) is not seen.
 
 Then the tree is continued and runs to its own exit, at most --grace
 seconds (default 60) more, then killed: exit_wall_s and exit_cpu_s are to
