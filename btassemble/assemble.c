@@ -318,7 +318,8 @@ write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
 
 /*
  * Steps 1 and 2 for a fresh piece: the file's size checked, its bytes
- * copied in the kernel. SPOOL_PIECE_* as spool_read_whole, or -1. Only
+ * copied in the kernel; name is "pieces/<i>" (st_piece_name), under the
+ * spool. SPOOL_PIECE_* as spool_read_whole, or -1. Only
  * the placer moves a piece file out (it is us), so the file cannot be
  * recycled under the copy.
  */
@@ -328,7 +329,7 @@ place_fresh(struct assembler *a, uint32_t i, const char *name, int straddles)
 	struct stat st;
 	int fd, r;
 
-	fd = openat(a->sp.piecesfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	fd = openat(a->sp.dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
