@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,12 @@
 #define FD_SLOTS	64
 /* Without an event, look at the spool again after this long (ms). */
 #define POLL_MS		1000
+/*
+ * Yields to a committer caught between its rename and its bits: its
+ * rename woke us, maybe on its own CPU, before it set the fresh bit.
+ * A few scheduler turns let it finish; past them the piece is hashed.
+ */
+#define FRESH_YIELDS	8
 
 struct slot {
 	size_t		 file;
@@ -357,7 +364,7 @@ place(struct assembler *a, uint32_t i)
 	const struct metainfo *mi = a->mi;
 	char name[ST_PIECE_NAME], err[BT_ERRLEN];
 	uint32_t sz = mi_piece_size(mi, i);
-	int r, straddles = 0, fresh;
+	int r, k, had, straddles = 0, fresh;
 
 	if (a->opt->sel != NULL) {
 		if (!sel_piece(a->opt->sel, i) || is_kept(a, i))
@@ -365,7 +372,17 @@ place(struct assembler *a, uint32_t i)
 		straddles = sel_straddles(a->opt->sel, mi, i);
 	}
 	st_piece_name(name, i);
-	fresh = a->solo && !a->opt->recheck && spool_fresh(&a->sp, i);
+	if ((fresh = a->solo && !a->opt->recheck)) {
+		/* Fresh is set before have: read have first, and once it
+		 * is set, the fresh bit read after it is final. */
+		for (k = 0; ; k++) {
+			had = spool_have(&a->sp, i);
+			if ((fresh = spool_fresh(&a->sp, i)) || had ||
+			    k == FRESH_YIELDS)
+				break;
+			sched_yield();
+		}
+	}
 	r = fresh ? place_fresh(a, i, name, straddles) :
 	    spool_read_whole(&a->sp, i, a->buf, err);
 	switch (r) {
