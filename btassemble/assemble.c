@@ -250,7 +250,7 @@ copy_range(struct assembler *a, int pfd, uint64_t poff, int fd,
     uint64_t foff, size_t len)
 {
 	loff_t in = (loff_t)poff, out = (loff_t)foff;
-	ssize_t r;
+	ssize_t r, got;
 
 	while (len > 0 && !a->nocopy) {
 		r = copy_file_range(pfd, &in, fd, &out, len, 0);
@@ -271,9 +271,10 @@ copy_range(struct assembler *a, int pfd, uint64_t poff, int fd,
 	}
 	if (len == 0)
 		return 0;
-	if (st_pread_full(pfd, a->buf, len, (uint64_t)in) != (ssize_t)len) {
-		if (errno == 0)
-			errno = EIO;
+	if ((got = st_pread_full(pfd, a->buf, len, (uint64_t)in)) !=
+	    (ssize_t)len) {
+		if (got >= 0)
+			errno = EIO;	/* short: cut under us */
 		return -1;
 	}
 	return st_pwrite_full(fd, a->buf, len, (uint64_t)out);
