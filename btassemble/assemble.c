@@ -4,6 +4,10 @@
  * Order of events for a piece i, each step only after the one before:
  *   1. read pieces/<i>, check its size and SHA-1;
  *   2. pwrite it into the final files (a piece spanning files is split);
+ *      or, for a piece the spool calls fresh (committed by a live process
+ *      since this boot, spool.h) while we are the only placer, 1 and 2
+ *      are a size check and copy_file_range(2) from pieces/<i> into each
+ *      file segment: no second SHA-1, no copy through user space;
  *   3. fdatasync every final file written since the last commit;
  *   4. set the spool's "placed" bit of i and msync the state file;
  *   5. move pieces/<i> to free/ for btpeer to reuse, or unlink it
@@ -27,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +50,12 @@
 #define FD_SLOTS	64
 /* Without an event, look at the spool again after this long (ms). */
 #define POLL_MS		1000
+/*
+ * Yields to a committer caught between its rename and its bits: its
+ * rename woke us, maybe on its own CPU, before it set the fresh bit.
+ * A few scheduler turns let it finish; past them the piece is hashed.
+ */
+#define FRESH_YIELDS	8
 
 struct slot {
 	size_t		 file;
@@ -61,6 +72,10 @@ struct assembler {
 	struct slot	 slot[FD_SLOTS];
 	int		 nslot, evict;
 	uint32_t	 dropped;	/* pieces removed as damaged */
+	uint32_t	 trusted;	/* fresh pieces placed unhashed */
+	uint32_t	 hashed;	/* pieces placed after a SHA-1 */
+	int		 solo;		/* we hold the spool's placer lock */
+	int		 nocopy;	/* copy_file_range refused: read/write */
 	unsigned char	*buf;
 	uint32_t	*batch;
 	uint64_t	*kept;		/* straddling pieces written this run */
@@ -223,42 +238,65 @@ drop(struct assembler *a, uint32_t i, const char *name, const char *why)
 	return 0;
 }
 
-/* Steps 1 and 2 for piece i. */
+/*
+ * len bytes at offset poff of the piece file pfd into fd at foff, inside
+ * the kernel. Falls back to pread/pwrite through a->buf, for good once
+ * copy_file_range is refused for what it is (old kernel, two file
+ * systems it cannot bridge, a file system without it). 0, or -1 with
+ * errno.
+ */
 static int
-place(struct assembler *a, uint32_t i)
+copy_range(struct assembler *a, int pfd, uint64_t poff, int fd,
+    uint64_t foff, size_t len)
+{
+	loff_t in = (loff_t)poff, out = (loff_t)foff;
+	ssize_t r, got;
+
+	while (len > 0 && !a->nocopy) {
+		r = copy_file_range(pfd, &in, fd, &out, len, 0);
+		if (r > 0) {
+			len -= (size_t)r;
+			continue;
+		}
+		if (r == 0) {
+			errno = EIO;	/* cut under us: size checked before */
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP &&
+		    errno != EINVAL)
+			return -1;
+		a->nocopy = 1;
+	}
+	if (len == 0)
+		return 0;
+	if ((got = st_pread_full(pfd, a->buf, len, (uint64_t)in)) !=
+	    (ssize_t)len) {
+		if (got >= 0)
+			errno = EIO;	/* short: cut under us */
+		return -1;
+	}
+	return st_pwrite_full(fd, a->buf, len, (uint64_t)out);
+}
+
+/*
+ * Writes the bytes of piece i into the final files, from buf or, when
+ * buf is NULL, from the piece file pfd. A straddling piece writes only
+ * the wanted files' bytes.
+ */
+static int
+write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
+    int pfd, int straddles)
 {
 	const struct metainfo *mi = a->mi;
-	char name[ST_PIECE_NAME], err[BT_ERRLEN];
 	struct st_seg seg[64];
 	struct slot *s;
-	uint32_t sz = mi_piece_size(mi, i);
-	uint64_t off = (uint64_t)i * mi->piece_length, end = off + sz, base;
+	uint64_t off = (uint64_t)i * mi->piece_length;
+	uint64_t end = off + mi_piece_size(mi, i), base, boff;
 	size_t k, n;
-	int r, straddles = 0;
+	int r;
 
-	if (a->opt->sel != NULL) {
-		if (!sel_piece(a->opt->sel, i) || is_kept(a, i))
-			return 0;	/* not wanted, or written already */
-		straddles = sel_straddles(a->opt->sel, mi, i);
-	}
-	st_piece_name(name, i);
-	switch (spool_read_whole(&a->sp, i, a->buf, err)) {
-	case SPOOL_PIECE_OK:
-		break;
-	case SPOOL_PIECE_GONE:
-		return 0;	/* placed and removed meanwhile */
-	case SPOOL_PIECE_SIZE:
-		return drop(a, i, name, "wrong size");
-	case SPOOL_PIECE_NOTFILE:
-		return bt_err(a->err, "%s/%s: not a regular file, left in "
-		    "the spool", a->opt->spool, name);
-	default:
-		return bt_err(a->err, "%s/%s", a->opt->spool, err);
-	}
-	if ((r = st_piece_ok(mi, i, a->buf, sz)) == -1)
-		return bt_err(a->err, "SHA-1 failed");
-	if (r == 0)
-		return drop(a, i, name, "SHA-1 mismatch");
 	for (base = off; off < end; ) {
 		if ((n = st_segments(mi, off, end - off, seg, 64)) == 0)
 			break;
@@ -269,13 +307,110 @@ place(struct assembler *a, uint32_t i)
 			if ((s = slot_for(a, seg[k].file)) == NULL)
 				return -1;
 			s->dirty = 1;
-			if (st_pwrite_full(s->fd, a->buf + (off - base) +
-			    seg[k].boff, seg[k].len, seg[k].foff) == -1)
+			boff = off - base + seg[k].boff;
+			if (buf != NULL)
+				r = st_pwrite_full(s->fd, buf + boff,
+				    seg[k].len, seg[k].foff);
+			else
+				r = copy_range(a, pfd, boff, s->fd,
+				    seg[k].foff, seg[k].len);
+			if (r == -1)
 				return bt_err(a->err, "%s: writing piece %u: "
 				    "%s", mi->files[seg[k].file].path, i,
 				    strerror(errno));
 		}
 		off += seg[n - 1].boff + seg[n - 1].len;
+	}
+	return 0;
+}
+
+/*
+ * Steps 1 and 2 for a fresh piece: the file's size checked, its bytes
+ * copied in the kernel; name is "pieces/<i>" (st_piece_name), under the
+ * spool. SPOOL_PIECE_* as spool_read_whole, or -1. Only
+ * the placer moves a piece file out (it is us), so the file cannot be
+ * recycled under the copy.
+ */
+static int
+place_fresh(struct assembler *a, uint32_t i, const char *name, int straddles)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = openat(a->sp.dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return SPOOL_PIECE_GONE;
+		if (errno == ELOOP)
+			return SPOOL_PIECE_NOTFILE;
+		return bt_err(a->err, "%s/%s: %s", a->opt->spool, name,
+		    strerror(errno));
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		r = SPOOL_PIECE_NOTFILE;
+	else if (st.st_size != (off_t)mi_piece_size(a->mi, i))
+		r = SPOOL_PIECE_SIZE;
+	else
+		r = write_piece(a, i, NULL, fd, straddles) == -1 ? -1 :
+		    SPOOL_PIECE_OK;
+	close(fd);
+	return r;
+}
+
+/* Steps 1 and 2 for piece i. */
+static int
+place(struct assembler *a, uint32_t i)
+{
+	const struct metainfo *mi = a->mi;
+	char name[ST_PIECE_NAME], err[BT_ERRLEN];
+	uint32_t sz = mi_piece_size(mi, i);
+	int r, k, had, straddles = 0, fresh;
+
+	if (a->opt->sel != NULL) {
+		if (!sel_piece(a->opt->sel, i) || is_kept(a, i))
+			return 0;	/* not wanted, or written already */
+		straddles = sel_straddles(a->opt->sel, mi, i);
+	}
+	st_piece_name(name, i);
+	if ((fresh = a->solo && !a->opt->recheck)) {
+		/* Fresh is set before have: read have first, and once it
+		 * is set, the fresh bit read after it is final. */
+		for (k = 0; ; k++) {
+			had = spool_have(&a->sp, i);
+			if ((fresh = spool_fresh(&a->sp, i)) || had ||
+			    k == FRESH_YIELDS)
+				break;
+			sched_yield();
+		}
+	}
+	r = fresh ? place_fresh(a, i, name, straddles) :
+	    spool_read_whole(&a->sp, i, a->buf, err);
+	switch (r) {
+	case SPOOL_PIECE_OK:
+		break;
+	case SPOOL_PIECE_GONE:
+		return 0;	/* placed and removed meanwhile */
+	case SPOOL_PIECE_SIZE:
+		return drop(a, i, name, "wrong size");
+	case SPOOL_PIECE_NOTFILE:
+		return bt_err(a->err, "%s/%s: not a regular file, left in "
+		    "the spool", a->opt->spool, name);
+	default:
+		if (fresh)
+			return -1;	/* a->err says why */
+		return bt_err(a->err, "%s/%s", a->opt->spool, err);
+	}
+	if (fresh)
+		a->trusted++;
+	else {
+		if ((r = st_piece_ok(mi, i, a->buf, sz)) == -1)
+			return bt_err(a->err, "SHA-1 failed");
+		if (r == 0)
+			return drop(a, i, name, "SHA-1 mismatch");
+		if (write_piece(a, i, a->buf, -1, straddles) == -1)
+			return -1;
+		a->hashed++;
 	}
 	if (straddles)
 		a->kept[i / 64] |= (uint64_t)1 << (i % 64);
@@ -404,6 +539,8 @@ setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
 	if (spool_open(&a->sp, opt->spool, mi, err) == -1)
 		return -1;
 	a->spool_ok = 1;
+	if ((a->solo = spool_lock_placer(&a->sp, err)) == -1)
+		return -1;
 	a->maxbatch = COMMIT_BYTES / mi->piece_length + 1;
 	if ((a->kept = calloc(((size_t)mi->npieces + 63) / 64 + 1, 8)) ==
 	    NULL || (a->buf = malloc(mi->piece_length)) == NULL ||
@@ -454,6 +591,10 @@ assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 	if ((opt->follow ? follow(&a) : scan(&a)) == -1)
 		goto out;
 	rc = finished(&a) ? BT_EXIT_OK : BT_EXIT_WORLD;
+	if (opt->verbose)
+		fprintf(stderr, "btassemble: %u pieces placed from the fresh "
+		    "spool, %u hashed first%s\n", a.trusted, a.hashed,
+		    a.solo ? "" : " (another placer runs: all hashed)");
 	if (rc == BT_EXIT_OK && !opt->follow)
 		spool_free_clear(&a.sp);	/* nothing to reuse them */
 out:

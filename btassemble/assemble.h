@@ -16,6 +16,7 @@ struct aopts {
 	const char	*outdir;
 	int		 follow;	/* wait for pieces until complete */
 	int		 nosync;	/* skip fdatasync/msync (measuring) */
+	int		 recheck;	/* hash every piece, fresh or not */
 	int		 verbose;
 	FILE		*events;	/* "placed <i>" lines, or NULL */
 	const struct sel *sel;		/* the wanted files, or NULL: all */

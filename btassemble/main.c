@@ -12,7 +12,8 @@
 #include "proc.h"
 
 static const char usage[] =
-    "usage: btassemble [-fhv] [--nosync] [--version] [--files list]\n"
+    "usage: btassemble [-fhv] [--nosync] [--recheck] [--version]"
+    " [--files list]\n"
     "                  [--include glob] [--exclude glob] --spool dir"
     " -o outdir torrent\n"
     "       btassemble --mark bitfield --spool dir -o outdir torrent\n";
@@ -29,6 +30,7 @@ main(int argc, char *argv[])
 		{ "mark", required_argument, NULL, 'm' },
 		{ "nosync", no_argument, NULL, 'N' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "recheck", no_argument, NULL, 'R' },
 		{ "spool", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -70,6 +72,9 @@ main(int argc, char *argv[])
 			break;
 		case 'o':
 			ao.outdir = optarg;
+			break;
+		case 'R':
+			ao.recheck = 1;
 			break;
 		case 's':
 			ao.spool = optarg;

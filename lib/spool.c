@@ -14,6 +14,7 @@
 
 #include "bt.h"
 #include "spool.h"
+#include "spool_int.h"
 #include "storage.h"
 
 _Static_assert(sizeof(struct spool_hdr) == SPOOL_HDRLEN, "spool header");
@@ -28,10 +29,25 @@ words(uint32_t n)
 	return ((size_t)n + 63) / 64;
 }
 
+/* The first layout: header, have, placed, avail. */
+static size_t
+maplen1(uint32_t n)
+{
+	return SPOOL_HDRLEN + 2 * words(n) * 8 + (size_t)n * 4;
+}
+
+/* Where the fresh map starts: 8-aligned for its 64-bit atomics. */
+static size_t
+freshoff(uint32_t n)
+{
+	return (maplen1(n) + 7) & ~(size_t)7;
+}
+
+/* The layout now: the first one, then the fresh map. */
 static size_t
 maplen(uint32_t n)
 {
-	return SPOOL_HDRLEN + 2 * words(n) * 8 + (size_t)n * 4;
+	return freshoff(n) + words(n) * 8;
 }
 
 static int
@@ -212,6 +228,17 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 		bt_err(err, "%s/state: %s", dir, strerror(errno));
 		goto fail;
 	}
+	/* A first-layout state file gains its fresh map, all clear; two
+	 * openers growing it at once agree on the size. */
+	if ((size_t)st.st_size == maplen1(s->npieces) &&
+	    maplen1(s->npieces) != maplen(s->npieces)) {
+		if (ftruncate(fd, (off_t)maplen(s->npieces)) == -1) {
+			s->fail = bt_fail_errno(errno);
+			bt_err(err, "%s/state: %s", dir, strerror(errno));
+			goto fail;
+		}
+		st.st_size = (off_t)maplen(s->npieces);
+	}
 	if ((size_t)st.st_size != maplen(s->npieces)) {
 		s->fail = BT_FAIL_MISMATCH;
 		bt_err(err, "%s/state: wrong size %lld for %u pieces "
@@ -250,6 +277,8 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 	s->have = (uint64_t *)((char *)m + SPOOL_HDRLEN);
 	s->placed = s->have + words(s->npieces);
 	s->avail = (uint32_t *)(s->placed + words(s->npieces));
+	s->fresh = (uint64_t *)((char *)m + freshoff(s->npieces));
+	spool_boot(s);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s->rng = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^
 	    0x9e3779b97f4a7c15ULL;
@@ -295,9 +324,11 @@ spool_open_ro(struct spool *s, const char *dir, const struct metainfo *mi,
 		s->fail = BT_FAIL_NONE;
 		return 0;	/* pieces/ alone: nobody recycles its files */
 	}
-	if (fstat(fd, &st) == -1 || (size_t)st.st_size !=
-	    maplen(s->npieces) || (m = mmap(NULL, maplen(s->npieces),
-	    PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+	/* Either layout: a reader has no use for the fresh map. */
+	if (fstat(fd, &st) == -1 || ((size_t)st.st_size !=
+	    maplen(s->npieces) && (size_t)st.st_size != maplen1(s->npieces)) ||
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd,
+	    0)) == MAP_FAILED) {
 		close(fd);
 		s->fail = BT_FAIL_MISMATCH;
 		bt_err(err, "%s/state: not this torrent's spool state", dir);
@@ -306,7 +337,7 @@ spool_open_ro(struct spool *s, const char *dir, const struct metainfo *mi,
 	}
 	close(fd);
 	s->hdr = m;
-	s->maplen = maplen(s->npieces);
+	s->maplen = (size_t)st.st_size;
 	if (memcmp(s->hdr->magic, SPOOL_MAGIC, 8) != 0 ||
 	    s->hdr->version != SPOOL_VERSION ||
 	    s->hdr->npieces != s->npieces ||
@@ -595,6 +626,8 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 		}
 		return bt_err(err, "pieces/%s: %s", name, strerror(e));
 	}
+	/* Hashed by our caller, written by us, in place: fresh (spool.h). */
+	spool_mark_fresh(s, i, 1);
 	/* A second copy might land after btassemble unlinked the first. */
 	if (spool_have(s, i)) {
 		if (spool_placed(s, i))
@@ -653,6 +686,8 @@ spool_drop(struct spool *s, uint32_t i, char *err)
 	if (i >= s->npieces || spool_placed(s, i))
 		return 0;
 	snprintf(name, sizeof(name), "%u", i);
+	/* Never trusted again until a live process commits it anew. */
+	spool_mark_fresh(s, i, 0);
 	if (unlinkat(s->piecesfd, name, 0) == -1 && errno != ENOENT)
 		return bt_err(err, "pieces/%s: %s", name, strerror(errno));
 	/* The file goes first: a bit without a file is what we mend. */

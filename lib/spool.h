@@ -43,6 +43,24 @@
  *                  peer's bitfield/have and subtracts them on exit; a
  *                  process killed -9 leaves its counts, so availability
  *                  is a hint for rarest-first, never a correctness input.
+ *       fresh      at the next multiple of 8 bytes, ceil(npieces/64)
+ *                  uint64_t: set by spool_commit after its rename, so
+ *                  pieces/<i> holds bytes a live process hashed and
+ *                  wrote since the boot the header's boot_id names.
+ *                  A state file of the first layout (without this map)
+ *                  is grown to hold it, all clear, by spool_open.
+ *
+ * The fresh rule (hash once): a piece file whose fresh bit is set while
+ * the header's boot_id equals /proc/sys/kernel/random/boot_id needs no
+ * second SHA-1 (spool_fresh). A writer killed -9 loses nothing it wrote:
+ * the bytes are in the page cache, which outlives the process; only a
+ * reboot (a power cut, a crash of the kernel) can lose unsynced pieces,
+ * and it changes the boot id. spool_open clears every fresh bit before it
+ * writes a new boot_id, so no bit of an earlier boot is ever read as of
+ * this one. A file in pieces/ without the bit (put there by hand, by an
+ * older version, or renamed in by a writer killed before it set the bit)
+ * is hashed as before. spool_drop clears the bit with the file. Without a
+ * boot id (no /proc), nothing is fresh.
  *
  *   Every word after the header is updated with atomic operations
  *   (__atomic builtins, relaxed order for counters, release/acquire for
@@ -104,7 +122,10 @@ struct spool_hdr {
 	uint64_t	total_length;
 	uint32_t	nplaced;	/* atomic: placed bits set */
 	uint32_t	reserved0;
-	unsigned char	reserved[64];	/* zero; pads to SPOOL_HDRLEN */
+	/* The boot the fresh bits belong to (the fresh rule, above): the
+	 * 16 bytes of /proc/sys/kernel/random/boot_id, zero: none. */
+	unsigned char	boot_id[16];
+	unsigned char	reserved[48];	/* zero; pads to SPOOL_HDRLEN */
 };
 
 enum spool_strategy {
@@ -127,6 +148,9 @@ struct spool {
 	uint64_t	*have;		/* inside the mapping */
 	uint64_t	*placed;
 	uint32_t	*avail;
+	uint64_t	*fresh;		/* inside the mapping, or NULL */
+	unsigned char	 boot[16];	/* this boot's id */
+	int		 boot_ok;	/* boot read: fresh bits usable */
 	uint32_t	 npieces;
 	uint32_t	 cursor;	/* where this process's next pick starts */
 	uint64_t	*mine;		/* malloc'd: pieces this handle claims */
@@ -156,6 +180,18 @@ void	spool_close(struct spool *);
 
 /* 1 if piece i is verified (in pieces/ or already placed), else 0. */
 int	spool_have(const struct spool *, uint32_t i);
+/*
+ * 1 if pieces/<i> was committed by a live process since this boot (the
+ * fresh rule): its bytes were hashed and need no second check.
+ */
+int	spool_fresh(const struct spool *, uint32_t i);
+/*
+ * For btassemble: an OFD lock held while it is the only placer of this
+ * spool; the one that holds it may copy trusted piece files into place
+ * without reading them (no other placer recycles a file under it).
+ * 1 held, 0 another process holds it, -1 with err.
+ */
+int	spool_lock_placer(struct spool *, char *err);
 int	spool_placed(const struct spool *, uint32_t i);
 uint32_t spool_nhave(const struct spool *);
 

@@ -84,8 +84,9 @@ files_in() {
 	# Without the selection the same data is incomplete.
 	run btverify "$T/m.torrent" "$T/out"
 	[ "$status" -eq 1 ]
-	# Now b as well: only b's pieces not fetched already.
-	run timeout 120 bittorrent -q --files 1-3 --peer "127.0.0.1:$ap" \
+	# Now b as well: only b's pieces not fetched already; --recheck runs
+	# the final btverify --parts (pieces straddling into d in the spool).
+	run timeout 120 bittorrent -q --recheck --files 1-3 --peer "127.0.0.1:$ap" \
 	    -o "$T/out" "$T/m.torrent"
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -300,6 +300,72 @@ door(void)
 	CHECK(system(path) == 0);
 }
 
+/* The fresh rule: commit sets, drop clears, a new boot id clears all;
+ * a state file of the first layout is grown; the placer lock is one. */
+static void
+fresh(void)
+{
+	struct spool a, b, r;
+	char err[BT_ERRLEN], d[96], path[128];
+	unsigned char data[32768];
+	struct stat st;
+	off_t len1;
+	int fd;
+
+	snprintf(d, sizeof(d), "%s.fresh", dir);
+	CHECK(spool_open(&a, d, &mi, err) == 0);
+	if (!a.boot_ok) {	/* no /proc here: nothing is ever fresh */
+		CHECK(spool_commit(&a, 1, memset(data, 1, 32768), 32768,
+		    err) == 1 && !spool_fresh(&a, 1));
+		spool_close(&a);
+		goto out;
+	}
+	memset(data, 0x44, sizeof(data));
+	CHECK(!spool_fresh(&a, 1));
+	CHECK(spool_commit(&a, 1, data, 32768, err) == 1);
+	CHECK(spool_commit(&a, 2, data, 32768, err) == 1);
+	CHECK(spool_fresh(&a, 1) && spool_fresh(&a, 2) && !spool_fresh(&a, 3));
+	/* Another opener in the same boot sees the bits and keeps them. */
+	CHECK(spool_open(&b, d, &mi, err) == 0);
+	CHECK(spool_fresh(&b, 1) && spool_fresh(&b, 2));
+	CHECK(spool_drop(&b, 2, err) == 0 && !spool_fresh(&a, 2));
+	/* One placer at a time; the lock goes with the handle. */
+	CHECK(spool_lock_placer(&a, err) == 1);
+	CHECK(spool_lock_placer(&b, err) == 0);
+	spool_close(&b);
+	/* A reboot: another boot id in the header; the next opener clears
+	 * every bit before it writes its own. */
+	memset(a.hdr->boot_id, 0xee, sizeof(a.hdr->boot_id));
+	CHECK(!spool_fresh(&a, 1));
+	CHECK(spool_open(&b, d, &mi, err) == 0);
+	CHECK(memcmp(b.hdr->boot_id, b.boot, 16) == 0);
+	CHECK(!spool_fresh(&b, 1) && !spool_fresh(&a, 1));
+	CHECK(spool_have(&b, 1));
+	spool_close(&b);
+	spool_close(&a);
+	/* A first-layout state file (no fresh map): read as is, grown by a
+	 * writer, with no bit set. */
+	snprintf(path, sizeof(path), "%s/state", d);
+	CHECK(stat(path, &st) == 0);
+	len1 = 128 + 2 * 8 + 10 * 4;
+	CHECK(st.st_size == ((len1 + 7) & ~7) + 8);
+	CHECK(truncate(path, len1) == 0);
+	CHECK(spool_open_ro(&r, d, &mi, err) == 0 && spool_have(&r, 1) &&
+	    !spool_fresh(&r, 1));
+	spool_close(&r);
+	CHECK(spool_open(&a, d, &mi, err) == 0 && !spool_fresh(&a, 1));
+	CHECK(stat(path, &st) == 0 && st.st_size == ((len1 + 7) & ~7) + 8);
+	spool_close(&a);
+	/* Neither size: refused. */
+	fd = open(path, O_WRONLY);
+	CHECK(fd != -1 && ftruncate(fd, len1 + 1) == 0);
+	close(fd);
+	CHECK(spool_open(&a, d, &mi, err) == -1 && a.fail == BT_FAIL_MISMATCH);
+out:
+	snprintf(path, sizeof(path), "rm -rf %s", d);
+	CHECK(system(path) == 0);
+}
+
 int
 main(void)
 {
@@ -318,6 +384,7 @@ main(void)
 	RUN(recovery);
 	RUN(recycle);
 	RUN(door);
+	RUN(fresh);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	r = system(cmd);
 	(void)r;
