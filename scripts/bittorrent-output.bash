@@ -103,7 +103,8 @@ progress() {
 		rate=$(( got / (now - started) ))
 	fi
 	left=$(( (npieces - have) * plen ))
-	[ "$rate" -gt 0 ] && { fmt_time $((left / rate)); eta=$REPLY; }
+	local etas=-1
+	[ "$rate" -gt 0 ] && { etas=$((left / rate)); fmt_time "$etas"; eta=$REPLY; }
 	listener_peers
 	local lp=$REPLY
 	pct "$have" "$npieces"
@@ -111,7 +112,7 @@ progress() {
 	running_webseeds
 	local nws=$REPLY
 	jsonev progress percent "$p" pieces "$have" piece_count "$npieces" \
-	    rate "$rate" eta_seconds "$([ "$rate" -gt 0 ] && echo $((left / rate)) || echo -1)" \
+	    rate "$rate" eta_seconds "$etas" \
 	    peers $(( ${#srcpid[@]} - nws )) incoming "$lp" queued "$qlen" uploaded "$up_bytes" \
 	    webseeds "$nws" webseed_pieces "$ws_pieces" dht_peers "${found[dht]:-0}"
 	fmt_bytes "$rate"
@@ -119,8 +120,10 @@ progress() {
 	fmt_bytes "$up_bytes"
 	local up=$REPLY
 	src_status
-	draw "$(printf '%5s%%  %s/s  ETA %s  peers %d+%d%s  up %s' "$p" "$r" \
-	    "$eta" $(( ${#srcpid[@]} - nws )) "$lp" "$REPLY" "$up")"
+	# printf -v, not $(...): no fork a second.
+	printf -v REPLY '%5s%%  %s/s  ETA %s  peers %d+%d%s  up %s' "$p" "$r" \
+	    "$eta" $(( ${#srcpid[@]} - nws )) "$lp" "$REPLY" "$up"
+	draw "$REPLY"
 }
 
 # The seeding status: uploaded, ratio, upload rate, peers, time left.
