@@ -379,9 +379,9 @@ bad() {
 	mkpayload "$T/src/data.bin" 3000000 plog
 	mktorrent -l 15 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
 	N=92
-	LT_RATE=1000000 lt_seed "$T/s.torrent" a
+	LT_RATE=500000 lt_seed "$T/s.torrent" a
 	p1=$PORT
-	LT_RATE=1000000 lt_seed "$T/s.torrent" b
+	LT_RATE=500000 lt_seed "$T/s.torrent" b
 	SECONDS=0
 	k=0 kids=()
 	for p in "$p1" "$PORT"; do
