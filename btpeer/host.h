@@ -6,6 +6,12 @@
  * files under -o for pieces btassemble placed (or, with no spool at all,
  * final files checked piece by piece before the first block of each is
  * sent). One struct host per connection; it owns its descriptors.
+ *
+ * With --piece-log, "piece i ok" lines go to that file (appended, a
+ * buffer at a time) and the event stream gets "pieces n" in their place:
+ * at most every COUNT_EVERY, before any other line, and at the end. A
+ * download of small pieces then costs its reader a line per tenth of a
+ * second, not a line per piece.
  */
 #ifndef BTPEER_HOST_H
 #define BTPEER_HOST_H
@@ -19,6 +25,9 @@
 #include "peer.h"
 #include "spool.h"
 #include "storage.h"
+
+/* Piece lines held for --piece-log: about 250 of them, one write. */
+#define PLOG_BUF	4096
 
 struct host {
 	const struct opts *o;
@@ -35,6 +44,10 @@ struct host {
 	unsigned char	*mask;		/* the peer's pieces & want */
 	struct peer_host ops;		/* the callbacks, ctx = this */
 	struct choker	 ch;		/* our part in the shared choking */
+	uint32_t	 npend;		/* --piece-log: pieces not yet counted */
+	int64_t		 tcount;	/* when the last "pieces" line went */
+	size_t		 plen;		/* bytes in pbuf */
+	char		 pbuf[PLOG_BUF];	/* piece lines not yet logged */
 };
 
 /* Microseconds of CLOCK_MONOTONIC. */
@@ -45,9 +58,14 @@ int	host_init(struct host *, const struct opts *, const struct metainfo *,
 void	host_free(struct host *);
 /* 1 if every wanted piece is in the spool. */
 int	host_complete(const struct host *);
-/* Tells p about pieces stored (here or by another process) since last. */
+/*
+ * Tells p about pieces stored (here or by another process) since last.
+ * Called every tick: also prints the "pieces" count when it is due.
+ */
 int	host_new_pieces(struct host *, struct peer *);
 /* An event line, as the core's would be. */
 void	host_event(struct host *, const char *line);
+/* --piece-log: the pieces held back, logged and counted now. */
+void	host_count(struct host *);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -41,7 +42,7 @@ static const char usage[] =
     " [--queue n] [--timeout seconds] [--upload-slots n]"
     " [--max-download-rate rate] [--max-upload-rate rate]"
     " [--files list] [--include glob] [--exclude glob] [-o dir]"
-    " --spool dir file.torrent"
+    " [--piece-log file] --spool dir file.torrent"
     " host:port\n"
     "       btpeer [-v] [--utp] --bitfield file.torrent host:port\n"
     "       btpeer [-v] [--utp] --piece n file.torrent host:port\n"
@@ -53,7 +54,8 @@ static const char usage[] =
     " [--dht-port n]"
     " [--upload-slots n] [--max-download-rate rate]"
     " [--max-upload-rate rate] [--files list] [--include glob]"
-    " [--exclude glob] [--spool dir] [-o dir] file.torrent\n";
+    " [--exclude glob] [--piece-log file] [--spool dir] [-o dir]"
+    " file.torrent\n";
 
 struct ctx {
 	const struct opts *o;
@@ -271,7 +273,7 @@ main(int argc, char *argv[])
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
 	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP,
 	    O_METADATA, O_PEX, O_ENCRYPTION,
-	    O_DHTPORT };
+	    O_DHTPORT, O_PIECELOG };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -298,6 +300,7 @@ main(int argc, char *argv[])
 		{ "pex", required_argument, NULL, O_PEX },
 		{ "encryption", required_argument, NULL, O_ENCRYPTION },
 		{ "dht-port", required_argument, NULL, O_DHTPORT },
+		{ "piece-log", required_argument, NULL, O_PIECELOG },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
@@ -305,6 +308,7 @@ main(int argc, char *argv[])
 	struct sel sel;
 	char err[BT_ERRLEN];
 	long v;
+	const char *plog = NULL;
 	int c, rc, modes = 0, want;
 
 	memset(&o, 0, sizeof(o));
@@ -315,6 +319,7 @@ main(int argc, char *argv[])
 	o.maxconns = DEFAULT_MAXCONNS;
 	o.slots = CHOKE_SLOTS_DEFAULT;
 	o.encryption = PEER_CRYPTO_PREFER;
+	o.piecelog = -1;
 	while ((c = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -418,6 +423,9 @@ main(int argc, char *argv[])
 			    c == O_INCLUDE ? 'i' : 'x', optarg, err) == -1)
 				return bad_usage(err);
 			break;
+		case O_PIECELOG:
+			plog = optarg;
+			break;
 		case O_ENCRYPTION:
 			if (peer_crypto_parse(optarg, &o.encryption) == -1)
 				return bad_usage("--encryption: want off, "
@@ -449,6 +457,13 @@ main(int argc, char *argv[])
 		return bad_usage("--spool is needed to download");
 	if (o.mode == PEER_SERVE && o.spooldir == NULL && o.outdir == NULL)
 		return bad_usage("--spool or -o is needed to serve");
+	/* Appended to by every process of the spool: a write at a time. */
+	if (plog != NULL && (o.piecelog = open(plog, O_WRONLY | O_APPEND |
+	    O_CREAT | O_CLOEXEC, 0666)) == -1) {
+		fprintf(stderr, "btpeer: --piece-log %s: %s\n", plog,
+		    strerror(errno));
+		return bt_fail_exit(bt_fail_errno(errno));
+	}
 	if (mi_load(&mi, o.torrent, err) == -1) {
 		fprintf(stderr, "btpeer: %s: %s\n", o.torrent, err);
 		return BT_EXIT_INPUT;

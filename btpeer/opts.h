@@ -35,6 +35,7 @@ struct opts {
 	/* --metadata: the fetch, its result read by main (BEP 9). */
 	struct utm	*utm;
 	enum peer_crypto encryption;	/* --encryption */
+	int		 piecelog;	/* --piece-log, open to append; -1: none */
 };
 
 #endif

@@ -124,7 +124,7 @@ vflag=()
 src_peer() {
 	local targs
 	transport_args "peer $1"
-	exec btpeer "${vflag[@]}" "${targs[@]}" "${pexflag[@]}" "${dhtflag[@]}" --encryption "$encryption" \
+	exec btpeer "${vflag[@]}" "${targs[@]}" "${plogflag[@]}" "${pexflag[@]}" "${dhtflag[@]}" --encryption "$encryption" \
 	    --strategy "$strategy" --spool "$spool" \
 	    "${selargs[@]}" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
 	    -- "$torrent" "$1"

@@ -484,6 +484,27 @@ print("bound", flush=True); time.sleep(60)' >"$T/b6881" &
 	[ -z "$stderr" ]
 }
 
+@test "bittorrent: each btpeer logs its pieces in events.log; the bus carries counts that drive the progress" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	n=$(btinfo "$T/s.torrent" | jq .piece_count)
+	# About 3 s: progress events come while pieces arrive.
+	ltseed "$T/s.torrent" "$D" --rate 1000000
+	run --separate-stderr timeout 120 bittorrent "$T/s.torrent" -o "$T/out" \
+	    --spool "$T/sp" --json --peer "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	cmp "$D/single.bin" "$T/out/single.bin"
+	# Every piece once, in btpeer's own lines; their counts add up.
+	okpieces "$T/sp/run/events.log" >"$T/ok"
+	[ "$(wc -l <"$T/ok")" -eq "$n" ]
+	[ "$(uniq "$T/ok" | wc -l)" -eq "$n" ]
+	[ "$(awk '/^pieces [0-9]+$/ { s += $2 } END { print s }' "$T/sp/run/events.log")" -eq "$n" ]
+	# The progress counts them: some while fetching, every one at the end.
+	echo "$output" | jq -c 'select(.event == "progress") | [.pieces, .piece_count]'
+	echo "$output" | jq -s -e --argjson n "$n" 'map(select(.event == "progress")) |
+	    any(.pieces > 0 and .pieces < $n) and (last | .pieces == $n) and
+	    (map(.pieces) | . == sort)' >/dev/null
+}
+
 @test "bittorrent: announces the port it listens on; its 'stopped' leaves the other peers registered" {
 	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/0.torrent"
 	otstart "$T/0.torrent"

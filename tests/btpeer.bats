@@ -374,6 +374,57 @@ bad() {
 	[ "$(cat "$T"/own.* | sort | uniq -d | wc -l)" -eq 0 ]
 }
 
+@test "btpeer: --piece-log: piece lines to the file, counts on stdout at most every 0.1 s; two processes share the file" {
+	mkdir -p "$T/src"
+	mkpayload "$T/src/data.bin" 3000000 plog
+	mktorrent -l 15 -o "$T/s.torrent" "$T/src/data.bin" >/dev/null
+	N=92
+	LT_RATE=500000 lt_seed "$T/s.torrent" a
+	p1=$PORT
+	LT_RATE=500000 lt_seed "$T/s.torrent" b
+	SECONDS=0
+	k=0 kids=()
+	for p in "$p1" "$PORT"; do
+		k=$((k + 1))
+		timeout 60 btpeer --piece-log "$T/plog" --spool "$T/sp" \
+		    "$T/s.torrent" "127.0.0.1:$p" >"$T/ev.$k" 2>"$T/err.$k" 3>&- &
+		kids+=($!)
+		echo $! >>"$T/pids"
+	done
+	for k in "${kids[@]}"; do wait "$k"; done
+	t=$SECONDS
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	# Every piece once in the log, none on stdout; the counts add up.
+	tail -n 3 "$T"/ev.* "$T"/err.*
+	echo "log: $(wc -l <"$T/plog") lines, $(sort -u "$T/plog" | wc -l) distinct"
+	[ "$(grep -cx 'piece [0-9]* ok' "$T/plog")" -eq "$N" ]
+	[ "$(sort -u "$T/plog" | wc -l)" -eq "$N" ]
+	[ "$(wc -l <"$T/plog")" -eq "$N" ]
+	! grep -q '^piece [0-9]* ok$' "$T"/ev.*
+	[ "$(awk '/^pieces [1-9][0-9]*$/ { n += $2 } END { print n }' "$T"/ev.*)" -eq "$N" ]
+	# Both took part.
+	grep -q '^pieces ' "$T/ev.1"
+	grep -q '^pieces ' "$T/ev.2"
+	# Each count before the line that follows it: "done" comes last.
+	for k in 1 2; do
+		[ "$(tail -n 1 "$T/ev.$k")" = done ]
+	done
+	# At most one count a tenth of a second, besides those that go
+	# before another line (however slow the machine, t only grows).
+	for k in 1 2; do
+		c=$(grep -c '^pieces ' "$T/ev.$k" || true)
+		o=$(grep -vc '^pieces ' "$T/ev.$k" || true)
+		echo "process $k: $c counts, $o other lines in ${t}s"
+		[ "$c" -le $(( (t + 1) * 10 + o )) ]
+	done
+	# A log it cannot open: exit 2 before anything starts.
+	run btpeer --piece-log "$T/no/such/dir/log" --spool "$T/sp2" \
+	    "$T/s.torrent" "127.0.0.1:$p1"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--piece-log $T/no/such/dir/log: No such file or directory"* ]]
+	[ ! -e "$T/sp2" ]
+}
+
 @test "btpeer: kill -9 mid-download; another process completes" {
 	single
 	LT_RATE=300000 lt_seed "$T/s.torrent" slow
