@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,11 +63,12 @@ conn_stream(struct conn *c, int rfd, int wfd)
 }
 
 /*
- * Sends what the core has queued, as far as the upload limit lets it.
+ * Sends what the core has queued, as far as the upload limit lets it:
+ * bytes from the buffer, blocks from storage by sendfile(2).
  * 0, or -1 when the peer is gone.
  */
 static int
-do_write(struct peer *p, struct conn *c, struct host *h)
+write_some(struct peer *p, struct conn *c, struct host *h)
 {
 	struct peer_fileref ref;
 	const unsigned char *b;
@@ -112,6 +114,24 @@ do_write(struct peer *p, struct conn *c, struct host *h)
 		else
 			peer_sent(p, (size_t)w, host_now());
 	}
+}
+
+/*
+ * Sends what the core has queued. Several blocks from storage: the
+ * socket is corked over the burst, so that they leave in full segments
+ * rather than one per sendfile(2), and uncorked (pushed) at the end.
+ */
+static int
+do_write(struct peer *p, struct conn *c, struct host *h)
+{
+	int r, on = 1, off = 0, corked;
+
+	corked = c->zc && p->nzc > 1 && setsockopt(c->wfd, IPPROTO_TCP,
+	    TCP_CORK, &on, sizeof(on)) == 0;
+	r = write_some(p, c, h);
+	if (corked)
+		setsockopt(c->wfd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	return r;
 }
 
 static int

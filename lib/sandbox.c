@@ -186,7 +186,7 @@ static const int peer_calls[] = {
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv),
 	SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(close),
 	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(shutdown),
-	SCMP_SYS(sendfile),	/* btpeer: blocks of placed pieces, zero-copy */
+	SCMP_SYS(sendfile), SCMP_SYS(setsockopt),	/* btpeer: zero-copy blocks, TCP_CORK */
 	SCMP_SYS(getpeername), SCMP_SYS(getsockname),	/* yourip, our port (BEP 10) */
 	SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(openat), SCMP_SYS(unlinkat), SCMP_SYS(renameat),
