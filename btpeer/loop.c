@@ -88,8 +88,9 @@ write_some(struct peer *p, struct conn *c, struct host *h)
 		    n > (size_t)CHOKE_BURST(h->ch.rate[CHOKE_UP]))
 			n = (size_t)CHOKE_BURST(h->ch.rate[CHOKE_UP]);
 		/*
-		 * A header before a block from storage: MSG_MORE, so that
-		 * the two leave in one segment (TCP_NODELAY is on).
+		 * More queued after these bytes (a block from storage
+		 * after its header): MSG_MORE, so that they leave in one
+		 * segment (TCP_NODELAY is on).
 		 */
 		if (file)
 			w = host_sendfile(h, c->wfd, &ref, n, err);
