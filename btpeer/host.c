@@ -1,4 +1,6 @@
 /* host.c: the core's actions on the spool and the files (host.h). */
+#include <sys/sendfile.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -251,6 +253,68 @@ on_read(void *ctx, uint32_t i, uint32_t begin, uint32_t len,
 	r = st_read_range(&h->files, h->mi, (uint64_t)i * h->mi->piece_length +
 	    begin, out, len, err);
 	return r == 0 ? 1 : -1;
+}
+
+int
+host_sendable(void *ctx, uint32_t i, uint32_t begin, uint32_t len,
+    char *err)
+{
+	struct host *h = ctx;
+	struct st_seg seg[HOST_SEGS];
+	uint64_t covered = 0;
+	size_t n, k;
+
+	if (h->outfd == -1)
+		return 0;
+	/* A spool piece file may be recycled under us: read (spool.h). */
+	if (h->sp != NULL && !spool_placed(h->sp, i))
+		return 0;
+	if (h->sp == NULL && verify_final(h, i, err) == -1)
+		return -1;
+	n = st_segments(h->mi, (uint64_t)i * h->mi->piece_length + begin, len,
+	    seg, HOST_SEGS);
+	for (k = 0; k < n; k++) {
+		if (h->mi->files[seg[k].file].pad)
+			return 0;	/* zeros are not on disk */
+		covered = seg[k].boff + seg[k].len;
+	}
+	return covered == len;
+}
+
+ssize_t
+host_sendfile(struct host *h, int sock, const struct peer_fileref *ref,
+    size_t max, char *err)
+{
+	struct st_seg seg;
+	const struct mi_file *f;
+	off_t foff;
+	ssize_t w;
+
+	if (st_segments(h->mi, (uint64_t)ref->index * h->mi->piece_length +
+	    ref->begin, ref->len, &seg, 1) != 1) {
+		bt_err(err, "piece %u: no file at %u", ref->index, ref->begin);
+		return -2;
+	}
+	f = &h->mi->files[seg.file];
+	if (h->files.fd == -1 || h->files.file != seg.file) {
+		st_reader_close(&h->files);
+		h->files.fd = st_openat(h->outfd, f->path, O_RDONLY | O_CLOEXEC,
+		    0);
+		if (h->files.fd == -1) {
+			bt_err(err, "%s: %s", f->path, strerror(errno));
+			return -2;
+		}
+		h->files.file = seg.file;
+	}
+	if (seg.len > max)
+		seg.len = max;
+	foff = (off_t)seg.foff;
+	w = sendfile(sock, h->files.fd, &foff, (size_t)seg.len);
+	if (w == 0) {
+		bt_err(err, "%s: short file", f->path);
+		return -2;
+	}
+	return w;
 }
 
 int

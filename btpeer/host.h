@@ -16,6 +16,8 @@
 #ifndef BTPEER_HOST_H
 #define BTPEER_HOST_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -63,6 +65,20 @@ int	host_complete(const struct host *);
  * Called every tick: also prints the "pieces" count when it is due.
  */
 int	host_new_pieces(struct host *, struct peer *);
+/*
+ * Zero-copy upload (peer.h): host_sendable is the core's sendable
+ * callback (ctx a struct host): placed pieces, or with no spool checked
+ * final-file pieces, that touch no pad file and at most HOST_SEGS
+ * files. host_sendfile sends up to max bytes of ref from its file to
+ * the socket with sendfile(2), one file at a time: bytes sent, or -1
+ * with errno (the socket's side: EAGAIN and the like), or -2 with err
+ * (the file's side: the connection ends with a system error).
+ */
+#define HOST_SEGS	8
+int	host_sendable(void *ctx, uint32_t i, uint32_t begin, uint32_t len,
+	    char *err);
+ssize_t	host_sendfile(struct host *, int sock, const struct peer_fileref *,
+	    size_t max, char *err);
 /* An event line, as the core's would be. */
 void	host_event(struct host *, const char *line);
 /* --piece-log: the pieces held back, logged and counted now. */

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +36,24 @@ stream_send(struct conn *c, const void *b, size_t n)
 	return write(c->wfd, b, n);
 }
 
+/*
+ * 1 if fd is a TCP socket: an IP stream is all btpeer dials or accepts
+ * (getsockname(2), which the sandbox allows, unlike getsockopt).
+ */
+static int
+is_tcp(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+}
+
 void
 conn_stream(struct conn *c, int rfd, int wfd)
 {
+	c->zc = is_tcp(wfd);
 	c->rfd = rfd;
 	c->wfd = wfd;
 	c->recv = stream_recv;
@@ -47,24 +63,43 @@ conn_stream(struct conn *c, int rfd, int wfd)
 }
 
 /*
- * Sends what the core has queued, as far as the upload limit lets it.
+ * Sends what the core has queued, as far as the upload limit lets it:
+ * bytes from the buffer, blocks from storage by sendfile(2).
  * 0, or -1 when the peer is gone.
  */
 static int
-do_write(struct peer *p, struct conn *c, struct host *h)
+write_some(struct peer *p, struct conn *c, struct host *h)
 {
+	struct peer_fileref ref;
 	const unsigned char *b;
+	char err[BT_ERRLEN];
 	size_t n;
 	ssize_t w;
+	int file;
 
 	for (;;) {
 		peer_output(p, &b, &n);
+		file = n == 0 && peer_output_file(p, &ref);
+		if (file)
+			n = ref.len;
 		if (n == 0 || choker_rate_wait(h, CHOKE_UP, host_now()) > 0)
 			return 0;
 		if (h->ch.rate[CHOKE_UP] != 0 &&
 		    n > (size_t)CHOKE_BURST(h->ch.rate[CHOKE_UP]))
 			n = (size_t)CHOKE_BURST(h->ch.rate[CHOKE_UP]);
-		w = c->send(c, b, n);
+		/*
+		 * More queued after these bytes (a block from storage
+		 * after its header): MSG_MORE, so that they leave in one
+		 * segment (TCP_NODELAY is on).
+		 */
+		if (file)
+			w = host_sendfile(h, c->wfd, &ref, n, err);
+		else if (c->zc && peer_unsent(p) > n)
+			w = send(c->wfd, b, n, MSG_MORE);
+		else
+			w = c->send(c, b, n);
+		if (w == -2)
+			return peer_close(p, BT_FAIL_SYSTEM, "%s", err);
 		if (w == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
@@ -75,8 +110,29 @@ do_write(struct peer *p, struct conn *c, struct host *h)
 			    strerror(errno));
 		}
 		choker_rate_spend(h, CHOKE_UP, (size_t)w);
-		peer_sent(p, (size_t)w, host_now());
+		if (file)
+			peer_sent_file(p, (size_t)w, host_now());
+		else
+			peer_sent(p, (size_t)w, host_now());
 	}
+}
+
+/*
+ * Sends what the core has queued. Several blocks from storage: the
+ * socket is corked over the burst, so that they leave in full segments
+ * rather than one per sendfile(2), and uncorked (pushed) at the end.
+ */
+static int
+do_write(struct peer *p, struct conn *c, struct host *h)
+{
+	int r, on = 1, off = 0, corked;
+
+	corked = c->zc && p->nzc > 1 && setsockopt(c->wfd, IPPROTO_TCP,
+	    TCP_CORK, &on, sizeof(on)) == 0;
+	r = write_some(p, c, h);
+	if (corked)
+		setsockopt(c->wfd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	return r;
 }
 
 static int
@@ -207,13 +263,10 @@ static void
 flush_rest(struct peer *p, struct conn *c, struct host *h)
 {
 	struct pollfd pf;
-	const unsigned char *b;
-	size_t n;
 	int64_t t = host_now();
 
 	for (;;) {
-		peer_output(p, &b, &n);
-		if (n == 0 || host_now() - t > FLUSH_TIME)
+		if (peer_unsent(p) == 0 || host_now() - t > FLUSH_TIME)
 			return;
 		pf.fd = c->wfd;
 		pf.events = POLLOUT;
@@ -263,8 +316,6 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 	struct host h;
 	struct peer p;
 	struct pollfd pf[2];
-	const unsigned char *ob;
-	size_t on;
 	char err[BT_ERRLEN];
 	int n, r, code;
 	int64_t t, t2, deadline, wdown, wup;
@@ -290,6 +341,9 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 		fprintf(stderr, "btpeer: %s\n", err);
 		return BT_EXIT_WORLD;
 	}
+	/* A plain TCP stream: blocks of placed pieces by sendfile(2). */
+	if (c->zc && h.ops.read != NULL)
+		h.ops.sendable = host_sendable;
 	t = host_now();
 	deadline = t + PEER_SEC;
 	if (peer_init(&p, &cfg, &h.ops, tr, t) == 0 &&
@@ -309,8 +363,7 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 			pf[0].events = wdown > 0 ? 0 : POLLIN;
 			pf[0].revents = 0;
 			n = 1;
-			peer_output(&p, &ob, &on);
-			if (on > 0 && wup == 0) {
+			if (peer_unsent(&p) > 0 && wup == 0) {
 				if (c->wfd == c->rfd) {
 					pf[0].events |= POLLOUT;
 				} else {

@@ -22,11 +22,16 @@
  */
 struct conn {
 	int	 rfd, wfd;
+	int	 zc;		/* wfd is a TCP socket: sendfile(2) to it */
 	ssize_t	(*recv)(struct conn *, void *, size_t);
 	ssize_t	(*send)(struct conn *, const void *, size_t);
 };
 
-/* Fills c for a stream socket (or a pipe pair): read(2)/write(2). */
+/*
+ * Fills c for a stream socket (or a pipe pair): read(2)/write(2), and
+ * blocks from files by sendfile(2) when wfd is a TCP socket (not for a
+ * uTP relay's socketpair, nor a pipe).
+ */
 void	conn_stream(struct conn *, int rfd, int wfd);
 
 /*

@@ -527,7 +527,8 @@ peer_fill(struct peer *p)
 int
 peer_busy(const struct peer *p)
 {
-	return p->rqlen > 0 && p->wlen - p->wpos < PEER_WLOW;
+	return p->rqlen > 0 && peer_unsent(p) < PEER_WLOW &&
+	    p->nzc < PEER_ZC_MAX;
 }
 
 int
@@ -577,7 +578,7 @@ peer_tick(struct peer *p, int64_t now)
 	p->now = now;
 	if (p->done >= 0)
 		return now;
-	if (p->wlen == p->wpos && t - p->last_send >= PEER_KEEPALIVE &&
+	if (peer_unsent(p) == 0 && t - p->last_send >= PEER_KEEPALIVE &&
 	    p->phase == PEER_PH_MESSAGES) {
 		peer_trace(p, "> keepalive");
 		if (peer_out_add(p, ka, wire_keepalive(ka)) == -1)

@@ -11,6 +11,8 @@
  *		peer_fill(&p);			  requests and answers
  *		peer_output(&p, &buf, &len);	  bytes to send (may be 0)
  *		n = send(buf, len); peer_sent(&p, n);
+ *		if none and peer_output_file(&p, &ref):	  a block from storage
+ *			n = sendfile(...); peer_sent_file(&p, n);
  *		wait for input, or until peer_tick's deadline;
  *		peer_input(&p, bytes, n, now);	  or peer_eof(&p, now)
  *		deadline = peer_tick(&p, now);
@@ -60,6 +62,16 @@
  *    is unchoked (NULL: at once, today's behaviour); peer_choke() lets a
  *    policy choke or unchoke later from the caller's tick.
  *
+ * Zero-copy upload: when host.sendable says a block can go straight
+ * from storage and the stream is plain (no transform, or one whose
+ * identity hook says it passes bytes unchanged), the core queues the
+ * piece message's header in its output buffer and, after it, a
+ * reference to the block (struct peer_fileref) instead of its bytes.
+ * peer_output then stops at the reference; peer_output_file names it
+ * and the host sends it itself (sendfile(2) in btpeer) and reports with
+ * peer_sent_file, partial sends included. The order of the stream is
+ * kept: what is queued after the reference goes out after the block.
+ *
  * Ownership: struct peer owns its buffers (peer_free releases them);
  * cfg, host, the metainfo's piece hashes and registered extensions must
  * outlive it. Not thread-safe; no global state.
@@ -98,6 +110,12 @@
 #define PEER_READ_FIRST		(64u << 10)
 /* Past this many unsent bytes, serving waits for the socket. */
 #define PEER_WLOW		(512u << 10)
+/*
+ * Blocks queued for the host to send from storage at once: PEER_WLOW
+ * is 32 blocks of 16 KiB; requests of smaller blocks beyond this wait
+ * for the socket, as a full buffer makes them.
+ */
+#define PEER_ZC_MAX		64
 /* Our silence after which we send a keepalive (BEP 3: about 2 min). */
 #define PEER_KEEPALIVE		(90 * PEER_SEC)
 /*
@@ -208,6 +226,14 @@ struct peer_host {
 	 */
 	int	(*read)(void *ctx, uint32_t i, uint32_t begin, uint32_t len,
 		    unsigned char *out, char *err);
+	/*
+	 * Zero-copy (see the top): 1 if the block can be sent from storage
+	 * by the host (peer_output_file), 0 to read it with read, -1 with
+	 * err (the connection ends). Asked only on a plain stream. NULL:
+	 * never, every block is read.
+	 */
+	int	(*sendable)(void *ctx, uint32_t i, uint32_t begin,
+		    uint32_t len, char *err);
 	/* Availability hint: the peer announced (+1) or left (-1) piece i. */
 	void	(*avail)(void *ctx, uint32_t i, int delta);
 	/* One event line (btpeer(1)), no newline. NULL: none. */
@@ -232,6 +258,11 @@ struct peer_transform {
 	/* Established: in place over bytes received / about to be sent. */
 	void	(*decode)(void *ctx, unsigned char *, size_t);
 	void	(*encode)(void *ctx, unsigned char *, size_t);
+	/*
+	 * 1 if, established, the transform passes bytes unchanged (MSE
+	 * with plaintext chosen): blocks may then go zero-copy. NULL: never.
+	 */
+	int	(*identity)(void *ctx);
 };
 
 /* A BEP 10 sub-protocol, listed in peer_cfg.ext. */
@@ -272,6 +303,12 @@ struct peer_req {
 	uint32_t	 index, begin, length;	/* length 0: cancelled */
 };
 
+/* A block the host sends from storage, at stream offset at. */
+struct peer_fileref {
+	uint64_t	 at;		/* queued bytes before it (all time) */
+	uint32_t	 index, begin, len;	/* what is left of it */
+};
+
 enum peer_phase {
 	PEER_PH_TRANSFORM,	/* the transform's own handshake */
 	PEER_PH_HANDSHAKE,	/* waiting for the peer's 68 bytes */
@@ -296,6 +333,10 @@ struct peer {
 	int		 rfull;		/* and the read filled it */
 	unsigned char	*wbuf;		/* queued to send */
 	size_t		 wcap, wpos, wlen, wenc;	/* wenc: encoded up to */
+	uint64_t	 wbase;		/* stream offset of wbuf[0] */
+	struct peer_fileref zc[PEER_ZC_MAX];	/* a ring, zero-copy blocks */
+	size_t		 zchead, nzc;
+	uint64_t	 zcbytes;	/* their bytes left to send */
 
 	int64_t		 now;		/* the time of the last call */
 	int64_t		 t0, hs_time, last_recv, last_msg, last_send;
@@ -386,6 +427,15 @@ int	peer_have(struct peer *, uint32_t i);
 /* Bytes ready to send (encoded), and how many of them went out. */
 void	peer_output(struct peer *, const unsigned char **, size_t *);
 void	peer_sent(struct peer *, size_t, int64_t now);
+/*
+ * When peer_output gives no bytes: 1 and the block (or what is left of
+ * it) the host is to send from storage next, or 0. Then how many of
+ * its bytes went out.
+ */
+int	peer_output_file(const struct peer *, struct peer_fileref *);
+void	peer_sent_file(struct peer *, size_t, int64_t now);
+/* Bytes queued and not sent yet, buffered and from storage. */
+uint64_t peer_unsent(const struct peer *);
 /* A choking policy's decision. */
 int	peer_choke(struct peer *, int choke);
 /* Ends the connection now: a failure class (bt.h) and a reason. */

@@ -21,6 +21,9 @@ int	peer_fail(struct peer *, enum bt_fail, const char *, ...)
 /* Room for n more bytes at wbuf + wlen. 0, or -1 (out of memory). */
 int	peer_out_space(struct peer *, size_t n);
 int	peer_send_simple(struct peer *, int type);
+/* Queues a block the host sends from storage (peer.h); -1 if full. */
+int	peer_out_file(struct peer *, uint32_t i, uint32_t begin,
+	    uint32_t len);
 int	peer_bit(const struct peer *, uint32_t i);
 /* 1 if this connection downloads (a claim callback, the mode). */
 int	peer_fetching(const struct peer *);

@@ -104,6 +104,7 @@ peer_out_space(struct peer *p, size_t n)
 	/* Keep what is encoded but unsent; slide the rest down. */
 	if (p->wpos > 0 && p->wlen + n > p->wcap) {
 		memmove(p->wbuf, p->wbuf + p->wpos, p->wlen - p->wpos);
+		p->wbase += p->wpos;
 		p->wlen -= p->wpos;
 		p->wenc -= p->wpos;
 		p->wpos = 0;
@@ -151,6 +152,60 @@ peer_output(struct peer *p, const unsigned char **b, size_t *n)
 		p->wenc = p->wlen;
 	*b = p->wbuf + p->wpos;
 	*n = p->wenc - p->wpos;
+	/* Up to the next block the host sends from storage. */
+	if (p->nzc > 0 && p->zc[p->zchead].at - (p->wbase + p->wpos) < *n)
+		*n = (size_t)(p->zc[p->zchead].at - (p->wbase + p->wpos));
+}
+
+int
+peer_output_file(const struct peer *p, struct peer_fileref *ref)
+{
+	if (p->nzc == 0 || p->zc[p->zchead].at != p->wbase + p->wpos)
+		return 0;
+	*ref = p->zc[p->zchead];
+	return 1;
+}
+
+void
+peer_sent_file(struct peer *p, size_t n, int64_t now)
+{
+	struct peer_fileref *z = &p->zc[p->zchead];
+
+	p->now = now;
+	if (n == 0 || p->nzc == 0)
+		return;
+	if (n > z->len)
+		n = z->len;
+	z->begin += (uint32_t)n;
+	z->len -= (uint32_t)n;
+	p->zcbytes -= n;
+	p->last_send = now;
+	if (z->len == 0) {
+		p->zchead = (p->zchead + 1) % PEER_ZC_MAX;
+		p->nzc--;
+	}
+}
+
+uint64_t
+peer_unsent(const struct peer *p)
+{
+	return p->wlen - p->wpos + p->zcbytes;
+}
+
+int
+peer_out_file(struct peer *p, uint32_t i, uint32_t begin, uint32_t len)
+{
+	struct peer_fileref *z;
+
+	if (p->nzc == PEER_ZC_MAX)
+		return -1;
+	z = &p->zc[(p->zchead + p->nzc++) % PEER_ZC_MAX];
+	z->at = p->wbase + p->wlen;
+	z->index = i;
+	z->begin = begin;
+	z->len = len;
+	p->zcbytes += len;
+	return 0;
 }
 
 void
@@ -161,6 +216,8 @@ peer_sent(struct peer *p, size_t n, int64_t now)
 		return;
 	p->wpos += n;
 	p->last_send = now;
-	if (p->wpos == p->wlen)
+	if (p->wpos == p->wlen) {
+		p->wbase += p->wlen;
 		p->wpos = p->wlen = p->wenc = 0;
+	}
 }

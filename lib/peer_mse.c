@@ -131,6 +131,16 @@ encode(void *ctx, unsigned char *b, size_t n)
 		mse_encrypt(&pm->m, b, n);
 }
 
+/* Bytes go out unchanged: a plain handshake came, or MSE chose plaintext. */
+static int
+identity(void *ctx)
+{
+	const struct peer_mse *pm = ctx;
+
+	return pm->state == PM_PLAIN || (pm->state == PM_ENCRYPTED &&
+	    pm->m.select != MSE_RC4);
+}
+
 static int
 setup(struct peer_mse *pm, enum peer_crypto policy, int incoming,
     const unsigned char ih[20], const uint8_t rnd[MSE_RAND_LEN], char *err)
@@ -147,6 +157,7 @@ setup(struct peer_mse *pm, enum peer_crypto policy, int incoming,
 	pm->tr.handshake = handshake;
 	pm->tr.decode = decode;
 	pm->tr.encode = encode;
+	pm->tr.identity = identity;
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /*
  * peer_serve.c: uploading. The peer's requests wait in a ring of
  * PEER_PEER_REQS; while the output buffer is under PEER_WLOW they are
- * answered with blocks host.read puts straight into it.
+ * answered with blocks host.read puts straight into it, or, on a plain
+ * stream, with a piece header and a reference to the block for the
+ * host to send from storage itself (host.sendable, peer.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +128,14 @@ serve_cancel(struct peer *p, const struct wire_msg *m)
 	}
 }
 
+/* The stream is plain: blocks may go from storage untouched. */
+static int
+plain(const struct peer *p)
+{
+	return p->host->sendable != NULL && (p->tr == NULL ||
+	    (p->tr->identity != NULL && p->tr->identity(p->tr->ctx)));
+}
+
 int
 serve_fill(struct peer *p)
 {
@@ -134,12 +144,32 @@ serve_fill(struct peer *p)
 	struct peer_req q;
 	int r;
 
-	while (p->rqlen > 0 && p->wlen - p->wpos < PEER_WLOW) {
+	while (p->rqlen > 0 && peer_unsent(p) < PEER_WLOW &&
+	    p->nzc < PEER_ZC_MAX) {
 		q = p->reqs[p->rqhead];
 		p->rqhead = (p->rqhead + 1) % PEER_PEER_REQS;
 		p->rqlen--;
 		if (q.length == 0)
 			continue;	/* cancelled */
+		err[0] = '\0';
+		r = plain(p) ? p->host->sendable(p->host->ctx, q.index,
+		    q.begin, q.length, err) : 0;
+		if (r == -1)
+			return peer_fail(p, BT_FAIL_SYSTEM, "%s", err);
+		if (r == 1) {
+			/* The header here, the block from storage. */
+			if (peer_out_space(p, WIRE_PIECE_HDR) == -1)
+				return -1;
+			wire_piece_hdr(p->wbuf + p->wlen, q.index, q.begin,
+			    q.length);
+			p->wlen += WIRE_PIECE_HDR;
+			peer_out_file(p, q.index, q.begin, q.length);
+			p->up += q.length;
+			if (p->cfg->verbose)
+				peer_trace(p, "> piece %u %u+%u (from storage)",
+				    q.index, q.begin, q.length);
+			continue;
+		}
 		/* Header and block straight into the output buffer. */
 		if (peer_out_space(p, WIRE_PIECE_HDR + q.length) == -1)
 			return -1;

@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <linux/landlock.h>
 
 #include <errno.h>
@@ -186,6 +189,7 @@ static const int peer_calls[] = {
 	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(preadv),
 	SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(close),
 	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(shutdown),
+	SCMP_SYS(sendfile),	/* btpeer: blocks of placed pieces, zero-copy */
 	SCMP_SYS(getpeername), SCMP_SYS(getsockname),	/* yourip, our port (BEP 10) */
 	SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(openat), SCMP_SYS(unlinkat), SCMP_SYS(renameat),
@@ -263,6 +267,11 @@ peer_rules(scmp_filter_ctx c)
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) ||
 	    seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)))
+		return -1;
+	/* btpeer corks a burst of blocks it sends by sendfile (TCP_CORK). */
+	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+	    SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP, 0),
+	    SCMP_A2(SCMP_CMP_EQ, TCP_CORK, 0)))
 		return -1;
 	/* stdio asks whether stdout is a terminal; nothing else. */
 	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,

@@ -546,3 +546,47 @@ bad() {
 	[ "$output" -eq 0 ]
 	exec 5<&-
 }
+
+# listen_on ARGS...: btpeer -v --listen on any port with ARGS, trace to
+# $T/lerr; sets LPORT.
+listen_on() {
+	: >"$T/lev"
+	btpeer -v --listen 127.0.0.1:0 "$@" >"$T/lev" 2>"$T/lerr" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/lev'" 10
+	LPORT=$(awk '/^listening/ { print $2 }' "$T/lev")
+}
+
+@test "btpeer: placed pieces go by sendfile on plain TCP, across files; RC4 and spool pieces are read" {
+	multi
+	bits=$(btverify --bitfield "$T/m.torrent" "$T/src")
+	btassemble --mark "$bits" --spool "$T/seed" -o "$T/src" "$T/m.torrent" \
+	    >/dev/null
+	listen_on --spool "$T/seed" -o "$T/src" "$T/m.torrent"
+	run timeout 60 btpeer --encryption off --spool "$T/dl" "$T/m.torrent" \
+	    "127.0.0.1:$LPORT"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = done ]
+	cmp <(joined "$T/dl") <(expected "$T/m.torrent")
+	# Piece 1 straddles a.bin (100000 bytes) and sub/b.bin.
+	waitfor "grep -q '> piece 1 32768+16384 (from storage)' '$T/lerr'" 5
+	! grep '> piece [0-9]* [0-9+]*$' "$T/lerr"
+	# MSE with RC4 (the default between our ends): every block is read.
+	kill "$(tail -1 "$T/pids")"
+	listen_on --spool "$T/seed" -o "$T/src" "$T/m.torrent"
+	run timeout 60 btpeer --spool "$T/dl2" "$T/m.torrent" "127.0.0.1:$LPORT"
+	[ "$status" -eq 0 ]
+	cmp <(joined "$T/dl2") <(expected "$T/m.torrent")
+	waitfor "grep -q '^encryption rc4' '$T/lev'" 5
+	grep -q '> piece 1 32768+16384$' "$T/lerr"
+	! grep -q 'from storage' "$T/lerr"
+	# Spool pieces (not placed, may be recycled): read, not sent whole.
+	kill "$(tail -1 "$T/pids")"
+	listen_on --spool "$T/dl" "$T/m.torrent"
+	run timeout 60 btpeer --encryption off --spool "$T/dl3" "$T/m.torrent" \
+	    "127.0.0.1:$LPORT"
+	[ "$status" -eq 0 ]
+	cmp <(joined "$T/dl3") <(expected "$T/m.torrent")
+	grep -q '> piece 1 32768+16384$' "$T/lerr"
+	! grep -q 'from storage' "$T/lerr"
+}

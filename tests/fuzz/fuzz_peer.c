@@ -92,6 +92,18 @@ f_read(void *ctx, uint32_t i, uint32_t b, uint32_t len, unsigned char *out,
 	return 1;
 }
 
+/* Zero-copy: even pieces go from "storage", odd ones are read. */
+static int
+f_sendable(void *ctx, uint32_t i, uint32_t b, uint32_t len, char *err)
+{
+	struct fz *f = ctx;
+
+	(void)err;
+	if (i >= f->n || len == 0 || (uint64_t)b + len > (16384u << 3))
+		abort();
+	return i % 2 == 0;
+}
+
 static void
 f_event(void *ctx, const char *line)
 {
@@ -123,7 +135,9 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	struct peer p;
 	struct fz f;
 	const unsigned char *ob;
-	size_t on, off = 4, len;
+	struct peer_fileref ref;
+	uint64_t u;
+	size_t on, off = 4, len, k;
 	int64_t now = 0;
 	uint32_t i;
 
@@ -154,6 +168,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	h.ctx = &f;
 	h.event = f_event;
 	h.read = f_read;
+	if (d[1] & 0x40)
+		h.sendable = f_sendable;
 	h.store = f_store;
 	h.can_serve = f_have;
 	if ((d[0] & 3) != PEER_BITFIELD && (d[0] & 3) != PEER_PIECE) {
@@ -204,6 +220,16 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 				abort();
 			peer_output(&p, &ob, &on);
 			peer_sent(&p, on, now);
+			/* Half of a block from storage, then the rest. */
+			if (peer_output_file(&p, &ref)) {
+				u = peer_unsent(&p);
+				k = ref.len / 2 + 1;
+				if (ref.len == 0 || k > u)
+					abort();
+				peer_sent_file(&p, k, now);
+				if (peer_unsent(&p) != u - k)
+					abort();
+			}
 		}
 		if (peer_done(&p) > 0 && peer_reason(&p)[0] == '\0')
 			abort();

@@ -706,7 +706,7 @@ t_xor(void *ctx, unsigned char *b, size_t n)
 static void
 test_transform(void)
 {
-	struct peer_transform tr = { NULL, t_hs, t_xor, t_xor };
+	struct peer_transform tr = { NULL, t_hs, t_xor, t_xor, NULL };
 	unsigned char out[4096], hs[4 + WIRE_HANDSHAKE_LEN], res[8] = { 0 };
 	size_t n, k;
 
