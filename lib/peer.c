@@ -382,6 +382,8 @@ on_transform(struct peer *p)
 	if (p->tr->decode != NULL && p->rpos < p->rlen)
 		p->tr->decode(p->tr->ctx, p->rbuf + p->rpos, p->rlen - p->rpos);
 	p->wenc = p->wlen;
+	if (p->hs_in_tr)
+		return 0;
 	peer_trace(p, "> handshake");
 	return peer_out_add(p, p->our_hs, sizeof(p->our_hs));
 }

@@ -7,10 +7,13 @@
  *	peer_init(&p, &cfg, &host, &pm.tr, now);
  *	peer_mse_start(&pm, &p);		Ya and PadA go out first
  *
- * Outgoing, the BitTorrent handshake follows the MSE one (as payload,
- * not as MSE's initial payload: the core holds it until the transform
- * is established). Incoming, the first bytes tell a plain BEP 3
- * handshake from MSE; the policy says which are accepted. Falling back
+ * Outgoing, the BitTorrent handshake goes as MSE's initial payload
+ * (IA) inside step 3, saving a round trip (pm.ia = 0 before
+ * peer_mse_start: it follows the MSE handshake as payload instead).
+ * Incoming, the first bytes tell a plain BEP 3 handshake from MSE; the
+ * policy says which are accepted; an IA from the peer (libtorrent,
+ * aria2c and Transmission send their handshake so) is taken as the
+ * start of the stream, as is none. Falling back
  * to a plain connection after a failed outgoing MSE handshake is the
  * caller's (peer_mse_fallback says when), since it owns the socket.
  * When decided, an event "encryption rc4|plaintext|none" (none: a plain
@@ -35,6 +38,7 @@ struct peer_mse {
 	struct mse	 m;
 	enum peer_crypto policy;
 	int		 incoming;
+	int		 ia;		/* out: our handshake as MSE's IA */
 	int		 state;		/* see peer_mse.c */
 	unsigned char	 ih[20];
 	uint8_t		 rnd[MSE_RAND_LEN];
@@ -54,7 +58,10 @@ int	peer_mse_outgoing(struct peer_mse *, enum peer_crypto,
 int	peer_mse_incoming(struct peer_mse *, enum peer_crypto,
 	    const unsigned char ih[20], const uint8_t rnd[MSE_RAND_LEN],
 	    char *err);
-/* After peer_init: an outgoing pm queues its first message. 0 or -1. */
+/*
+ * After peer_init: an outgoing pm starts MSE (with p's handshake as IA
+ * unless pm->ia was cleared) and queues its first message. 0 or -1.
+ */
 int	peer_mse_start(struct peer_mse *, struct peer *);
 /* "rc4", "plaintext", "none" once decided, else NULL. */
 const char *peer_mse_method(const struct peer_mse *);
