@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +80,23 @@ do_write(struct peer *p, struct conn *c, struct host *h)
 	}
 }
 
+/*
+ * During the handshakes, each read is acknowledged at once. With MSE's
+ * initial payload we have nothing to send after the peer's step 4, so a
+ * delayed ACK (40 ms on Linux) holds back the peer's next write where
+ * it runs Nagle's algorithm (libtorrent does: 40 ms to every set-up).
+ * Not a TCP socket (uTP's pipe): no matter.
+ */
+static void
+quickack(const struct peer *p, const struct conn *c)
+{
+	int one = 1;
+
+	if (p->phase != PEER_PH_MESSAGES)
+		(void)setsockopt(c->rfd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof(one));
+}
+
 static int
 do_read(struct peer *p, struct conn *c, struct host *h)
 {
@@ -103,6 +121,7 @@ do_read(struct peer *p, struct conn *c, struct host *h)
 		return -1;
 	}
 	choker_rate_spend(h, CHOKE_DOWN, (size_t)r);
+	quickack(p, c);
 	return peer_received(p, (size_t)r, host_now());
 }
 

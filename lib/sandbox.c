@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <linux/landlock.h>
 
 #include <errno.h>
@@ -267,6 +270,14 @@ peer_rules(scmp_filter_ctx c)
 	/* stdio asks whether stdout is a terminal; nothing else. */
 	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0)))
+		return -1;
+	/*
+	 * btpeer acknowledges the MSE/BitTorrent handshakes at once
+	 * (TCP_QUICKACK): nothing else may be set on a socket.
+	 */
+	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+	    SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP, 0),
+	    SCMP_A2(SCMP_CMP_EQ, TCP_QUICKACK, 0)))
 		return -1;
 	/* abort(3) signals itself; no other process. */
 	if (!SANITIZED && seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(tgkill),
