@@ -267,6 +267,8 @@ make_transform(struct peer_mse *pm, struct peer_transform **tr,
 	if ((o->mode == PEER_SERVE ? peer_mse_incoming :
 	    peer_mse_outgoing)(pm, enc, mi->info_hash, rnd, err) == -1)
 		return -1;
+	if (o->mode != PEER_SERVE)
+		pm->addr = o->addr;
 	*tr = &pm->tr;
 	return 0;
 }
@@ -380,6 +382,13 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 		if (o->verbose)
 			fprintf(stderr, "btpeer: MSE handshake failed (%s); "
 			    "trying a plain one\n", peer_reason(&p));
+	} else if (code != BT_EXIT_OK && fallback != NULL && tr == NULL &&
+	    o->encryption == PEER_CRYPTO_TOLERATE && peer_plain_fallback(&p)) {
+		/* --encryption tolerate: the caller tries again with MSE. */
+		*fallback = 1;
+		if (o->verbose)
+			fprintf(stderr, "btpeer: plain handshake failed (%s); "
+			    "trying MSE\n", peer_reason(&p));
 	} else if (code != BT_EXIT_OK) {
 		snprintf(err, sizeof(err), "error %s", peer_reason(&p)[0] ?
 		    peer_reason(&p) : "session failed");

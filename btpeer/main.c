@@ -36,7 +36,7 @@
 
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--utp] [--version] [--pex file]"
-    " [--encryption off|prefer|require] [--dht-port n]"
+    " [--encryption off|prefer|require|tolerate] [--dht-port n]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [--upload-slots n]"
     " [--max-download-rate rate] [--max-upload-rate rate]"
@@ -169,26 +169,30 @@ dial(const struct opts *o, const struct metainfo *mi, struct spool *spp,
 #define EXIT_FALLBACK	99
 
 /*
- * --encryption prefer: MSE first, then plain if the peer refused it. Once
- * sandboxed, a process can open no new socket, so the first attempt runs
- * in a child (sandboxed, dying with us) and the second, if needed, here.
- * This process reads no byte of the peer before its own attempt.
+ * --encryption prefer: MSE first, then plain if the peer refused it;
+ * tolerate: plain first, then MSE. Once sandboxed, a process can open no
+ * new socket, so the first attempt runs in a child (sandboxed, dying
+ * with us) and the second, if needed, here. This process reads no byte
+ * of the peer before its own attempt.
  */
 static int
-dial_prefer(const struct opts *o, const struct metainfo *mi,
+dial_twice(const struct opts *o, const struct metainfo *mi,
     struct spool *spp)
 {
+	int tol = o->encryption == PEER_CRYPTO_TOLERATE;
+	enum peer_crypto first = tol ? PEER_CRYPTO_OFF : o->encryption;
+	enum peer_crypto second = tol ? PEER_CRYPTO_PREFER : PEER_CRYPTO_OFF;
 	pid_t pid;
 	int st, fallback = 0, rc;
 
 	fflush(stdout);
 	if ((pid = fork()) == -1)
-		return dial(o, mi, spp, o->encryption, NULL);
+		return dial(o, mi, spp, first, NULL);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			_exit(BT_EXIT_WORLD);
-		rc = dial(o, mi, spp, o->encryption, &fallback);
+		rc = dial(o, mi, spp, first, &fallback);
 		fflush(stdout);
 		_exit(fallback ? EXIT_FALLBACK : rc);
 	}
@@ -196,7 +200,7 @@ dial_prefer(const struct opts *o, const struct metainfo *mi,
 		if (errno != EINTR)
 			return BT_EXIT_WORLD;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_FALLBACK)
-		return dial(o, mi, spp, PEER_CRYPTO_OFF, NULL);
+		return dial(o, mi, spp, second, NULL);
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	/* Killed (the sandbox's SIGSYS, say): the shell's status, as if we were. */
@@ -248,8 +252,9 @@ run(const struct opts *o, const struct metainfo *mi)
 		spool_close(spp);
 		return BT_EXIT_OK;
 	}
-	rc = o->encryption == PEER_CRYPTO_PREFER ?
-	    dial_prefer(o, mi, spp) : dial(o, mi, spp, o->encryption, NULL);
+	rc = o->encryption == PEER_CRYPTO_PREFER ||
+	    o->encryption == PEER_CRYPTO_TOLERATE ?
+	    dial_twice(o, mi, spp) : dial(o, mi, spp, o->encryption, NULL);
 	if (spp != NULL)
 		spool_close(spp);
 	return rc;
@@ -421,7 +426,7 @@ main(int argc, char *argv[])
 		case O_ENCRYPTION:
 			if (peer_crypto_parse(optarg, &o.encryption) == -1)
 				return bad_usage("--encryption: want off, "
-				    "prefer or require");
+				    "prefer, require or tolerate");
 			break;
 		default:
 			return bad_usage(NULL);

@@ -21,6 +21,8 @@ peer_crypto_parse(const char *s, enum peer_crypto *c)
 		*c = PEER_CRYPTO_PREFER;
 	else if (strcmp(s, "require") == 0)
 		*c = PEER_CRYPTO_REQUIRE;
+	else if (strcmp(s, "tolerate") == 0)
+		*c = PEER_CRYPTO_TOLERATE;
 	else
 		return -1;
 	return 0;
@@ -70,7 +72,10 @@ decided(struct peer_mse *pm, struct peer *p)
 	const char *how = peer_mse_method(pm);
 
 	peer_trace(p, "encryption %s", how);
-	peer_event(p, "encryption %s", how);
+	if (pm->addr != NULL)
+		peer_event(p, "encryption %s %s", how, pm->addr);
+	else
+		peer_event(p, "encryption %s", how);
 }
 
 static long
@@ -210,5 +215,12 @@ peer_mse_fallback(const struct peer_mse *pm, const struct peer *p)
 {
 	return !pm->incoming && pm->policy == PEER_CRYPTO_PREFER &&
 	    pm->state == PM_MSE && p->phase == PEER_PH_TRANSFORM &&
+	    peer_done(p) == BT_EXIT_WORLD;
+}
+
+int
+peer_plain_fallback(const struct peer *p)
+{
+	return p->tr == NULL && p->phase == PEER_PH_HANDSHAKE &&
 	    peer_done(p) == BT_EXIT_WORLD;
 }

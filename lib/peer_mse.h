@@ -17,7 +17,9 @@
  * to a plain connection after a failed outgoing MSE handshake is the
  * caller's (peer_mse_fallback says when), since it owns the socket.
  * When decided, an event "encryption rc4|plaintext|none" (none: a plain
- * BEP 3 handshake, plaintext: MSE header then plain) and a trace.
+ * BEP 3 handshake, plaintext: MSE header then plain), followed by the
+ * peer's HOST:PORT when the caller set pm.addr (a peer we dialled: what
+ * bittorrent(1) flags as preferring encryption in its PEX), and a trace.
  */
 #ifndef BT_PEER_MSE_H
 #define BT_PEER_MSE_H
@@ -30,7 +32,13 @@
 enum peer_crypto {
 	PEER_CRYPTO_OFF,	/* plain BEP 3 only, both ways */
 	PEER_CRYPTO_PREFER,	/* out: MSE, then plain; in: either */
-	PEER_CRYPTO_REQUIRE	/* MSE with RC4 only, both ways */
+	PEER_CRYPTO_REQUIRE,	/* MSE with RC4 only, both ways */
+	/*
+	 * out: plain, then MSE if the peer closes a plain handshake (a peer
+	 * PEX says does not prefer encryption); in: either. Transmission's
+	 * "tolerated". Dialling MSE after plain, pass PREFER.
+	 */
+	PEER_CRYPTO_TOLERATE
 };
 
 struct peer_mse {
@@ -39,12 +47,13 @@ struct peer_mse {
 	enum peer_crypto policy;
 	int		 incoming;
 	int		 ia;		/* out: our handshake as MSE's IA */
+	const char	*addr;		/* out: the peer's, for the event */
 	int		 state;		/* see peer_mse.c */
 	unsigned char	 ih[20];
 	uint8_t		 rnd[MSE_RAND_LEN];
 };
 
-/* "off", "prefer", "require" -> policy; -1 if none of them. */
+/* "off", "prefer", "require", "tolerate" -> policy; -1 if none. */
 int	peer_crypto_parse(const char *, enum peer_crypto *);
 
 /*
@@ -70,5 +79,11 @@ const char *peer_mse_method(const struct peer_mse *);
  * handshake under PEER_CRYPTO_PREFER: worth one retry in plain.
  */
 int	peer_mse_fallback(const struct peer_mse *, const struct peer *);
+/*
+ * 1 if the plain connection p we opened (now over) failed before the
+ * peer's BEP 3 handshake came (closed, reset, silent): under
+ * PEER_CRYPTO_TOLERATE, worth one retry with MSE.
+ */
+int	peer_plain_fallback(const struct peer *);
 
 #endif

@@ -83,6 +83,7 @@ add_candidate() {
 	is_self "$2" && return
 	found[$1]=$(( ${found[$1]:-0} + 1 ))
 	utp_candidate "peer $2" "${3:-}"
+	enc_candidate "peer $2" "${3:-}"
 	queue_source peer "$2"
 }
 
@@ -110,7 +111,8 @@ forget() {
 	for key in "${!state[@]}"; do
 		case ${state[$key]} in
 		queued|running) ;;
-		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" "via[$key]" "first[$key]" ;;
+		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" "via[$key]" "first[$key]" \
+		       "encfirst[$key]" "rc4peer[${key#* }]" ;;
 		esac
 	done
 }
@@ -124,7 +126,9 @@ vflag=()
 src_peer() {
 	local targs
 	transport_args "peer $1"
-	exec btpeer "${vflag[@]}" "${targs[@]}" "${pexflag[@]}" "${dhtflag[@]}" --encryption "$encryption" \
+	# PEX may have said it does not prefer encryption (bittorrent-pex.bash).
+	exec btpeer "${vflag[@]}" "${targs[@]}" "${pexflag[@]}" "${dhtflag[@]}" \
+	    --encryption "${encfirst["peer $1"]:-$encryption}" \
 	    --strategy "$strategy" --spool "$spool" \
 	    "${selargs[@]}" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
 	    -- "$torrent" "$1"

@@ -311,3 +311,78 @@ blisten() {
 	# path libtorrent's initial payload does not take.
 	if grep -q 'MSE initial payload' "$T/bp.err"; then false; fi
 }
+
+# PEX flags and --encryption tolerate (plain first, then MSE).
+
+@test "btpeer: --encryption tolerate dials plain first, MSE only for a peer that closes it" {
+	payload
+	lt_seed forced
+	run timeout 60 btpeer -v --encryption tolerate --spool "$T/sp" \
+	    "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"plain handshake failed"*"trying MSE"* ]]
+	grep -q "^encryption rc4 127.0.0.1:$PORT$" <<<"$output"
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	lt_seed disabled
+	run timeout 60 btpeer -v --encryption tolerate --spool "$T/sp2" \
+	    "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"> handshake"* ]]
+	[[ "$output" != *"MSE"* ]]
+	joined "$T/sp2" | cmp - "$T/src/data.bin"
+}
+
+@test "btpeer --pex: a peer listed with enc goes out with added.f 0x01" {
+	payload
+	printf '127.0.0.1:9 enc\n127.0.0.1:10\n127.0.0.1:11 bogus\n' \
+	    >"$T/pex.peers"
+	# A listener with nothing: the dialer stays until its --timeout.
+	btpeer --listen 127.0.0.1:0 --pex "$T/pex.peers" --spool "$T/empty" \
+	    "$T/s.torrent" >"$T/bp.out" 2>"$T/bp.err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^listening' '$T/bp.out'" 10
+	BP=$(awk '/^listening/ { print $2 }' "$T/bp.out")
+	run timeout 30 btpeer --timeout 5 --spool "$T/sp" "$T/s.torrent" \
+	    "127.0.0.1:$BP"
+	echo "$output"
+	grep -qx 'peer 127.0.0.1:9 pex enc' <<<"$output"
+	grep -qx 'peer 127.0.0.1:10 pex -' <<<"$output"
+	grep -qx 'peer 127.0.0.1:11 pex -' <<<"$output"
+}
+
+@test "bittorrent: PEX flags pick the first handshake; peers it speaks RC4 with go out flagged enc" {
+	payload
+	# Slow seeders, so that both have time to deliver pieces.
+	LT_RATE=32768 lt_seed forced
+	pf=$PORT
+	LT_RATE=32768 lt_seed disabled
+	pd=$PORT
+	# A libtorrent hub speaking MSE to the first, plain to the second:
+	# its PEX flags the first enc, not the second.
+	mkdir -p "$T/hub"
+	LT_ENC=enabled /usr/bin/python3 "$HELPERS/lt_hub.py" "$T/s.torrent" \
+	    "$T/hub" "127.0.0.1:$pf" "127.0.0.1:$pd" >"$T/hub.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^listening' '$T/hub.out'" 30
+	hub=$(awk '/^listening/ { print $2 }' "$T/hub.out")
+	timeout 120 bittorrent -v --port 0 --spool "$T/spool" -o "$T/out" \
+	    --peer "127.0.0.1:$hub" "$T/s.torrent" >"$T/bt.out" 2>&1 3>&- &
+	bt=$!
+	echo "$bt" >>"$T/pids"
+	f=$T/spool/run/pex.peers
+	waitfor "grep -qx '127.0.0.1:$pf enc' '$f' && grep -qx '127.0.0.1:$pd' '$f'" 60
+	wait "$bt"
+	cat "$T/bt.out"
+	cmp "$T/out/data.bin" "$T/src/data.bin"
+	grep -q "^peer 127.0.0.1:$pf pex enc,seed" "$T/spool/run/events.log"
+	grep -q "^peer 127.0.0.1:$pd pex seed" "$T/spool/run/events.log"
+	grep -q "^encryption rc4 127.0.0.1:$pf$" "$T/spool/run/events.log"
+	# The first handshake to each: MSE to the one flagged enc, plain to
+	# the other (no MSE attempt, so no fallback).
+	grep -q "^\[127.0.0.1:$pf\] btpeer: .* > MSE handshake" "$T/bt.out"
+	grep -q "^\[127.0.0.1:$pd\] btpeer: .* > handshake$" "$T/bt.out"
+	if grep -q "^\[127.0.0.1:$pd\] .*MSE" "$T/bt.out"; then false; fi
+	grep -q "^\[127.0.0.1:$pf\] .*encryption rc4$" "$T/bt.out"
+}

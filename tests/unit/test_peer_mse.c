@@ -174,10 +174,13 @@ struct run {
 	struct peer_mse	 ma, mb;
 	int		 fallback;	/* peer_mse_fallback(a) at the end */
 	size_t		 b_ia;		/* the IA length b's MSE saw */
+	int		 plain_fallback; /* a plain a: peer_plain_fallback */
 };
 
 /* a sends its handshake as MSE's initial payload (the default). */
 static int use_ia = 1;
+/* a's pm.addr: the address its event names. */
+static const char *a_addr;
 
 /*
  * a with policy ea dials b with policy eb; chunk bytes at a time.
@@ -223,6 +226,7 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 	    now);
 	if (ea != PEER_CRYPTO_OFF) {
 		r->ma.ia = use_ia;
+		r->ma.addr = a_addr;
 		peer_mse_start(&r->ma, &r->pa);
 	}
 	do {
@@ -240,6 +244,8 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 	r->fallback = ea != PEER_CRYPTO_OFF &&
 	    peer_mse_fallback(&r->ma, &r->pa);
 	r->b_ia = eb != PEER_CRYPTO_OFF ? r->mb.m.ia_len : 0;
+	r->plain_fallback = ea == PEER_CRYPTO_OFF &&
+	    peer_plain_fallback(&r->pa);
 	k = (size_t)peer_done(&r->pa);
 	peer_free(&r->pa);
 	peer_free(&r->pb);
@@ -338,6 +344,26 @@ test_policies(void)
 	/* require may not. */
 	CHECK(converse(&R, PEER_CRYPTO_REQUIRE, PEER_CRYPTO_OFF, 64, 5) ==
 	    BT_EXIT_WORLD && !R.fallback);
+	/*
+	 * tolerate dials plain first: a peer that requires MSE closes it
+	 * before its handshake, worth a retry with MSE; one that answers
+	 * is not.
+	 */
+	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_REQUIRE, 64, 6) ==
+	    BT_EXIT_WORLD && R.plain_fallback);
+	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_OFF, 64, 7) ==
+	    BT_EXIT_OK && !R.plain_fallback);
+	/* Listening, tolerate takes both kinds. */
+	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_TOLERATE, 64, 8) ==
+	    BT_EXIT_OK && strcmp(R.b.log, "encryption none;") == 0);
+	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_TOLERATE, 64, 9) ==
+	    BT_EXIT_OK && strcmp(R.b.log, "encryption rc4;") == 0);
+	/* A dialled peer's address follows in the event. */
+	a_addr = "10.0.0.1:6881";
+	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_PREFER, 64, 10) ==
+	    BT_EXIT_OK && strcmp(R.a.log, "encryption rc4 10.0.0.1:6881;") ==
+	    0 && strcmp(R.b.log, "encryption rc4;") == 0);
+	a_addr = NULL;
 }
 
 static void
@@ -350,6 +376,8 @@ test_parse(void)
 	    c == PEER_CRYPTO_PREFER);
 	CHECK(peer_crypto_parse("require", &c) == 0 &&
 	    c == PEER_CRYPTO_REQUIRE);
+	CHECK(peer_crypto_parse("tolerate", &c) == 0 &&
+	    c == PEER_CRYPTO_TOLERATE);
 	CHECK(peer_crypto_parse("rc4", &c) == -1);
 }
 
