@@ -268,7 +268,7 @@ blisten() {
 	p1=$PORT
 	LT_RATE=32768 lt_seed disabled
 	p2=$PORT
-	run timeout 120 bittorrent -v -t "$T/s.torrent" -o "$T/out" \
+	run timeout 120 bittorrent -v --port 0 --no-dht -t "$T/s.torrent" -o "$T/out" \
 	    --peer "127.0.0.1:$p1" --peer "127.0.0.1:$p2"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -367,17 +367,23 @@ blisten() {
 	echo $! >>"$T/pids"
 	waitfor "grep -q '^listening' '$T/hub.out'" 30
 	hub=$(awk '/^listening/ { print $2 }' "$T/hub.out")
-	timeout 120 bittorrent -v --port 0 --spool "$T/spool" -o "$T/out" \
+	waitfor "grep -qx 'peer 127.0.0.1:$pf rc4' '$T/hub.out' &&
+	    grep -qx 'peer 127.0.0.1:$pd plain' '$T/hub.out'" 30
+	timeout 120 bittorrent -v --port 0 --no-dht --spool "$T/spool" -o "$T/out" \
 	    --peer "127.0.0.1:$hub" "$T/s.torrent" >"$T/bt.out" 2>&1 3>&- &
 	bt=$!
 	echo "$bt" >>"$T/pids"
 	f=$T/spool/run/pex.peers
-	waitfor "grep -qx '127.0.0.1:$pf enc' '$f' && grep -qx '127.0.0.1:$pd' '$f'" 60
+	waitfor "grep -qx '127.0.0.1:$pf enc' '$f' && grep -qx '127.0.0.1:$pd' '$f'" 60 ||
+	    { cat "$T/bt.out" "$T/spool/run/events.log"; false; }
 	wait "$bt"
 	cat "$T/bt.out"
 	cmp "$T/out/data.bin" "$T/src/data.bin"
-	grep -q "^peer 127.0.0.1:$pf pex enc,seed" "$T/spool/run/events.log"
-	grep -q "^peer 127.0.0.1:$pd pex seed" "$T/spool/run/events.log"
+	grep -q "^peer 127.0.0.1:$pf pex enc" "$T/spool/run/events.log"
+	grep -q "^peer 127.0.0.1:$pd pex " "$T/spool/run/events.log"
+	if grep -q "^peer 127.0.0.1:$pd pex .*enc" "$T/spool/run/events.log"; then
+		false
+	fi
 	grep -q "^encryption rc4 127.0.0.1:$pf$" "$T/spool/run/events.log"
 	# The first handshake to each: MSE to the one flagged enc, plain to
 	# the other (no MSE attempt, so no fallback).

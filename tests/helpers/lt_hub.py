@@ -3,7 +3,8 @@
 127.0.0.1 with almost nothing (its download capped at LT_RATE, 2 KB/s by
 default), PEX on, connecting to the given peers. Prints "listening PORT"
 once it takes connections, then "pex HOST:PORT" for each peer it
-connected to that it learned by PEX; runs until killed (or LT_TIMEOUT
+connected to that it learned by PEX and "peer HOST:PORT rc4|plain" for
+each it is connected to, as encrypted; runs until killed (or LT_TIMEOUT
 seconds, default 120). LT_ENC: its encryption policy both ways, disabled
 (the default: plain only) or enabled (MSE or plain, as the peer does)."""
 import os
@@ -52,9 +53,15 @@ for p in peers:
 said = set()
 while time.time() - start < timeout:
     for pi in h.get_peer_info():
+        a = "%s:%d" % pi.ip
         if pi.source & lt.peer_info.pex:
-            a = "%s:%d" % pi.ip
             if a not in said:
                 said.add(a)
                 print("pex", a, flush=True)
+        if pi.flags & (lt.peer_info.connecting | lt.peer_info.handshake) \
+                or ("peer " + a) in said:
+            continue
+        said.add("peer " + a)
+        print("peer", a, "rc4" if pi.flags & lt.peer_info.rc4_encrypted
+              else "plain", flush=True)
     time.sleep(0.1)
