@@ -132,8 +132,8 @@ ext_addrs(struct peer_cfg *cfg, const struct opts *o, const struct conn *c)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (o->mode == PEER_SERVE && getsockname(c->rfd, (struct sockaddr *)&ss,
-	    &len) == 0) {
+	if (o->mode == PEER_SERVE && !o->seed_out &&
+	    getsockname(c->rfd, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET)
 			cfg->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		else if (ss.ss_family == AF_INET6)
@@ -264,10 +264,10 @@ make_transform(struct peer_mse *pm, struct peer_transform **tr,
 		if (r > 0)
 			got += (size_t)r;
 	}
-	if ((o->mode == PEER_SERVE ? peer_mse_incoming :
+	if ((o->mode == PEER_SERVE && !o->seed_out ? peer_mse_incoming :
 	    peer_mse_outgoing)(pm, enc, mi->info_hash, rnd, err) == -1)
 		return -1;
-	if (o->mode != PEER_SERVE)
+	if (o->mode != PEER_SERVE || o->seed_out)
 		pm->addr = o->addr;
 	*tr = &pm->tr;
 	return 0;

@@ -214,6 +214,7 @@ run(const struct opts *o, const struct metainfo *mi)
 {
 	struct spool sp, *spp = NULL;
 	struct ctx c = { o, mi };
+	struct opts so;
 	struct conn cn;
 	char err[BT_ERRLEN];
 	int fd, port, rc;
@@ -248,9 +249,17 @@ run(const struct opts *o, const struct metainfo *mi)
 	if (o->mode == PEER_FETCH && (rc = open_spool(o, mi, &sp, &spp)) != 0)
 		return rc;
 	if (spp != NULL && wanted_done(spp, o)) {
+		/*
+		 * Everything is here: dial the peer and seed it, until it
+		 * has every piece too, leaves, or idles --timeout seconds
+		 * (a peer that ignores those it is told of, as Transmission
+		 * does 127.x ones, is reached so).
+		 */
 		puts("done");
-		spool_close(spp);
-		return BT_EXIT_OK;
+		so = *o;
+		so.mode = PEER_SERVE;
+		so.seed_out = 1;
+		o = &so;
 	}
 	rc = o->encryption == PEER_CRYPTO_PREFER ||
 	    o->encryption == PEER_CRYPTO_TOLERATE ?

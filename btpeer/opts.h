@@ -35,6 +35,8 @@ struct opts {
 	/* --metadata: the fetch, its result read by main (BEP 9). */
 	struct utm	*utm;
 	enum peer_crypto encryption;	/* --encryption */
+	/* PEER_SERVE on a connection we dialled: everything is here. */
+	int		 seed_out;
 };
 
 #endif

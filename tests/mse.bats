@@ -392,3 +392,66 @@ blisten() {
 	if grep -q "^\[127.0.0.1:$pd\] .*MSE" "$T/bt.out"; then false; fi
 	grep -q "^\[127.0.0.1:$pf\] .*encryption rc4$" "$T/bt.out"
 }
+
+# btpeer with every piece dials out and seeds (serves as initiator).
+
+# mark_spool: $T/sp marked complete from the files in $T/src.
+mark_spool() {
+	btassemble --mark "$(btverify --bitfield "$T/s.torrent" "$T/src")" \
+	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" >/dev/null
+}
+
+@test "btpeer: with every piece, dials a libtorrent leecher and seeds it over RC4" {
+	payload
+	mark_spool
+	LT_TIMEOUT=60 /usr/bin/python3 "$HELPERS/lt_mse.py" leech forced \
+	    "$T/s.torrent" "$T/dl" >"$T/lt.out" 2>&1 3>&- &
+	lt=$!
+	echo "$lt" >>"$T/pids"
+	waitfor "grep -q '^ready' '$T/lt.out'" 30
+	lp=$(awk '/^listening/ { print $2 }' "$T/lt.out")
+	run timeout 60 btpeer -v --encryption require --timeout 20 \
+	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$lp"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'done' <<<"$output"
+	grep -qx "encryption rc4 127.0.0.1:$lp" <<<"$output"
+	grep -q '> MSE handshake (rc4)' <<<"$output"
+	[ "$(awk '/^sent / { s += $2 } END { print s }' <<<"$output")" -eq 350000 ]
+	wait "$lt"
+	cmp "$T/dl/data.bin" "$T/src/data.bin"
+}
+
+@test "btpeer --encryption require seeds transmission-cli requiring encryption, dialling it" {
+	payload
+	mark_spool
+	# transmission 3.00 ignores 127.x peers it is told of, and takes
+	# those that connect to it.
+	tp=$(freeport)
+	mkdir -p "$T/trcfg" "$T/dl"
+	cat >"$T/trcfg/settings.json" <<-'JSON'
+	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+	 "utp-enabled": false, "port-forwarding-enabled": false,
+	 "bind-address-ipv4": "127.0.0.1", "rpc-enabled": false,
+	 "encryption": 2, "peer-port-random-on-start": false}
+	JSON
+	HOME=$T timeout 120 transmission-cli -er -g "$T/trcfg" -w "$T/dl" \
+	    -p "$tp" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "ss -Htln 'sport = :$tp' | grep -q LISTEN" 30
+	# A plain handshake gets nothing: transmission closes it.
+	run timeout 60 btpeer --encryption off --timeout 20 --spool "$T/sp" \
+	    -o "$T/src" "$T/s.torrent" "127.0.0.1:$tp"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	! grep -q '^sent ' <<<"$output"
+	run timeout 90 btpeer -v --encryption require --timeout 30 \
+	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$tp"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx "encryption rc4 127.0.0.1:$tp" <<<"$output"
+	grep -q '^peer-id .* Transmission 3' <<<"$output"
+	[ "$(awk '/^sent / { s += $2 } END { print s }' <<<"$output")" -eq 350000 ]
+	# Complete, it closes the connection to us, a seed: a normal end.
+	waitfor "cmp -s '$T/dl/data.bin' '$T/src/data.bin'" 30
+}

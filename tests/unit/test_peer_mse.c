@@ -181,6 +181,11 @@ struct run {
 static int use_ia = 1;
 /* a's pm.addr: the address its event names. */
 static const char *a_addr;
+/*
+ * 1: a dials with every piece and serves (btpeer's seed-out), b fetches;
+ * 2: both have every piece and serve.
+ */
+static int a_seeds;
 
 /*
  * a with policy ea dials b with policy eb; chunk bytes at a time.
@@ -199,7 +204,8 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 	int moved, rounds = 0;
 
 	memset(r, 0, sizeof(*r));
-	memset(r->b.had, 1, 3);
+	memset(r->b.had, a_seeds != 1, 3);
+	memset(r->a.had, a_seeds != 0, 3);
 	host_init(&ha, &r->a);
 	host_init(&hb, &r->b);
 	memset(&ca, 0, sizeof(ca));
@@ -209,7 +215,9 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 	ca.queue = 16;
 	ca.timeout = 5 * PEER_SEC;
 	cb = ca;
-	cb.mode = PEER_SERVE;
+	cb.mode = a_seeds == 1 ? PEER_FETCH : PEER_SERVE;
+	if (a_seeds)
+		ca.mode = PEER_SERVE;
 	memcpy(cb.peer_id, "-BP0100-bbbbbbbbbbbb", 20);
 	for (k = 0; k < sizeof(rnd); k++)
 		rnd[k] = (uint8_t)(k * 31 + seed);
@@ -240,6 +248,11 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 		now += 10;	/* 10 us a round: no timer fires */
 		peer_tick(&r->pa, now);
 		peer_tick(&r->pb, now);
+		/* Idle: let a second pass for the ticks' own checks. */
+		if (!moved && rounds < 10 && peer_done(&r->pa) < 0) {
+			now += PEER_SEC;
+			moved = 1;
+		}
 	} while (moved && peer_done(&r->pa) < 0 && ++rounds < 1000000);
 	r->fallback = ea != PEER_CRYPTO_OFF &&
 	    peer_mse_fallback(&r->ma, &r->pa);
@@ -366,6 +379,25 @@ test_policies(void)
 	a_addr = NULL;
 }
 
+/*
+ * Seeding a peer we dialled: a serves b, MSE as initiator, until b has
+ * everything and closes; two seeds part at once, a normal end.
+ */
+static void
+test_seed_out(void)
+{
+	setup();
+	a_seeds = 1;
+	CHECK(converse(&R, PEER_CRYPTO_REQUIRE, PEER_CRYPTO_PREFER, 4096, 11) ==
+	    BT_EXIT_OK && f_complete(&R.b));
+	CHECK(strcmp(R.a.log, "encryption rc4;") == 0 && R.b_ia ==
+	    WIRE_HANDSHAKE_LEN);
+	a_seeds = 2;
+	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_PREFER, 4096, 12) ==
+	    BT_EXIT_OK);
+	a_seeds = 0;
+}
+
 static void
 test_parse(void)
 {
@@ -387,6 +419,7 @@ main(void)
 	RUN(test_chunks);
 	RUN(test_cuts);
 	RUN(test_policies);
+	RUN(test_seed_out);
 	RUN(test_parse);
 	DONE();
 }
