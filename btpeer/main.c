@@ -36,6 +36,7 @@
 
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--utp] [--version] [--pex file]"
+    " [--seed]"
     " [--encryption off|prefer|require|tolerate] [--dht-port n]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [--upload-slots n]"
@@ -249,13 +250,17 @@ run(const struct opts *o, const struct metainfo *mi)
 	if (o->mode == PEER_FETCH && (rc = open_spool(o, mi, &sp, &spp)) != 0)
 		return rc;
 	if (spp != NULL && wanted_done(spp, o)) {
+		puts("done");
+		if (!o->seed) {
+			spool_close(spp);
+			return BT_EXIT_OK;
+		}
 		/*
-		 * Everything is here: dial the peer and seed it, until it
+		 * --seed: dial the peer all the same and seed it, until it
 		 * has every piece too, leaves, or idles --timeout seconds
 		 * (a peer that ignores those it is told of, as Transmission
 		 * does 127.x ones, is reached so).
 		 */
-		puts("done");
 		so = *o;
 		so.mode = PEER_SERVE;
 		so.seed_out = 1;
@@ -285,7 +290,7 @@ main(int argc, char *argv[])
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
 	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP,
 	    O_METADATA, O_PEX, O_ENCRYPTION,
-	    O_DHTPORT };
+	    O_DHTPORT, O_SEED };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -311,6 +316,7 @@ main(int argc, char *argv[])
 		{ "metadata", no_argument, NULL, O_METADATA },
 		{ "pex", required_argument, NULL, O_PEX },
 		{ "encryption", required_argument, NULL, O_ENCRYPTION },
+		{ "seed", no_argument, NULL, O_SEED },
 		{ "dht-port", required_argument, NULL, O_DHTPORT },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -392,6 +398,9 @@ main(int argc, char *argv[])
 			o.mode = PEER_SERVE;
 			o.listen = optarg;
 			modes++;
+			break;
+		case O_SEED:
+			o.seed = 1;
 			break;
 		case O_PEX:
 			o.pexfile = optarg;

@@ -35,6 +35,7 @@ struct opts {
 	/* --metadata: the fetch, its result read by main (BEP 9). */
 	struct utm	*utm;
 	enum peer_crypto encryption;	/* --encryption */
+	int		 seed;		/* --seed: dial even with everything */
 	/* PEER_SERVE on a connection we dialled: everything is here. */
 	int		 seed_out;
 };

@@ -393,7 +393,8 @@ blisten() {
 	grep -q "^\[127.0.0.1:$pf\] .*encryption rc4$" "$T/bt.out"
 }
 
-# btpeer with every piece dials out and seeds (serves as initiator).
+# btpeer --seed with every piece dials out and seeds (serves as
+# initiator).
 
 # mark_spool: $T/sp marked complete from the files in $T/src.
 mark_spool() {
@@ -401,16 +402,20 @@ mark_spool() {
 	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" >/dev/null
 }
 
-@test "btpeer: with every piece, dials a libtorrent leecher and seeds it over RC4" {
+@test "btpeer --seed: with every piece, dials a libtorrent leecher and seeds it over RC4" {
 	payload
 	mark_spool
+	# Without --seed, a spool with every piece has nothing to do.
+	run timeout 10 btpeer --spool "$T/sp" "$T/s.torrent" 127.0.0.1:1
+	[ "$status" -eq 0 ]
+	[ "$output" = done ]
 	LT_TIMEOUT=60 /usr/bin/python3 "$HELPERS/lt_mse.py" leech forced \
 	    "$T/s.torrent" "$T/dl" >"$T/lt.out" 2>&1 3>&- &
 	lt=$!
 	echo "$lt" >>"$T/pids"
 	waitfor "grep -q '^ready' '$T/lt.out'" 30
 	lp=$(awk '/^listening/ { print $2 }' "$T/lt.out")
-	run timeout 60 btpeer -v --encryption require --timeout 20 \
+	run timeout 60 btpeer -v --seed --encryption require --timeout 20 \
 	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$lp"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -422,7 +427,7 @@ mark_spool() {
 	cmp "$T/dl/data.bin" "$T/src/data.bin"
 }
 
-@test "btpeer --encryption require seeds transmission-cli requiring encryption, dialling it" {
+@test "btpeer --seed --encryption require seeds transmission-cli requiring encryption, dialling it" {
 	payload
 	mark_spool
 	# transmission 3.00 ignores 127.x peers it is told of, and takes
@@ -440,12 +445,12 @@ mark_spool() {
 	echo $! >>"$T/pids"
 	waitfor "ss -Htln 'sport = :$tp' | grep -q LISTEN" 30
 	# A plain handshake gets nothing: transmission closes it.
-	run timeout 60 btpeer --encryption off --timeout 20 --spool "$T/sp" \
-	    -o "$T/src" "$T/s.torrent" "127.0.0.1:$tp"
+	run timeout 60 btpeer --seed --encryption off --timeout 20 \
+	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$tp"
 	echo "$output"
 	[ "$status" -eq 1 ]
 	! grep -q '^sent ' <<<"$output"
-	run timeout 90 btpeer -v --encryption require --timeout 30 \
+	run timeout 90 btpeer -v --seed --encryption require --timeout 30 \
 	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$tp"
 	echo "$output"
 	[ "$status" -eq 0 ]
