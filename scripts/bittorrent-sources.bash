@@ -134,6 +134,31 @@ src_peer() {
 	    -- "$torrent" "$1"
 }
 
+# src_seed ADDR: seeding, one btpeer --seed dialling a --peer we did not
+# download from: it serves ADDR every piece as the connection's
+# initiator (a peer that ignores addresses it is told of, as
+# Transmission 3.00 does 127.x ones, takes those that connect to it).
+# shellcheck disable=SC2317 # called as "src_$kind"
+src_seed() {
+	exec btpeer "${vflag[@]}" "${pexflag[@]}" --seed --encryption "$encryption" \
+	    --spool "$spool" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
+	    -- "$torrent" "$1"
+}
+
+# seed_tick: once a second while seeding. The DHT; once, the --peer
+# peers not downloaded from are dialled (src_seed; tried once, ended by
+# stop_children).
+seed_dialled=0
+seed_tick() {
+	local p
+	dht_tick
+	[ "$seed_dialled" -eq 0 ] || return 0
+	seed_dialled=1
+	for p in "${peers[@]}"; do
+		[ "${state[peer $p]:-}" = done ] || start_source "seed $p"
+	done
+}
+
 # start_source "KIND ARG": runs src_KIND ARG in the background, its event
 # lines on the bus, its stderr in a file of its own (and, with -v, on ours).
 start_source() {

@@ -402,6 +402,24 @@ mark_spool() {
 	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" >/dev/null
 }
 
+# tr_leech: transmission-cli requiring encryption, leeching into $T/dl
+# on port $tp. transmission 3.00 ignores 127.x peers it is told of, and
+# takes those that connect to it.
+tr_leech() {
+	tp=$(freeport)
+	mkdir -p "$T/trcfg" "$T/dl"
+	cat >"$T/trcfg/settings.json" <<-'JSON'
+	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+	 "utp-enabled": false, "port-forwarding-enabled": false,
+	 "bind-address-ipv4": "127.0.0.1", "rpc-enabled": false,
+	 "encryption": 2, "peer-port-random-on-start": false}
+	JSON
+	HOME=$T timeout 120 transmission-cli -er -g "$T/trcfg" -w "$T/dl" \
+	    -p "$tp" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "ss -Htln 'sport = :$tp' | grep -q LISTEN" 30
+}
+
 @test "btpeer --seed: with every piece, dials a libtorrent leecher and seeds it over RC4" {
 	payload
 	mark_spool
@@ -430,20 +448,7 @@ mark_spool() {
 @test "btpeer --seed --encryption require seeds transmission-cli requiring encryption, dialling it" {
 	payload
 	mark_spool
-	# transmission 3.00 ignores 127.x peers it is told of, and takes
-	# those that connect to it.
-	tp=$(freeport)
-	mkdir -p "$T/trcfg" "$T/dl"
-	cat >"$T/trcfg/settings.json" <<-'JSON'
-	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
-	 "utp-enabled": false, "port-forwarding-enabled": false,
-	 "bind-address-ipv4": "127.0.0.1", "rpc-enabled": false,
-	 "encryption": 2, "peer-port-random-on-start": false}
-	JSON
-	HOME=$T timeout 120 transmission-cli -er -g "$T/trcfg" -w "$T/dl" \
-	    -p "$tp" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
-	echo $! >>"$T/pids"
-	waitfor "ss -Htln 'sport = :$tp' | grep -q LISTEN" 30
+	tr_leech
 	# A plain handshake gets nothing: transmission closes it.
 	run timeout 60 btpeer --seed --encryption off --timeout 20 \
 	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$tp"
@@ -459,4 +464,22 @@ mark_spool() {
 	[ "$(awk '/^sent / { s += $2 } END { print s }' <<<"$output")" -eq 350000 ]
 	# Complete, it closes the connection to us, a seed: a normal end.
 	waitfor "cmp -s '$T/dl/data.bin' '$T/src/data.bin'" 30
+}
+
+@test "bittorrent --seed --encryption require: dials its --peer, transmission-cli, and seeds it" {
+	payload
+	tr_leech
+	timeout 120 bittorrent -v --seed --port 0 --no-dht --encryption require \
+	    --spool "$T/spool" -o "$T/src" --peer "127.0.0.1:$tp" \
+	    "$T/s.torrent" >"$T/bt.out" 2>&1 3>&- &
+	bt=$!
+	echo "$bt" >>"$T/pids"
+	waitfor "cmp -s '$T/dl/data.bin' '$T/src/data.bin'" 90 || {
+		cat "$T/bt.out"; false; }
+	kill "$bt"
+	wait "$bt" || true
+	cat "$T/bt.out"
+	grep -q "seed 127.0.0.1:$tp: started" "$T/bt.out"
+	grep -qx "encryption rc4 127.0.0.1:$tp" "$T/spool/run/events.log"
+	grep -q '^peer-id .* Transmission 3' "$T/spool/run/events.log"
 }
