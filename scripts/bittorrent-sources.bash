@@ -155,7 +155,7 @@ seed_tick() {
 	[ "$seed_dialled" -eq 0 ] || return 0
 	seed_dialled=1
 	for p in "${peers[@]}"; do
-		[ "${state[peer $p]:-}" = done ] || start_source "seed $p"
+		[ "${state[peer $p]:-}" = 'done' ] || start_source "seed $p"
 	done
 }
 
