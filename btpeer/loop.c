@@ -135,6 +135,23 @@ do_write(struct peer *p, struct conn *c, struct host *h)
 	return r;
 }
 
+/*
+ * During the handshakes, each read is acknowledged at once. With MSE's
+ * initial payload we have nothing to send after the peer's step 4, so a
+ * delayed ACK (40 ms on Linux) holds back the peer's next write where
+ * it runs Nagle's algorithm (libtorrent does: 40 ms to every set-up).
+ * Not a TCP socket (uTP's pipe): no matter.
+ */
+static void
+quickack(const struct peer *p, const struct conn *c)
+{
+	int one = 1;
+
+	if (p->phase != PEER_PH_MESSAGES)
+		(void)setsockopt(c->rfd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof(one));
+}
+
 static int
 do_read(struct peer *p, struct conn *c, struct host *h)
 {
@@ -159,6 +176,7 @@ do_read(struct peer *p, struct conn *c, struct host *h)
 		return -1;
 	}
 	choker_rate_spend(h, CHOKE_DOWN, (size_t)r);
+	quickack(p, c);
 	return peer_received(p, (size_t)r, host_now());
 }
 
@@ -169,8 +187,8 @@ ext_addrs(struct peer_cfg *cfg, const struct opts *o, const struct conn *c)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (o->mode == PEER_SERVE && getsockname(c->rfd, (struct sockaddr *)&ss,
-	    &len) == 0) {
+	if (o->mode == PEER_SERVE && !o->seed_out &&
+	    getsockname(c->rfd, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET)
 			cfg->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		else if (ss.ss_family == AF_INET6)
@@ -298,9 +316,11 @@ make_transform(struct peer_mse *pm, struct peer_transform **tr,
 		if (r > 0)
 			got += (size_t)r;
 	}
-	if ((o->mode == PEER_SERVE ? peer_mse_incoming :
+	if ((o->mode == PEER_SERVE && !o->seed_out ? peer_mse_incoming :
 	    peer_mse_outgoing)(pm, enc, mi->info_hash, rnd, err) == -1)
 		return -1;
+	if (o->mode != PEER_SERVE || o->seed_out)
+		pm->addr = o->addr;
 	*tr = &pm->tr;
 	return 0;
 }
@@ -414,6 +434,13 @@ loop_run(const struct opts *o, const struct metainfo *mi, struct spool *sp,
 		if (o->verbose)
 			fprintf(stderr, "btpeer: MSE handshake failed (%s); "
 			    "trying a plain one\n", peer_reason(&p));
+	} else if (code != BT_EXIT_OK && fallback != NULL && tr == NULL &&
+	    o->encryption == PEER_CRYPTO_TOLERATE && peer_plain_fallback(&p)) {
+		/* --encryption tolerate: the caller tries again with MSE. */
+		*fallback = 1;
+		if (o->verbose)
+			fprintf(stderr, "btpeer: plain handshake failed (%s); "
+			    "trying MSE\n", peer_reason(&p));
 	} else if (code != BT_EXIT_OK) {
 		snprintf(err, sizeof(err), "error %s", peer_reason(&p)[0] ?
 		    peer_reason(&p) : "session failed");

@@ -37,7 +37,8 @@
 
 static const char usage[] =
     "usage: btpeer [-hv] [--direct] [--utp] [--version] [--pex file]"
-    " [--encryption off|prefer|require] [--dht-port n]"
+    " [--seed]"
+    " [--encryption off|prefer|require|tolerate] [--dht-port n]"
     " [--strategy sequential|random|rarest]"
     " [--queue n] [--timeout seconds] [--upload-slots n]"
     " [--max-download-rate rate] [--max-upload-rate rate]"
@@ -171,26 +172,30 @@ dial(const struct opts *o, const struct metainfo *mi, struct spool *spp,
 #define EXIT_FALLBACK	99
 
 /*
- * --encryption prefer: MSE first, then plain if the peer refused it. Once
- * sandboxed, a process can open no new socket, so the first attempt runs
- * in a child (sandboxed, dying with us) and the second, if needed, here.
- * This process reads no byte of the peer before its own attempt.
+ * --encryption prefer: MSE first, then plain if the peer refused it;
+ * tolerate: plain first, then MSE. Once sandboxed, a process can open no
+ * new socket, so the first attempt runs in a child (sandboxed, dying
+ * with us) and the second, if needed, here. This process reads no byte
+ * of the peer before its own attempt.
  */
 static int
-dial_prefer(const struct opts *o, const struct metainfo *mi,
+dial_twice(const struct opts *o, const struct metainfo *mi,
     struct spool *spp)
 {
+	int tol = o->encryption == PEER_CRYPTO_TOLERATE;
+	enum peer_crypto first = tol ? PEER_CRYPTO_OFF : o->encryption;
+	enum peer_crypto second = tol ? PEER_CRYPTO_PREFER : PEER_CRYPTO_OFF;
 	pid_t pid;
 	int st, fallback = 0, rc;
 
 	fflush(stdout);
 	if ((pid = fork()) == -1)
-		return dial(o, mi, spp, o->encryption, NULL);
+		return dial(o, mi, spp, first, NULL);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			_exit(BT_EXIT_WORLD);
-		rc = dial(o, mi, spp, o->encryption, &fallback);
+		rc = dial(o, mi, spp, first, &fallback);
 		fflush(stdout);
 		_exit(fallback ? EXIT_FALLBACK : rc);
 	}
@@ -198,7 +203,7 @@ dial_prefer(const struct opts *o, const struct metainfo *mi,
 		if (errno != EINTR)
 			return BT_EXIT_WORLD;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_FALLBACK)
-		return dial(o, mi, spp, PEER_CRYPTO_OFF, NULL);
+		return dial(o, mi, spp, second, NULL);
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	/* Killed (the sandbox's SIGSYS, say): the shell's status, as if we were. */
@@ -212,6 +217,7 @@ run(const struct opts *o, const struct metainfo *mi)
 {
 	struct spool sp, *spp = NULL;
 	struct ctx c = { o, mi };
+	struct opts so;
 	struct conn cn;
 	char err[BT_ERRLEN];
 	int fd, port, rc;
@@ -247,11 +253,24 @@ run(const struct opts *o, const struct metainfo *mi)
 		return rc;
 	if (spp != NULL && wanted_done(spp, o)) {
 		puts("done");
-		spool_close(spp);
-		return BT_EXIT_OK;
+		if (!o->seed) {
+			spool_close(spp);
+			return BT_EXIT_OK;
+		}
+		/*
+		 * --seed: dial the peer all the same and seed it, until it
+		 * has every piece too, leaves, or idles --timeout seconds
+		 * (a peer that ignores those it is told of, as Transmission
+		 * does 127.x ones, is reached so).
+		 */
+		so = *o;
+		so.mode = PEER_SERVE;
+		so.seed_out = 1;
+		o = &so;
 	}
-	rc = o->encryption == PEER_CRYPTO_PREFER ?
-	    dial_prefer(o, mi, spp) : dial(o, mi, spp, o->encryption, NULL);
+	rc = o->encryption == PEER_CRYPTO_PREFER ||
+	    o->encryption == PEER_CRYPTO_TOLERATE ?
+	    dial_twice(o, mi, spp) : dial(o, mi, spp, o->encryption, NULL);
 	if (spp != NULL)
 		spool_close(spp);
 	return rc;
@@ -273,7 +292,7 @@ main(int argc, char *argv[])
 	    O_BITFIELD, O_PIECE, O_SERVE, O_LISTEN, O_MAXCONNS, O_VERSION,
 	    O_SLOTS, O_FILES, O_INCLUDE, O_EXCLUDE, O_MAXDOWN, O_MAXUP,
 	    O_METADATA, O_PEX, O_ENCRYPTION,
-	    O_DHTPORT, O_PIECELOG };
+	    O_DHTPORT, O_PIECELOG, O_SEED };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -299,6 +318,7 @@ main(int argc, char *argv[])
 		{ "metadata", no_argument, NULL, O_METADATA },
 		{ "pex", required_argument, NULL, O_PEX },
 		{ "encryption", required_argument, NULL, O_ENCRYPTION },
+		{ "seed", no_argument, NULL, O_SEED },
 		{ "dht-port", required_argument, NULL, O_DHTPORT },
 		{ "piece-log", required_argument, NULL, O_PIECELOG },
 		{ NULL, 0, NULL, 0 }
@@ -384,6 +404,9 @@ main(int argc, char *argv[])
 			o.listen = optarg;
 			modes++;
 			break;
+		case O_SEED:
+			o.seed = 1;
+			break;
 		case O_PEX:
 			o.pexfile = optarg;
 			break;
@@ -429,7 +452,7 @@ main(int argc, char *argv[])
 		case O_ENCRYPTION:
 			if (peer_crypto_parse(optarg, &o.encryption) == -1)
 				return bad_usage("--encryption: want off, "
-				    "prefer or require");
+				    "prefer, require or tolerate");
 			break;
 		default:
 			return bad_usage(NULL);

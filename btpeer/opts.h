@@ -36,6 +36,9 @@ struct opts {
 	struct utm	*utm;
 	enum peer_crypto encryption;	/* --encryption */
 	int		 piecelog;	/* --piece-log, open to append; -1: none */
+	int		 seed;		/* --seed: dial even with everything */
+	/* PEER_SERVE on a connection we dialled: everything is here. */
+	int		 seed_out;
 };
 
 #endif

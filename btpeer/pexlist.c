@@ -1,7 +1,9 @@
 /*
  * pexlist.c: the peers btpeer tells others about by PEX (BEP 11), read
- * from the file --pex names: one HOST:PORT a line ([v6]:PORT too), as
- * bittorrent(1) writes the peers of the download there. The file is
+ * from the file --pex names: one HOST:PORT a line ([v6]:PORT too),
+ * optionally followed by a space and its flags as events name them
+ * ("enc,seed"; bittorrent(1) says enc for the peers it speaks RC4 with),
+ * as bittorrent(1) writes the peers of the download there. The file is
  * read each time a message is due (once a minute a connection).
  */
 #include <arpa/inet.h>
@@ -53,9 +55,18 @@ pexlist_read(const char *file, const struct pex_peer *self,
 	if ((f = fopen(file, "re")) == NULL)
 		return 0;
 	while (n < max && fgets(line, sizeof(line), f) != NULL) {
+		char *fl;
+		uint8_t fv = 0;
+
 		line[strcspn(line, "\r\n")] = '\0';
+		if ((fl = strchr(line, ' ')) != NULL) {
+			*fl++ = '\0';
+			if (pex_flags_parse(fl, &fv) == -1)
+				fv = 0;	/* a name from a later version */
+		}
 		if (pexlist_parse(line, &out[n]) == -1)
 			continue;
+		out[n].flags = fv;
 		if (self != NULL && self->port == out[n].port &&
 		    self->v6 == out[n].v6 && memcmp(self->ip, out[n].ip, 16) == 0)
 			continue;	/* the peer itself */

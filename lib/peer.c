@@ -382,6 +382,8 @@ on_transform(struct peer *p)
 	if (p->tr->decode != NULL && p->rpos < p->rlen)
 		p->tr->decode(p->tr->ctx, p->rbuf + p->rpos, p->rlen - p->rpos);
 	p->wenc = p->wlen;
+	if (p->hs_in_tr)
+		return 0;
 	peer_trace(p, "> handshake");
 	return peer_out_add(p, p->our_hs, sizeof(p->our_hs));
 }
@@ -613,6 +615,18 @@ peer_tick(struct peer *p, int64_t now)
 	if (fetch_tick(p) == -1 || p->done >= 0)
 		return now;
 	serve_tick(p);
+	/*
+	 * Serving with every piece here to a peer that has every piece
+	 * too (a leecher we seeded, now done, or another seed): nothing is
+	 * left to exchange, a normal end.
+	 */
+	if (p->cfg->mode == PEER_SERVE && p->host->complete != NULL &&
+	    p->peer_count == p->mi->npieces &&
+	    p->host->complete(p->host->ctx)) {
+		peer_trace(p, "  both sides have every piece");
+		p->done = BT_EXIT_OK;
+		return now;
+	}
 	/*
 	 * Neither side wants anything, and the peer said nothing but
 	 * keepalives: the connection holds a slot for nothing.

@@ -321,6 +321,11 @@ struct peer {
 	const struct peer_host *host;
 	struct peer_transform *tr;	/* NULL: plain */
 	unsigned char	 our_hs[WIRE_HANDSHAKE_LEN];	/* held for tr */
+	/*
+	 * Set by tr when our_hs went out inside its own handshake (MSE's
+	 * initial payload): not sent again once tr is established.
+	 */
+	int		 hs_in_tr;
 	struct wire_limits lim;
 	enum peer_phase	 phase;
 	int		 done;		/* exit code once over, else -1 */

@@ -21,6 +21,8 @@ peer_crypto_parse(const char *s, enum peer_crypto *c)
 		*c = PEER_CRYPTO_PREFER;
 	else if (strcmp(s, "require") == 0)
 		*c = PEER_CRYPTO_REQUIRE;
+	else if (strcmp(s, "tolerate") == 0)
+		*c = PEER_CRYPTO_TOLERATE;
 	else
 		return -1;
 	return 0;
@@ -70,7 +72,10 @@ decided(struct peer_mse *pm, struct peer *p)
 	const char *how = peer_mse_method(pm);
 
 	peer_trace(p, "encryption %s", how);
-	peer_event(p, "encryption %s", how);
+	if (pm->addr != NULL)
+		peer_event(p, "encryption %s %s", how, pm->addr);
+	else
+		peer_event(p, "encryption %s", how);
 }
 
 static long
@@ -108,6 +113,9 @@ handshake(void *ctx, struct peer *p, const unsigned char *b, size_t n,
 	if (r == 1) {
 		pm->state = PM_ENCRYPTED;
 		*established = 1;
+		if (pm->m.ia_len > 0)
+			peer_trace(p, "< MSE initial payload, %u bytes",
+			    (unsigned)pm->m.ia_len);
 		decided(pm, p);
 	}
 	return (long)used;
@@ -167,9 +175,8 @@ peer_mse_outgoing(struct peer_mse *pm, enum peer_crypto policy,
 {
 	if (setup(pm, policy, 0, ih, rnd, err) == -1)
 		return -1;
-	/* The BEP 3 handshake follows as payload: no initial payload. */
-	return mse_start_initiator(&pm->m, ih, methods(pm), NULL, 0, rnd,
-	    err);
+	pm->ia = 1;
+	return 0;
 }
 
 int
@@ -179,15 +186,28 @@ peer_mse_incoming(struct peer_mse *pm, enum peer_crypto policy,
 	return setup(pm, policy, 1, ih, rnd, err);
 }
 
+/*
+ * Our BitTorrent handshake rides in step 3 as MSE's initial payload, so
+ * the peer answers it with its own right after step 4: a round trip
+ * saved. Without pm->ia it follows the MSE handshake as payload.
+ */
 int
 peer_mse_start(struct peer_mse *pm, struct peer *p)
 {
+	char err[BT_ERRLEN];
+
 	if (pm->incoming)
 		return 0;
+	if (mse_start_initiator(&pm->m, pm->ih, methods(pm), pm->ia ?
+	    p->our_hs : NULL, pm->ia ? sizeof(p->our_hs) : 0, pm->rnd,
+	    err) == -1)
+		return peer_fail(p, BT_FAIL_SYSTEM, "%s", err);
+	p->hs_in_tr = pm->ia;
 	if (flush(pm, p) == -1)
 		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
-	peer_trace(p, "> MSE handshake (%s)", pm->policy ==
-	    PEER_CRYPTO_REQUIRE ? "rc4" : "rc4 or plaintext");
+	peer_trace(p, "> MSE handshake (%s)%s", pm->policy ==
+	    PEER_CRYPTO_REQUIRE ? "rc4" : "rc4 or plaintext", pm->ia ?
+	    ", handshake as initial payload" : "");
 	return 0;
 }
 
@@ -206,5 +226,12 @@ peer_mse_fallback(const struct peer_mse *pm, const struct peer *p)
 {
 	return !pm->incoming && pm->policy == PEER_CRYPTO_PREFER &&
 	    pm->state == PM_MSE && p->phase == PEER_PH_TRANSFORM &&
+	    peer_done(p) == BT_EXIT_WORLD;
+}
+
+int
+peer_plain_fallback(const struct peer *p)
+{
+	return p->tr == NULL && p->phase == PEER_PH_HANDSHAKE &&
 	    peer_done(p) == BT_EXIT_WORLD;
 }

@@ -277,6 +277,15 @@ peer_rules(scmp_filter_ctx c)
 	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0)))
 		return -1;
+	/*
+	 * btpeer acknowledges the MSE/BitTorrent handshakes at once
+	 * (TCP_QUICKACK). With TCP_CORK above, that is all it may set on
+	 * a socket.
+	 */
+	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+	    SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP, 0),
+	    SCMP_A2(SCMP_CMP_EQ, TCP_QUICKACK, 0)))
+		return -1;
 	/* abort(3) signals itself; no other process. */
 	if (!SANITIZED && seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(tgkill),
 	    1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0)))

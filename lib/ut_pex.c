@@ -18,11 +18,38 @@ pex_addr(const struct pex_peer *a, char *out, size_t n)
 	snprintf(out, n, a->v6 ? "[%s]:%u" : "%s:%u", ip, a->port);
 }
 
+/* BEP 11's added.f bits from 0x01 up, as events name them. */
+static const char *const flag_names[] = { "enc", "seed", "utp",
+    "holepunch", "reachable" };
+
+int
+pex_flags_parse(const char *s, uint8_t *f)
+{
+	size_t n;
+	int k;
+
+	*f = 0;
+	if (strcmp(s, "-") == 0)
+		return 0;
+	for (;;) {
+		n = strcspn(s, ",");
+		for (k = 0; k < 5; k++)
+			if (strlen(flag_names[k]) == n &&
+			    strncmp(s, flag_names[k], n) == 0)
+				break;
+		if (k == 5)
+			return -1;
+		*f |= (uint8_t)(1 << k);
+		if (s[n] == '\0')
+			return 0;
+		s += n + 1;
+	}
+}
+
 void
 pex_flags(uint8_t f, char *out, size_t n)
 {
-	static const char *const names[] = { "enc", "seed", "utp",
-	    "holepunch", "reachable" };
+	const char *const *names = flag_names;
 	size_t off = 0;
 	int k;
 
@@ -58,6 +85,7 @@ each(struct bval s, struct bval fl, int v6, int added, int *left,
 		a.v6 = v6;
 		a.port = (uint16_t)(b[k * w + al] << 8 | b[k * w + al + 1]);
 		a.flags = k < nf ? f[k] : 0;
+		a.noflags = k >= nf;
 		if (a.port != 0)
 			fn(ctx, &a, added);
 	}
@@ -207,7 +235,10 @@ learned(void *ctx, const struct pex_peer *a, int added)
 		return;
 	}
 	l->x->learned++;
-	pex_flags(a->flags, fl, sizeof(fl));
+	if (a->noflags)
+		snprintf(fl, sizeof(fl), "?");
+	else
+		pex_flags(a->flags, fl, sizeof(fl));
 	peer_event(l->p, "peer %s pex %s", addr, fl);
 }
 

@@ -5,7 +5,8 @@
  * Receiving: each peer a ut_pex message adds ("added", "added.f",
  * "added6", "added6.f") becomes an event line
  *	peer HOST:PORT pex FLAGS
- * (FLAGS: a comma list of seed, enc, utp, holepunch, reachable, or "-"),
+ * (FLAGS: a comma list of seed, enc, utp, holepunch, reachable, "-" for
+ * none, or "?" when the message gave no added.f for the peer),
  * which bittorrent(1) takes into its bounded candidate queue. At most
  * PEX_MAX_IN peers of one message and PEX_MAX_LEARNED of one connection
  * are taken; "dropped" is traced only.
@@ -55,6 +56,7 @@ struct pex_peer {
 	int		 v6;
 	uint16_t	 port;
 	uint8_t		 flags;
+	int		 noflags;	/* received without added.f */
 };
 
 /* The host's current peers to tell about: how many written to out. */
@@ -84,6 +86,8 @@ int	pex_parse(const unsigned char *, size_t, int max_added,
 void	pex_addr(const struct pex_peer *, char *out, size_t n);
 /* "seed,utp" or "-". */
 void	pex_flags(uint8_t, char *out, size_t n);
+/* The other way: "enc,seed" or "-" into *f; 0, or -1 on a name unknown. */
+int	pex_flags_parse(const char *, uint8_t *f);
 /*
  * The message telling about the peers in now that were not in was
  * (added, at most PEX_MAX_ADDED) and those of was gone (dropped):

@@ -83,6 +83,7 @@ add_candidate() {
 	is_self "$2" && return
 	found[$1]=$(( ${found[$1]:-0} + 1 ))
 	utp_candidate "peer $2" "${3:-}"
+	enc_candidate "peer $2" "${3:-}"
 	queue_source peer "$2"
 }
 
@@ -110,7 +111,8 @@ forget() {
 	for key in "${!state[@]}"; do
 		case ${state[$key]} in
 		queued|running) ;;
-		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" "via[$key]" "first[$key]" ;;
+		*) unset "state[$key]" "tries[$key]" "lasterr[$key]" "retry_at[$key]" "via[$key]" "first[$key]" \
+		       "encfirst[$key]" "rc4peer[${key#* }]" ;;
 		esac
 	done
 }
@@ -124,10 +126,37 @@ vflag=()
 src_peer() {
 	local targs
 	transport_args "peer $1"
-	exec btpeer "${vflag[@]}" "${targs[@]}" "${plogflag[@]}" "${pexflag[@]}" "${dhtflag[@]}" --encryption "$encryption" \
+	# PEX may have said it does not prefer encryption (bittorrent-pex.bash).
+	exec btpeer "${vflag[@]}" "${targs[@]}" "${plogflag[@]}" "${pexflag[@]}" "${dhtflag[@]}" \
+	    --encryption "${encfirst["peer $1"]:-$encryption}" \
 	    --strategy "$strategy" --spool "$spool" \
 	    "${selargs[@]}" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
 	    -- "$torrent" "$1"
+}
+
+# src_seed ADDR: seeding, one btpeer --seed dialling a --peer we did not
+# download from: it serves ADDR every piece as the connection's
+# initiator (a peer that ignores addresses it is told of, as
+# Transmission 3.00 does 127.x ones, takes those that connect to it).
+# shellcheck disable=SC2317 # called as "src_$kind"
+src_seed() {
+	exec btpeer "${vflag[@]}" "${pexflag[@]}" --seed --encryption "$encryption" \
+	    --spool "$spool" "${slotargs[@]}" "${rateargs[@]}" -o "$outdir" \
+	    -- "$torrent" "$1"
+}
+
+# seed_tick: once a second while seeding. The DHT; once, the --peer
+# peers not downloaded from are dialled (src_seed; tried once, ended by
+# stop_children).
+seed_dialled=0
+seed_tick() {
+	local p
+	dht_tick
+	[ "$seed_dialled" -eq 0 ] || return 0
+	seed_dialled=1
+	for p in "${peers[@]}"; do
+		[ "${state[peer $p]:-}" = 'done' ] || start_source "seed $p"
+	done
 }
 
 # start_source "KIND ARG": runs src_KIND ARG in the background, its event

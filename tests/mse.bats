@@ -171,10 +171,14 @@ joined() {
 @test "btpeer: downloads from a libtorrent seeder that forces encryption" {
 	payload
 	lt_seed forced
-	run timeout 60 btpeer --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$PORT"
+	run timeout 60 btpeer -v --spool "$T/sp" "$T/s.torrent" \
+	    "127.0.0.1:$PORT"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"encryption rc4"* ]]
+	# Our BitTorrent handshake went as MSE's initial payload.
+	[[ "$output" == *"> MSE handshake (rc4 or plaintext), handshake as initial payload"* ]]
+	[[ "$output" != *"> handshake"* ]]
 	joined "$T/sp" | cmp - "$T/src/data.bin"
 	run timeout 60 btpeer --encryption off --spool "$T/sp2" "$T/s.torrent" \
 	    "127.0.0.1:$PORT"
@@ -216,7 +220,7 @@ joined() {
 
 # blisten POLICY: btpeer --listen serving $T/src's files; sets BP.
 blisten() {
-	btpeer --listen 127.0.0.1:0 --encryption "$1" -o "$T/src" \
+	btpeer -v --listen 127.0.0.1:0 --encryption "$1" -o "$T/src" \
 	    "$T/s.torrent" >"$T/bp.out" 2>"$T/bp.err" 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "grep -q '^listening' '$T/bp.out'" 10
@@ -232,6 +236,8 @@ blisten() {
 	[ "$status" -eq 0 ]
 	cmp "$T/dl/data.bin" "$T/src/data.bin"
 	grep -q '^encryption rc4$' "$T/bp.out"
+	# libtorrent sent its handshake as MSE's initial payload.
+	grep -q '< MSE initial payload, 68 bytes' "$T/bp.err"
 	# A plaintext-only leecher is refused, and gets nothing.
 	LT_TIMEOUT=60 /usr/bin/python3 "$HELPERS/lt_mse.py" leech disabled \
 	    "$T/s.torrent" "$T/dl2" "127.0.0.1:$BP" >"$T/lt2.out" 2>&1 3>&- &
@@ -262,7 +268,7 @@ blisten() {
 	p1=$PORT
 	LT_RATE=32768 lt_seed disabled
 	p2=$PORT
-	run timeout 120 bittorrent -v -t "$T/s.torrent" -o "$T/out" \
+	run timeout 120 bittorrent -v --port 0 --no-dht -t "$T/s.torrent" -o "$T/out" \
 	    --peer "127.0.0.1:$p1" --peer "127.0.0.1:$p2"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -301,4 +307,179 @@ blisten() {
 	waitfor "cmp -s '$T/src/data.bin' '$T/dl/data.bin'" 90
 	grep -q '^encryption rc4$' "$T/bp.out"
 	grep -q '^peer-id .* aria2 ' "$T/bp.out"
+	# aria2c 1.36 sends its handshake after MSE's (len(IA) 0), the
+	# path libtorrent's initial payload does not take.
+	if grep -q 'MSE initial payload' "$T/bp.err"; then false; fi
+}
+
+# PEX flags and --encryption tolerate (plain first, then MSE).
+
+@test "btpeer: --encryption tolerate dials plain first, MSE only for a peer that closes it" {
+	payload
+	lt_seed forced
+	run timeout 60 btpeer -v --encryption tolerate --spool "$T/sp" \
+	    "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"plain handshake failed"*"trying MSE"* ]]
+	grep -q "^encryption rc4 127.0.0.1:$PORT$" <<<"$output"
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	lt_seed disabled
+	run timeout 60 btpeer -v --encryption tolerate --spool "$T/sp2" \
+	    "$T/s.torrent" "127.0.0.1:$PORT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"> handshake"* ]]
+	[[ "$output" != *"MSE"* ]]
+	joined "$T/sp2" | cmp - "$T/src/data.bin"
+}
+
+@test "btpeer --pex: a peer listed with enc goes out with added.f 0x01" {
+	payload
+	printf '127.0.0.1:9 enc\n127.0.0.1:10\n127.0.0.1:11 bogus\n' \
+	    >"$T/pex.peers"
+	# A listener with nothing: the dialer stays until its --timeout.
+	btpeer --listen 127.0.0.1:0 --pex "$T/pex.peers" --spool "$T/empty" \
+	    "$T/s.torrent" >"$T/bp.out" 2>"$T/bp.err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^listening' '$T/bp.out'" 10
+	BP=$(awk '/^listening/ { print $2 }' "$T/bp.out")
+	run timeout 30 btpeer --timeout 5 --spool "$T/sp" "$T/s.torrent" \
+	    "127.0.0.1:$BP"
+	echo "$output"
+	grep -qx 'peer 127.0.0.1:9 pex enc' <<<"$output"
+	grep -qx 'peer 127.0.0.1:10 pex -' <<<"$output"
+	grep -qx 'peer 127.0.0.1:11 pex -' <<<"$output"
+}
+
+@test "bittorrent: PEX flags pick the first handshake; peers it speaks RC4 with go out flagged enc" {
+	payload
+	# Slow seeders, so that both have time to deliver pieces.
+	LT_RATE=32768 lt_seed forced
+	pf=$PORT
+	LT_RATE=32768 lt_seed disabled
+	pd=$PORT
+	# A libtorrent hub speaking MSE to the first, plain to the second:
+	# its PEX flags the first enc, not the second.
+	mkdir -p "$T/hub"
+	LT_ENC=enabled /usr/bin/python3 "$HELPERS/lt_hub.py" "$T/s.torrent" \
+	    "$T/hub" "127.0.0.1:$pf" "127.0.0.1:$pd" >"$T/hub.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^listening' '$T/hub.out'" 30
+	hub=$(awk '/^listening/ { print $2 }' "$T/hub.out")
+	waitfor "grep -qx 'peer 127.0.0.1:$pf rc4' '$T/hub.out' &&
+	    grep -qx 'peer 127.0.0.1:$pd plain' '$T/hub.out'" 30
+	timeout 120 bittorrent -v --port 0 --no-dht --spool "$T/spool" -o "$T/out" \
+	    --peer "127.0.0.1:$hub" "$T/s.torrent" >"$T/bt.out" 2>&1 3>&- &
+	bt=$!
+	echo "$bt" >>"$T/pids"
+	f=$T/spool/run/pex.peers
+	waitfor "grep -qx '127.0.0.1:$pf enc' '$f' && grep -qx '127.0.0.1:$pd' '$f'" 60 ||
+	    { cat "$T/bt.out" "$T/spool/run/events.log"; false; }
+	wait "$bt"
+	cat "$T/bt.out"
+	cmp "$T/out/data.bin" "$T/src/data.bin"
+	grep -q "^peer 127.0.0.1:$pf pex enc" "$T/spool/run/events.log"
+	grep -q "^peer 127.0.0.1:$pd pex " "$T/spool/run/events.log"
+	if grep -q "^peer 127.0.0.1:$pd pex .*enc" "$T/spool/run/events.log"; then
+		false
+	fi
+	grep -q "^encryption rc4 127.0.0.1:$pf$" "$T/spool/run/events.log"
+	# The first handshake to each: MSE to the one flagged enc, plain to
+	# the other (no MSE attempt, so no fallback).
+	grep -q "^\[127.0.0.1:$pf\] btpeer: .* > MSE handshake" "$T/bt.out"
+	grep -q "^\[127.0.0.1:$pd\] btpeer: .* > handshake$" "$T/bt.out"
+	if grep -q "^\[127.0.0.1:$pd\] .*MSE" "$T/bt.out"; then false; fi
+	grep -q "^\[127.0.0.1:$pf\] .*encryption rc4$" "$T/bt.out"
+}
+
+# btpeer --seed with every piece dials out and seeds (serves as
+# initiator).
+
+# mark_spool: $T/sp marked complete from the files in $T/src.
+mark_spool() {
+	btassemble --mark "$(btverify --bitfield "$T/s.torrent" "$T/src")" \
+	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" >/dev/null
+}
+
+# tr_leech: transmission-cli requiring encryption, leeching into $T/dl
+# on port $tp. transmission 3.00 ignores 127.x peers it is told of, and
+# takes those that connect to it.
+tr_leech() {
+	tp=$(freeport)
+	mkdir -p "$T/trcfg" "$T/dl"
+	cat >"$T/trcfg/settings.json" <<-'JSON'
+	{"dht-enabled": false, "lpd-enabled": false, "pex-enabled": false,
+	 "utp-enabled": false, "port-forwarding-enabled": false,
+	 "bind-address-ipv4": "127.0.0.1", "rpc-enabled": false,
+	 "encryption": 2, "peer-port-random-on-start": false}
+	JSON
+	HOME=$T timeout 120 transmission-cli -er -g "$T/trcfg" -w "$T/dl" \
+	    -p "$tp" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "ss -Htln 'sport = :$tp' | grep -q LISTEN" 30
+}
+
+@test "btpeer --seed: with every piece, dials a libtorrent leecher and seeds it over RC4" {
+	payload
+	mark_spool
+	# Without --seed, a spool with every piece has nothing to do.
+	run timeout 10 btpeer --spool "$T/sp" "$T/s.torrent" 127.0.0.1:1
+	[ "$status" -eq 0 ]
+	[ "$output" = done ]
+	LT_TIMEOUT=60 /usr/bin/python3 "$HELPERS/lt_mse.py" leech forced \
+	    "$T/s.torrent" "$T/dl" >"$T/lt.out" 2>&1 3>&- &
+	lt=$!
+	echo "$lt" >>"$T/pids"
+	waitfor "grep -q '^ready' '$T/lt.out'" 30
+	lp=$(awk '/^listening/ { print $2 }' "$T/lt.out")
+	run timeout 60 btpeer -v --seed --encryption require --timeout 20 \
+	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$lp"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'done' <<<"$output"
+	grep -qx "encryption rc4 127.0.0.1:$lp" <<<"$output"
+	grep -q '> MSE handshake (rc4)' <<<"$output"
+	[ "$(awk '/^sent / { s += $2 } END { print s }' <<<"$output")" -eq 350000 ]
+	wait "$lt"
+	cmp "$T/dl/data.bin" "$T/src/data.bin"
+}
+
+@test "btpeer --seed --encryption require seeds transmission-cli requiring encryption, dialling it" {
+	payload
+	mark_spool
+	tr_leech
+	# A plain handshake gets nothing: transmission closes it.
+	run timeout 60 btpeer --seed --encryption off --timeout 20 \
+	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$tp"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	! grep -q '^sent ' <<<"$output"
+	run timeout 90 btpeer -v --seed --encryption require --timeout 30 \
+	    --spool "$T/sp" -o "$T/src" "$T/s.torrent" "127.0.0.1:$tp"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx "encryption rc4 127.0.0.1:$tp" <<<"$output"
+	grep -q '^peer-id .* Transmission 3' <<<"$output"
+	[ "$(awk '/^sent / { s += $2 } END { print s }' <<<"$output")" -eq 350000 ]
+	# Complete, it closes the connection to us, a seed: a normal end.
+	waitfor "cmp -s '$T/dl/data.bin' '$T/src/data.bin'" 30
+}
+
+@test "bittorrent --seed --encryption require: dials its --peer, transmission-cli, and seeds it" {
+	payload
+	tr_leech
+	timeout 120 bittorrent -v --seed --port 0 --no-dht --encryption require \
+	    --spool "$T/spool" -o "$T/src" --peer "127.0.0.1:$tp" \
+	    "$T/s.torrent" >"$T/bt.out" 2>&1 3>&- &
+	bt=$!
+	echo "$bt" >>"$T/pids"
+	waitfor "cmp -s '$T/dl/data.bin' '$T/src/data.bin'" 90 || {
+		cat "$T/bt.out"; false; }
+	kill "$bt"
+	wait "$bt" || true
+	cat "$T/bt.out"
+	grep -q "seed 127.0.0.1:$tp: started" "$T/bt.out"
+	grep -qx "encryption rc4 127.0.0.1:$tp" "$T/spool/run/events.log"
+	grep -q '^peer-id .* Transmission 3' "$T/spool/run/events.log"
 }

@@ -5,9 +5,10 @@ forced (MSE with RC4 only, both ways: a plaintext handshake is closed
 unanswered), enabled (MSE or plain, either method) or disabled (plain
 only). Prints "listening PORT"; a seeder prints "seeding" once its data is
 checked, connects to the given peers and runs until killed; a leecher
-connects to them, prints "complete" and exits 0 once it has everything,
-or exits 1 after LT_TIMEOUT seconds (default 60). LT_RATE caps the
-upload rate (bytes/s)."""
+prints "ready" once it takes connections, connects to them, prints
+"complete" and exits 0 once it has everything, or exits 1 after
+LT_TIMEOUT seconds (default 60). LT_RATE caps the upload rate
+(bytes/s)."""
 import os
 import sys
 import time
@@ -48,6 +49,15 @@ if mode == "seed":
             sys.exit(1)
         time.sleep(0.05)
     print("seeding", flush=True)
+else:
+    # Takes connections once its (empty) data is checked and started.
+    while h.status().paused or h.status().state in (
+            lt.torrent_status.checking_files,
+            lt.torrent_status.checking_resume_data):
+        if time.time() - start > timeout:
+            sys.exit(1)
+        time.sleep(0.05)
+    print("ready", flush=True)
 for p in peers:
     host, port = p.rsplit(":", 1)
     h.connect_peer((host, int(port)), 0)

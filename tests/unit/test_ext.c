@@ -524,8 +524,9 @@ test_pex_receive(void)
 	handshake(WIRE_RES_EXT, 0, 0);
 	exts(0, "d1:md6:ut_pexi4eee", 0);
 	ext(1, pex1, sizeof(pex1) - 1, S);
+	/* No added6.f: [::1]'s flags are unknown, not none. */
 	CHECK(strstr(log_, "peer 10.0.0.1:6881 pex seed,utp;"
-	    "peer 127.0.0.2:80 pex -;peer [::1]:6881 pex -;") != NULL);
+	    "peer 127.0.0.2:80 pex -;peer [::1]:6881 pex ?;") != NULL);
 	CHECK(strstr(log_, "10.0.0.9") == NULL);
 	/* A flood: at most PEX_MAX_IN of one message. */
 	log_[0] = '\0';
@@ -542,13 +543,48 @@ test_pex_receive(void)
 	}
 	m[n + 900] = 'e';
 	ext(1, m, n + 901, 2 * S);
-	CHECK(strstr(log_, "peer 10.1.0.99:1 pex -;") != NULL);
+	CHECK(strstr(log_, "peer 10.1.0.99:1 pex ?;") != NULL);
 	CHECK(strstr(log_, "peer 10.1.0.100:1") == NULL);
 	/* Malformed: a protocol error naming the extension. */
 	exts(1, "d5:added5:12345e", 3 * S);
 	CHECK(strcmp(peer_reason(&P), "ut_pex: added: not a list of 6-byte "
 	    "peers") == 0);
 	peer_free(&P);
+}
+
+/*
+ * BEP 11 flags both ways: names as events print them, parsed back (what
+ * btpeer --pex reads), and added.f as we send it (0x01 for a peer we
+ * speak RC4 with).
+ */
+static void
+test_pex_flags(void)
+{
+	struct pex_peer now[2], was[2];
+	unsigned char msg[512];
+	char s[64];
+	uint8_t f;
+	size_t n;
+	int k, nwas = 0, bad = 0;
+
+	for (k = 0; k < 32; k++) {
+		pex_flags((uint8_t)k, s, sizeof(s));
+		if (pex_flags_parse(s, &f) == -1 || f != k)
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(pex_flags_parse("enc,seed", &f) == 0 && f == 0x03);
+	CHECK(pex_flags_parse("-", &f) == 0 && f == 0);
+	CHECK(pex_flags_parse("enc,", &f) == -1);
+	CHECK(pex_flags_parse("encrypted", &f) == -1);
+	CHECK(pex_flags_parse("", &f) == -1);
+	memset(now, 0, sizeof(now));
+	now[0].ip[0] = now[1].ip[0] = 10;
+	now[0].port = 1;
+	now[1].port = 2;
+	now[0].flags = PEX_F_ENC;
+	n = pex_build(now, 2, was, &nwas, msg, sizeof(msg));
+	CHECK(n > 0 && memmem(msg, n, "7:added.f2:\x01\x00", 13) != NULL);
 }
 
 static int npeers = 60;
@@ -784,6 +820,7 @@ main(void)
 	RUN(test_metadata_serve);
 	RUN(test_pex_receive);
 	RUN(test_pex_send);
+	RUN(test_pex_flags);
 	RUN(test_fast);
 	RUN(test_dht_port);
 	DONE();

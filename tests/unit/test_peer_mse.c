@@ -134,9 +134,19 @@ host_init(struct peer_host *h, struct side *s)
 	h->event = f_event;
 }
 
-/* Moves up to chunk bytes from one core to the other; 1 if any moved. */
+/*
+ * Not 0: the first read of each side stops after this many bytes of
+ * its stream, the next takes the rest (a cut at every byte).
+ */
+static size_t cut_at;
+
+/*
+ * Moves up to chunk bytes from one core to the other (*sent counts
+ * them, for cut_at); 1 if any moved.
+ */
 static int
-move(struct peer *from, struct peer *to, size_t chunk, int64_t now)
+move(struct peer *from, struct peer *to, size_t chunk, int64_t now,
+    size_t *sent)
 {
 	const unsigned char *b;
 	size_t n;
@@ -147,6 +157,9 @@ move(struct peer *from, struct peer *to, size_t chunk, int64_t now)
 	peer_output(from, &b, &n);
 	if (n > chunk)
 		n = chunk;
+	if (*sent < cut_at && n > cut_at - *sent)
+		n = cut_at - *sent;
+	*sent += n;
 	if (n == 0)
 		return 0;
 	if (peer_done(to) < 0)
@@ -160,7 +173,19 @@ struct run {
 	struct peer	 pa, pb;
 	struct peer_mse	 ma, mb;
 	int		 fallback;	/* peer_mse_fallback(a) at the end */
+	size_t		 b_ia;		/* the IA length b's MSE saw */
+	int		 plain_fallback; /* a plain a: peer_plain_fallback */
 };
+
+/* a sends its handshake as MSE's initial payload (the default). */
+static int use_ia = 1;
+/* a's pm.addr: the address its event names. */
+static const char *a_addr;
+/*
+ * 1: a dials with every piece and serves (btpeer's seed-out), b fetches;
+ * 2: both have every piece and serve.
+ */
+static int a_seeds;
 
 /*
  * a with policy ea dials b with policy eb; chunk bytes at a time.
@@ -175,11 +200,12 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 	uint8_t rnd[MSE_RAND_LEN];
 	char err[BT_ERRLEN];
 	int64_t now = 0;
-	size_t k;
+	size_t k, sa = 0, sb = 0;
 	int moved, rounds = 0;
 
 	memset(r, 0, sizeof(*r));
-	memset(r->b.had, 1, 3);
+	memset(r->b.had, a_seeds != 1, 3);
+	memset(r->a.had, a_seeds != 0, 3);
 	host_init(&ha, &r->a);
 	host_init(&hb, &r->b);
 	memset(&ca, 0, sizeof(ca));
@@ -189,7 +215,9 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 	ca.queue = 16;
 	ca.timeout = 5 * PEER_SEC;
 	cb = ca;
-	cb.mode = PEER_SERVE;
+	cb.mode = a_seeds == 1 ? PEER_FETCH : PEER_SERVE;
+	if (a_seeds)
+		ca.mode = PEER_SERVE;
 	memcpy(cb.peer_id, "-BP0100-bbbbbbbbbbbb", 20);
 	for (k = 0; k < sizeof(rnd); k++)
 		rnd[k] = (uint8_t)(k * 31 + seed);
@@ -204,11 +232,14 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 	    now);
 	peer_init(&r->pb, &cb, &hb, eb != PEER_CRYPTO_OFF ? &r->mb.tr : NULL,
 	    now);
-	if (ea != PEER_CRYPTO_OFF)
+	if (ea != PEER_CRYPTO_OFF) {
+		r->ma.ia = use_ia;
+		r->ma.addr = a_addr;
 		peer_mse_start(&r->ma, &r->pa);
+	}
 	do {
-		moved = move(&r->pa, &r->pb, chunk, now);
-		moved |= move(&r->pb, &r->pa, chunk, now);
+		moved = move(&r->pa, &r->pb, chunk, now, &sa);
+		moved |= move(&r->pb, &r->pa, chunk, now, &sb);
 		/* A side that failed closes: the other sees end of file. */
 		if (peer_done(&r->pb) >= 0 && peer_done(&r->pa) < 0)
 			peer_eof(&r->pa, now);
@@ -217,9 +248,17 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 		now += 10;	/* 10 us a round: no timer fires */
 		peer_tick(&r->pa, now);
 		peer_tick(&r->pb, now);
+		/* Idle: let a second pass for the ticks' own checks. */
+		if (!moved && rounds < 10 && peer_done(&r->pa) < 0) {
+			now += PEER_SEC;
+			moved = 1;
+		}
 	} while (moved && peer_done(&r->pa) < 0 && ++rounds < 1000000);
 	r->fallback = ea != PEER_CRYPTO_OFF &&
 	    peer_mse_fallback(&r->ma, &r->pa);
+	r->b_ia = eb != PEER_CRYPTO_OFF ? r->mb.m.ia_len : 0;
+	r->plain_fallback = ea == PEER_CRYPTO_OFF &&
+	    peer_plain_fallback(&r->pa);
 	k = (size_t)peer_done(&r->pa);
 	peer_free(&r->pa);
 	peer_free(&r->pb);
@@ -227,6 +266,19 @@ converse(struct run *r, enum peer_crypto ea, enum peer_crypto eb,
 }
 
 static struct run R;
+
+/* prefer both ways, each side's stream cut in two at byte cut. */
+static int
+converse_cut(struct run *r, size_t cut, unsigned seed)
+{
+	int rc;
+
+	cut_at = cut;
+	rc = converse(r, PEER_CRYPTO_PREFER, PEER_CRYPTO_PREFER, 1 << 20,
+	    seed);
+	cut_at = 0;
+	return rc;
+}
 
 static void
 test_chunks(void)
@@ -237,17 +289,50 @@ test_chunks(void)
 	int bad = 0;
 
 	setup();
-	for (k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
-		if (converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_PREFER,
-		    chunks[k], (unsigned)k) != BT_EXIT_OK ||
-		    !f_complete(&R.a) ||
-		    strcmp(R.a.log, "encryption rc4;") != 0 ||
-		    strcmp(R.b.log, "encryption rc4;") != 0) {
-			printf("#   chunk %zu: a '%s' b '%s'\n", chunks[k],
-			    R.a.log, R.b.log);
-			bad++;
+	/* Our handshake in MSE's IA, then after MSE as older peers do. */
+	for (use_ia = 1; use_ia >= 0; use_ia--)
+		for (k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+			if (converse(&R, PEER_CRYPTO_PREFER,
+			    PEER_CRYPTO_PREFER, chunks[k], (unsigned)k) !=
+			    BT_EXIT_OK || !f_complete(&R.a) ||
+			    strcmp(R.a.log, "encryption rc4;") != 0 ||
+			    strcmp(R.b.log, "encryption rc4;") != 0 ||
+			    R.b_ia != (use_ia ? WIRE_HANDSHAKE_LEN : 0)) {
+				printf("#   ia %d chunk %zu: a '%s' b '%s' "
+				    "ia %zu\n", use_ia, chunks[k], R.a.log,
+				    R.b.log, R.b_ia);
+				bad++;
+			}
+		}
+	use_ia = 1;
+	CHECK(bad == 0);
+}
+
+/*
+ * Every cut of the first 1400 bytes of each stream (the MSE handshake, the
+ * IA and the messages after it) into two reads, with the IA or without.
+ */
+static void
+test_cuts(void)
+{
+	int bad = 0;
+
+	setup();
+	for (use_ia = 1; use_ia >= 0; use_ia--) {
+		size_t cut;
+
+		/* Past the longest MSE step 3 with its IA (1244 bytes). */
+		for (cut = 1; cut < 1400; cut++) {
+			if (converse_cut(&R, cut, (unsigned)cut) != BT_EXIT_OK ||
+			    !f_complete(&R.a) ||
+			    R.b_ia != (use_ia ? WIRE_HANDSHAKE_LEN : 0)) {
+				printf("#   ia %d cut %zu: a '%s' b '%s'\n",
+				    use_ia, cut, R.a.log, R.b.log);
+				bad++;
+			}
 		}
 	}
+	use_ia = 1;
 	CHECK(bad == 0);
 }
 
@@ -272,6 +357,45 @@ test_policies(void)
 	/* require may not. */
 	CHECK(converse(&R, PEER_CRYPTO_REQUIRE, PEER_CRYPTO_OFF, 64, 5) ==
 	    BT_EXIT_WORLD && !R.fallback);
+	/*
+	 * tolerate dials plain first: a peer that requires MSE closes it
+	 * before its handshake, worth a retry with MSE; one that answers
+	 * is not.
+	 */
+	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_REQUIRE, 64, 6) ==
+	    BT_EXIT_WORLD && R.plain_fallback);
+	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_OFF, 64, 7) ==
+	    BT_EXIT_OK && !R.plain_fallback);
+	/* Listening, tolerate takes both kinds. */
+	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_TOLERATE, 64, 8) ==
+	    BT_EXIT_OK && strcmp(R.b.log, "encryption none;") == 0);
+	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_TOLERATE, 64, 9) ==
+	    BT_EXIT_OK && strcmp(R.b.log, "encryption rc4;") == 0);
+	/* A dialled peer's address follows in the event. */
+	a_addr = "10.0.0.1:6881";
+	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_PREFER, 64, 10) ==
+	    BT_EXIT_OK && strcmp(R.a.log, "encryption rc4 10.0.0.1:6881;") ==
+	    0 && strcmp(R.b.log, "encryption rc4;") == 0);
+	a_addr = NULL;
+}
+
+/*
+ * Seeding a peer we dialled: a serves b, MSE as initiator, until b has
+ * everything and closes; two seeds part at once, a normal end.
+ */
+static void
+test_seed_out(void)
+{
+	setup();
+	a_seeds = 1;
+	CHECK(converse(&R, PEER_CRYPTO_REQUIRE, PEER_CRYPTO_PREFER, 4096, 11) ==
+	    BT_EXIT_OK && f_complete(&R.b));
+	CHECK(strcmp(R.a.log, "encryption rc4;") == 0 && R.b_ia ==
+	    WIRE_HANDSHAKE_LEN);
+	a_seeds = 2;
+	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_PREFER, 4096, 12) ==
+	    BT_EXIT_OK);
+	a_seeds = 0;
 }
 
 static void
@@ -284,6 +408,8 @@ test_parse(void)
 	    c == PEER_CRYPTO_PREFER);
 	CHECK(peer_crypto_parse("require", &c) == 0 &&
 	    c == PEER_CRYPTO_REQUIRE);
+	CHECK(peer_crypto_parse("tolerate", &c) == 0 &&
+	    c == PEER_CRYPTO_TOLERATE);
 	CHECK(peer_crypto_parse("rc4", &c) == -1);
 }
 
@@ -291,7 +417,9 @@ int
 main(void)
 {
 	RUN(test_chunks);
+	RUN(test_cuts);
 	RUN(test_policies);
+	RUN(test_seed_out);
 	RUN(test_parse);
 	DONE();
 }
