@@ -57,11 +57,31 @@ confine(const struct opts *o)
 	return 0;
 }
 
-#ifdef BT_TEST_HOOKS
 int
-confine_test_arm(void)
+confine_relay(int verbose)
 {
-	const char *m = getenv("BT_TEST_ESCAPE");
+	struct sandbox sb;
+	char err[BT_ERRLEN], what[64];
+	long pid = (long)getpid();	/* not allowed once confined */
+
+	memset(&sb, 0, sizeof(sb));
+	sb.profile = SANDBOX_RELAY;
+	if (sandbox_apply(&sb, err) == -1) {
+		fprintf(stderr, "btpeer: uTP relay: sandbox: %s\n", err);
+		return bt_fail_exit(BT_FAIL_SYSTEM);
+	}
+	/* A missing layer: the parent's own sandbox warned already. */
+	if (verbose)
+		fprintf(stderr, "btpeer: uTP relay: pid %ld, sandbox: %s\n",
+		    pid, sandbox_describe(&sb, what, sizeof(what)));
+	return 0;
+}
+
+#ifdef BT_TEST_HOOKS
+static int
+arm(const char *var)
+{
+	const char *m = getenv(var);
 	int fd;
 
 	if (m == NULL || (fd = open(m, O_WRONLY | O_CREAT | O_EXCL |
@@ -69,6 +89,18 @@ confine_test_arm(void)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+int
+confine_test_arm(void)
+{
+	return arm("BT_TEST_ESCAPE");
+}
+
+int
+confine_test_arm_relay(void)
+{
+	return arm("BT_TEST_RELAY_ESCAPE");
 }
 
 static void
@@ -104,6 +136,12 @@ confine_test_escape(int armed)
 #else
 int
 confine_test_arm(void)
+{
+	return 0;
+}
+
+int
+confine_test_arm_relay(void)
 {
 	return 0;
 }

@@ -145,8 +145,8 @@ dial(const struct opts *o, const struct metainfo *mi, struct spool *spp,
 		*fallback = 0;
 	if (o->utp && o->verbose)
 		fprintf(stderr, "btpeer: uTP to %s\n", o->addr);
-	fd = o->utp ? net_connect_utp(o->addr, o->timeout, &pid, err) :
-	    net_connect(o->addr, o->timeout, err);
+	fd = o->utp ? net_connect_utp(o->addr, o->timeout, o->verbose, &pid,
+	    err) : net_connect(o->addr, o->timeout, err);
 	if (fd < 0) {
 		fprintf(stderr, "btpeer: %s\n", err);
 		/* --piece: stdout is the data, never an event. */

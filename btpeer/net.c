@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bt.h"
+#include "confine.h"
 #include "net.h"
 #include "utp_io.h"
 
@@ -58,23 +59,81 @@ split(const char *spec, char *host, size_t hlen, char *port, size_t plen,
 	return 0;
 }
 
+/* Closes every descriptor above stderr but a and b. */
+static void
+close_others(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0u, 0);
+}
+
 /*
- * uTP: the connection runs in a child of its own (lib/utp_relay.c) that
- * relays its stream to our end of a socketpair, so the peer loop sees a
- * stream socket as with TCP. The child gives up after timeout seconds
- * without a datagram.
+ * Waits until the dialed uTP connection is up, as connect(2) would, for
+ * up to timeout seconds: 0, or -1 with err (refused, reset, timed out).
+ * A failure to connect is then reported as TCP's is, not as a stream
+ * that ended before the handshake, whatever the timing.
+ */
+static int
+utp_connected(struct utp_io *io, const char *spec, int timeout, char *err)
+{
+	uint64_t end = utp_now() + (uint64_t)timeout * 1000000, now;
+	struct pollfd p;
+	enum utp_state st;
+	char why[BT_ERRLEN];
+	int t;
+
+	for (;;) {
+		st = utp_state(io->c);
+		if (st == UTP_CONNECTED)
+			return 0;
+		if (st != UTP_SYN_SENT)
+			return bt_err(err, "uTP to %s: connection %s", spec,
+			    utp_state_name(st));
+		if ((now = utp_now()) >= end)
+			return bt_err(err, "uTP to %s: connection timed out",
+			    spec);
+		t = utp_io_timeout(io);
+		if (t < 0 || (uint64_t)t > (end - now) / 1000 + 1)
+			t = (int)((end - now) / 1000 + 1);
+		p.fd = io->fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, t) == -1 && errno != EINTR)
+			return bt_err(err, "poll: %s", strerror(errno));
+		if (((p.revents & (POLLIN | POLLERR)) &&
+		    utp_io_recv(io, why) == -1) || utp_io_send(io, why) == -1)
+			return bt_err(err, "uTP to %s: %s", spec, why);
+	}
+}
+
+/*
+ * uTP: once connected, the connection runs in a child of its own
+ * (lib/utp_relay.c) that relays its stream to our end of a socketpair,
+ * so the peer loop sees a stream socket as with TCP. The child keeps
+ * only its two descriptors (not the spool's: its claims stay ours
+ * alone), is sandboxed, and gives up after timeout seconds without a
+ * datagram.
  */
 int
-net_connect_utp(const char *spec, int timeout, pid_t *pid, char *err)
+net_connect_utp(const char *spec, int timeout, int verbose, pid_t *pid,
+    char *err)
 {
 	struct utp_io io;
 	char host[256], port[8];
-	int sv[2], rc;
+	int sv[2], rc, armed;
 
 	if (split(spec, host, sizeof(host), port, sizeof(port), NULL, err))
 		return -2;
 	if (utp_io_dial(&io, host, port, err) == -1)
 		return -1;
+	if (utp_connected(&io, spec, timeout, err) == -1) {
+		utp_io_close(&io);
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		utp_io_close(&io);
 		return bt_err(err, "socketpair: %s", strerror(errno));
@@ -86,7 +145,11 @@ net_connect_utp(const char *spec, int timeout, pid_t *pid, char *err)
 		return bt_err(err, "fork: %s", strerror(errno));
 	}
 	if (*pid == 0) {
-		close(sv[0]);
+		close_others(io.fd, sv[1]);
+		armed = confine_test_arm_relay();
+		if ((rc = confine_relay(verbose)) != 0)
+			_exit(rc);
+		confine_test_escape(armed);
 		rc = utp_relay(&io, sv[1], (uint64_t)timeout * 1000000, err);
 		if (rc == -1)
 			fprintf(stderr, "btpeer: uTP to %s: %s\n", spec, err);

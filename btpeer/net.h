@@ -11,10 +11,13 @@
 int	net_connect(const char *addr, int timeout, char *err);
 /*
  * The same over uTP (BEP 29): a stream socket whose other end a child,
- * *pid, relays to a uTP connection. Its failures come to light on the
- * stream (end of file); net_utp_done() closes fd and reaps the child.
+ * *pid, relays to a uTP connection. The child closes every other
+ * descriptor but stdio and is sandboxed (confine_relay; verbose: it says
+ * so). Its failures come to light on the stream (end of file);
+ * net_utp_done() closes fd and reaps the child.
  */
-int	net_connect_utp(const char *addr, int timeout, pid_t *pid, char *err);
+int	net_connect_utp(const char *addr, int timeout, int verbose,
+	    pid_t *pid, char *err);
 void	net_utp_done(int fd, pid_t pid);
 /* Listens on "[host:]port" (port 0: any); *port gets the bound one. */
 int	net_listen(const char *spec, int *port, char *err);

@@ -420,7 +420,7 @@ main(int argc, char *argv[])
 	char err[BT_ERRLEN], *listen = NULL, *dial = NULL, *end;
 	const char *host, *port;
 	long n;
-	int c, rc;
+	int c, rc, served = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.max = 32;
@@ -466,37 +466,44 @@ main(int argc, char *argv[])
 		fprintf(stderr, "btutp: out of memory\n");
 		return BT_EXIT_WORLD;
 	}
+	/* From here every way out goes through out: (make asan: no leak). */
+	memset(&io, 0, sizeof(io));
+	io.fd = -1;
+	rc = BT_EXIT_WORLD;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	if (bt_watch_parent() == -1)
-		return BT_EXIT_WORLD;	/* our orchestrator is gone */
+		goto out;	/* our orchestrator is gone */
 	if (dial != NULL) {
 		if (connect_one(&d, &io, host, port, err) == -1) {
 			fprintf(stderr, "btutp: %s\n", err);
-			return BT_EXIT_WORLD;
+			goto out;
 		}
 	} else {
 		/* utp_io binds the socket; the connections are ours. */
 		if (utp_io_listen(&io, host, port, err) == -1) {
 			fprintf(stderr, "btutp: %s\n", err);
-			return BT_EXIT_WORLD;
+			goto out;
 		}
 		d.udp = io.fd;
 		printf("listening %d\n", utp_io_port(&io));
 		if (fflush(stdout) == EOF) {
 			fprintf(stderr, "btutp: writing output failed\n");
-			return BT_EXIT_WORLD;
+			goto out;
 		}
 	}
-	rc = serve(&d);
+	if (serve(&d) == -1)
+		fprintf(stderr, "btutp: %s\n", strerror(errno));
+	else
+		served = 1;
+out:
+	/* A dialed connection's command gives the status once reaped. */
 	while (d.n > 0)
 		drop(&d, d.n - 1);
+	if (served)
+		rc = d.dialed ? d.status : BT_EXIT_OK;
 	utp_io_close(&io);
 	free(d.conns);
-	if (rc == -1) {
-		fprintf(stderr, "btutp: %s\n", strerror(errno));
-		return BT_EXIT_WORLD;
-	}
-	return d.dialed ? d.status : BT_EXIT_OK;
+	return rc;
 }

@@ -382,6 +382,12 @@ setup(struct eng *e)
 	if (e->has == NULL || e->gone == NULL || e->m == NULL)
 		return wsf_fail(e, "out of memory");
 	memset(e->has, 0xff, nb);
+	/* A selection: the pieces it does not want are never asked for. */
+	if (o->sel != NULL)
+		for (uint32_t i = 0; i < e->mi->npieces; i++)
+			if (!sel_piece(o->sel, i))
+				e->has[i / 8] &=
+				    (unsigned char)~(0x80u >> (i % 8));
 	buf_init(&e->url, WS_MAX_URL);
 	/* A run per request in flight and one piece more, within the caps. */
 	run = (WSF_RUN_BYTES + plen - 1) / plen;
@@ -452,6 +458,22 @@ teardown(struct eng *e)
 	free(e->gone);
 }
 
+/*
+ * The wanted pieces (all, or the selection's) not in the spool. A scan:
+ * only once nothing more can be picked.
+ */
+static uint32_t
+wanted_left(const struct eng *e)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < e->mi->npieces; i++)
+		if (!spool_have(e->sp, i) && (e->o->sel == NULL ||
+		    sel_piece(e->o->sel, i)))
+			n++;
+	return n;
+}
+
 int
 wsf_run(const struct wsf_opts *o, const struct metainfo *mi,
     struct spool *sp, FILE *ev)
@@ -459,6 +481,7 @@ wsf_run(const struct wsf_opts *o, const struct metainfo *mi,
 	struct eng *e;
 	CURLMsg *msg;
 	int running, q, rc, ended;
+	uint32_t left;
 	double wait;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
@@ -485,8 +508,12 @@ wsf_run(const struct wsf_opts *o, const struct metainfo *mi,
 		if (e->done >= 0)
 			break;
 		if (e->nact == 0 && e->nbusy == 0 && e->nothing_left) {
-			wsf_fail(e, "%u missing pieces are not available from "
-			    "this seed", mi->npieces - spool_nhave(sp));
+			if ((left = wanted_left(e)) == 0) {
+				wsf_event(e, "done");
+				e->done = BT_EXIT_OK;
+			} else
+				wsf_fail(e, "%u missing pieces are not "
+				    "available from this seed", left);
 			break;
 		}
 		curl_multi_perform(e->m, &running);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "metainfo.h"
+#include "select.h"
 #include "spool.h"
 
 /* Requests in flight by default, and the most allowed. */
@@ -43,6 +44,7 @@
 struct wsf_opts {
 	const char	*url;
 	const char	*cacert;	/* NULL: the system's CAs */
+	const struct sel *sel;		/* --files...: NULL, every piece */
 	enum spool_strategy strategy;
 	int		 jobs;
 	int		 timeout;	/* s: connect, and low-speed window */

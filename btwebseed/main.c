@@ -19,6 +19,7 @@
 #include "metainfo.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "select.h"
 #include "spool.h"
 
 /* Default seconds to connect, and of a stalled request. */
@@ -26,7 +27,8 @@
 
 static const char usage[] =
     "usage: btwebseed [-hv] [-j n] [--version] [--cacert file]"
-    " [--retries n] [--span n] [--strategy sequential|random|rarest]"
+    " [--files list] [--include glob] [--exclude glob] [--retries n]"
+    " [--span n] [--strategy sequential|random|rarest]"
     " [--timeout seconds] --spool dir file.torrent url\n";
 
 static int
@@ -95,7 +97,7 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_VERSION = 256, O_CACERT, O_RETRIES, O_SPAN, O_STRATEGY,
-	    O_TIMEOUT, O_SPOOL };
+	    O_TIMEOUT, O_SPOOL, O_FILES, O_INCLUDE, O_EXCLUDE };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -107,16 +109,22 @@ main(int argc, char *argv[])
 		{ "strategy", required_argument, NULL, O_STRATEGY },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "spool", required_argument, NULL, O_SPOOL },
+		{ "files", required_argument, NULL, O_FILES },
+		{ "include", required_argument, NULL, O_INCLUDE },
+		{ "exclude", required_argument, NULL, O_EXCLUDE },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct wsf_opts o;
 	struct metainfo mi;
+	struct sel_spec spec;
+	struct sel sel;
 	const char *spooldir = NULL, *torrent;
 	char err[BT_ERRLEN];
 	long v;
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
+	memset(&spec, 0, sizeof(spec));
 	o.strategy = SPOOL_RAREST;
 	o.jobs = WSF_JOBS_DEFAULT;
 	o.timeout = DEFAULT_TIMEOUT;
@@ -169,6 +177,13 @@ main(int argc, char *argv[])
 		case O_SPOOL:
 			spooldir = optarg;
 			break;
+		case O_FILES:
+		case O_INCLUDE:
+		case O_EXCLUDE:
+			if (sel_spec_add(&spec, c == O_FILES ? 'f' :
+			    c == O_INCLUDE ? 'i' : 'x', optarg, err) == -1)
+				return bad_usage(err);
+			break;
 		default:
 			return bad_usage(NULL);
 		}
@@ -192,8 +207,18 @@ main(int argc, char *argv[])
 		fprintf(stderr, "btwebseed: %s: %s\n", torrent, err);
 		return BT_EXIT_INPUT;
 	}
+	if (sel_spec_any(&spec)) {
+		if (sel_build(&sel, &mi, &spec, err) == -1) {
+			fprintf(stderr, "btwebseed: %s\n", err);
+			mi_free(&mi);
+			return BT_EXIT_INPUT;
+		}
+		o.sel = &sel;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&o, spooldir, &mi);
+	if (o.sel != NULL)
+		sel_free(&sel);
 	mi_free(&mi);
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
 		perror("btwebseed: writing output failed");

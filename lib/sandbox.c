@@ -141,8 +141,9 @@ landlock(struct sandbox *sb, char *err)
 	a.fs = all;
 	asize = sizeof(a.fs);
 	if (abi >= 4) {
-		/* The peer profile connects and binds nothing: no rule. */
-		if (sb->profile == SANDBOX_PEER)
+		/* These profiles connect and bind nothing: no rule. */
+		if (sb->profile == SANDBOX_PEER ||
+		    sb->profile == SANDBOX_RELAY)
 			a.net = LANDLOCK_ACCESS_NET_BIND_TCP |
 			    LANDLOCK_ACCESS_NET_CONNECT_TCP;
 		asize = offsetof(struct ll_attr, scoped);
@@ -208,6 +209,20 @@ static const int peer_calls[] = {
 	SCMP_SYS(exit), SCMP_SYS(exit_group)
 };
 
+/*
+ * The uTP relay's steady state (lib/utp_relay.c): datagrams on its
+ * connected UDP socket, the stream on its end of a socketpair, poll
+ * with a deadline, the clock; fcntl below, F_GETFL and F_SETFL only.
+ */
+static const int relay_calls[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
+	SCMP_SYS(shutdown), SCMP_SYS(close), SCMP_SYS(poll), SCMP_SYS(ppoll),
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(madvise),
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
+	SCMP_SYS(exit), SCMP_SYS(exit_group)
+};
+
 /* Only sanitized builds: the leak checker's tracer, report output. */
 static const int sanitizer_calls[] = {
 	SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(waitid),
@@ -254,13 +269,21 @@ add_all(scmp_filter_ctx c, uint32_t action, const int *calls, size_t n)
 }
 
 static int
-peer_rules(scmp_filter_ctx c)
+peer_rules(scmp_filter_ctx c, int relay)
 {
 	uint32_t ex = SCMP_ACT_KILL_PROCESS;
 
-	if (add_all(c, SCMP_ACT_ALLOW, peer_calls, NELEM(peer_calls)) ||
+	if ((relay ? add_all(c, SCMP_ACT_ALLOW, relay_calls,
+	    NELEM(relay_calls)) : add_all(c, SCMP_ACT_ALLOW, peer_calls,
+	    NELEM(peer_calls))) ||
 	    (SANITIZED && add_all(c, SCMP_ACT_ALLOW, sanitizer_calls,
 	    NELEM(sanitizer_calls))))
+		return -1;
+	/* The relay sets its stream non-blocking; nothing else. */
+	if (relay && (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, F_GETFL, 0)) ||
+	    seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, F_SETFL, 0))))
 		return -1;
 	/* Memory, never executable: no new code after setup. */
 	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -274,7 +297,7 @@ peer_rules(scmp_filter_ctx c)
 	    SCMP_A2(SCMP_CMP_EQ, TCP_CORK, 0)))
 		return -1;
 	/* stdio asks whether stdout is a terminal; nothing else. */
-	if (seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	if (!relay && seccomp_rule_add(c, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 	    SCMP_A1(SCMP_CMP_EQ, TCGETS, 0)))
 		return -1;
 	/*
@@ -333,11 +356,12 @@ seccomp(struct sandbox *sb, char *err)
 	scmp_filter_ctx c;
 	int r;
 
-	c = seccomp_init(sb->profile == SANDBOX_PEER ? SCMP_ACT_ERRNO(EPERM) :
-	    SCMP_ACT_ALLOW);
+	c = seccomp_init(sb->profile == SANDBOX_CLIENT ? SCMP_ACT_ALLOW :
+	    SCMP_ACT_ERRNO(EPERM));
 	if (c == NULL)
 		return bt_err(err, "seccomp: out of memory");
-	if ((sb->profile == SANDBOX_PEER ? peer_rules(c) : client_rules(c))) {
+	if ((sb->profile == SANDBOX_CLIENT ? client_rules(c) : peer_rules(c,
+	    sb->profile == SANDBOX_RELAY))) {
 		seccomp_release(c);
 		return bt_err(err, "seccomp: building the filter failed");
 	}

@@ -18,7 +18,11 @@
  *              the process. SANDBOX_CLIENT, for a tool whose library
  *              still needs the network (libcurl), denies what no download
  *              needs: exec, ptrace, new privileges, mounts, module and
- *              kernel-wide calls.
+ *              kernel-wide calls. SANDBOX_RELAY, for a process that
+ *              only moves bytes between descriptors it holds (btpeer's
+ *              uTP relay child: its UDP socket and a socketpair), allows
+ *              I/O on them, poll, the clock, memory and exit: no file
+ *              (Landlock: none named), no new socket, no signal.
  *
  * Both are irrevocable and inherited by children. A layer the kernel
  * lacks is reported in warn and skipped (the caller says so once); a
@@ -37,7 +41,8 @@ enum sandbox_layer {
 
 enum sandbox_profile {
 	SANDBOX_PEER,		/* allow-list: btpeer after connect/accept */
-	SANDBOX_CLIENT		/* deny-list: a libcurl client */
+	SANDBOX_CLIENT,		/* deny-list: a libcurl client */
+	SANDBOX_RELAY		/* allow-list: a relay between descriptors */
 };
 
 struct sandbox {

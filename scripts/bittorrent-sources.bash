@@ -527,7 +527,8 @@ queue_webseeds() {
 # shellcheck disable=SC2317 # called as "src_$kind"
 src_webseed() {
 	exec btwebseed "${vflag[@]}" --strategy "$strategy" --spool "$spool" \
-	    -- "$torrent" "$1" > >(exec sed -u 's/^/from webseed /')
+	    "${selargs[@]}" -- "$torrent" "$1" \
+	    > >(exec sed -u 's/^/from webseed /')
 }
 
 # An event line of a web seed: counted, then handled as a btpeer's.

@@ -127,6 +127,86 @@ complete() {
 	[[ "$output" == *"writing output failed"* ]]
 }
 
+# pieces_of TORRENT N...: the pieces files number N... overlap, sorted.
+pieces_of() {
+	local t=$1
+	shift
+	btinfo "$t" | jq -r --arg ns "$*" '.piece_length as $pl |
+	    ($ns | split(" ") | map(tonumber)) as $want |
+	    .files[] | select(.index as $i | $want | any(. == $i)) |
+	    select(.length > 0) |
+	    range((.offset / $pl | floor); ((.offset + .length - 1) / $pl | floor) + 1)' |
+	    sort -nu
+}
+
+# The pieces stored by this run ("piece I ok" lines of $output), sorted.
+stored() {
+	printf '%s\n' "$output" | sed -n 's/^piece \([0-9]*\) ok$/\1/p' | sort -n
+}
+
+@test "btwebseed --files/--include/--exclude: only the wanted pieces are fetched, then done" {
+	multi
+	webfs "$T/src"
+	# File 4 (z.bin): its pieces, the first one straddling into file 3.
+	want=$(pieces_of "$T/m.torrent" 4)
+	run timeout 60 btwebseed -v --files 4 --spool "$T/sp" "$T/m.torrent" \
+	    "$URL"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(evlast)" = done ]
+	echo "want: $want"
+	echo "got:  $(stored)"
+	[ -n "$want" ] && [ "$(stored)" = "$want" ]
+	[ "$(printf '%s\n' "$want" | wc -l)" -lt "$N" ]
+	# Nothing else was asked of the server: no range of file 1.
+	[[ "$output" != *"a%20b.bin"* ]]
+	# The spool holds those pieces and no other.
+	[ "$(ls "$T/sp/pieces" | sort -n)" = "$want" ]
+	# Those pieces in the spool: done at once, though others are missing.
+	run timeout 60 btwebseed --include '*/z.bin' --spool "$T/sp" \
+	    "$T/m.torrent" "$URL"
+	[ "$status" -eq 0 ]
+	[ "$output" = done ]
+	# Now all but file 4: only the pieces still missing.
+	run timeout 60 btwebseed --exclude '*/z.bin' --spool "$T/sp" \
+	    "$T/m.torrent" "$URL"
+	[ "$status" -eq 0 ]
+	[ "$(evlast)" = done ]
+	rest=$(comm -23 <(pieces_of "$T/m.torrent" 1 2 3 | sort) \
+	    <(printf '%s\n' "$want" | sort) | sort -n)
+	[ -n "$rest" ] && [ "$(stored)" = "$rest" ]
+	complete_spool=$(btverify --spool "$T/sp" "$T/m.torrent" >/dev/null &&
+	    echo yes)
+	[ "$complete_spool" = yes ]
+	# A bad selection is bad input, before any request.
+	run btwebseed --files 9 --spool "$T/sp2" "$T/m.torrent" "$URL"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--files '9'"* ]]
+	run btwebseed --exclude '*' --spool "$T/sp2" "$T/m.torrent" "$URL"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no file"* ]]
+	[ ! -e "$T/sp2/pieces/0" ]
+}
+
+@test "bittorrent --files with a web seed alone: only that file, its web seed fetching only its pieces" {
+	mkdir -p "$T/src"
+	webfs "$T/src"
+	multi "$URL"
+	want=$(pieces_of "$T/m.torrent" 1)
+	run timeout 120 bittorrent --port 0 --no-dht --files 1 -o "$T/out" \
+	    "$T/m.torrent"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cd "$T/out" && find . -type f -not -path './.bt-*')" = \
+	    "./my tree/a b.bin" ]
+	cmp "$T/src/my tree/a b.bin" "$T/out/my tree/a b.bin"
+	got=$(sed -n 's/^from webseed piece \([0-9]*\) ok$/\1/p' \
+	    "$T"/out/.bt-*/run/events.log | sort -n)
+	echo "want: $want"
+	echo "got:  $got"
+	[ -n "$want" ] && [ "$got" = "$want" ]
+}
+
 @test "btwebseed: multi-file with spaces, UTF-8, a 0-byte file, from busybox httpd" {
 	multi
 	bbhttpd "$T/src"

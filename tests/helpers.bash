@@ -18,12 +18,27 @@ setup() {
 	export XDG_STATE_HOME=${BATS_TEST_TMPDIR:-$T}/xdg-state
 }
 
+# any_alive FILE: whether any process listed in FILE (a PID a line) runs
+# (a zombie does not: init here may be slow to reap an orphan).
+any_alive() {
+	local pid st
+	while read -r pid; do
+		st=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		[ "${st%% *}" != Z ] && return 0
+	done <"$1"
+	return 1
+}
+
 teardown() {
 	# Kill only what the test started, recorded in $T/pids.
 	if [ -f "$T/pids" ]; then
 		while read -r pid; do
 			kill "$pid" 2>/dev/null || true
 		done <"$T/pids"
+		# A killed process may still write in $T as it exits (btdht
+		# saves its state; slower under ASan): let them go first.
+		waitfor "! any_alive '$T/pids'" 10 || true
 	fi
 	rm -rf "$T"
 }

@@ -7,7 +7,8 @@ UPnP, NAT-PMP. Prints "listening PORT" (TCP and UDP alike), a seeder then
 "peer IP:PORT utp" or "peer IP:PORT tcp" (libtorrent's own peer flags, so a
 test can check the transport). A leecher connects to the given peers and
 prints "complete SECONDS" and exits 0 once it has everything. Exits 1 after
-LT_TIMEOUT seconds (default 60) in any mode."""
+LT_TIMEOUT seconds (default 60) in any mode. LT_RATE caps the upload rate
+(bytes/s)."""
 import os
 import sys
 import time
@@ -21,6 +22,7 @@ UTP_SOCKET = 1 << 17
 mode, torrent, path = sys.argv[1], sys.argv[2], sys.argv[3]
 peers = sys.argv[4:]
 timeout = float(os.environ.get("LT_TIMEOUT", "60"))
+rate = int(os.environ.get("LT_RATE", "0"))
 ses = lt.session({
     "listen_interfaces": "127.0.0.1:0",
     "enable_dht": False, "enable_lsd": False, "enable_upnp": False,
@@ -28,9 +30,15 @@ ses = lt.session({
     "enable_outgoing_tcp": False, "enable_incoming_tcp": False,
     "enable_outgoing_utp": True, "enable_incoming_utp": True,
     "allow_multiple_connections_per_ip": True, "alert_mask": 0,
+    "upload_rate_limit": rate,
     "out_enc_policy": int(lt.enc_policy.disabled),
     "in_enc_policy": int(lt.enc_policy.disabled),
 })
+if rate:
+    # Loopback peers are in the "local" class, exempt from the global cap.
+    pc = ses.get_peer_class(lt.session.local_peer_class_id)
+    pc["upload_limit"] = rate
+    ses.set_peer_class(lt.session.local_peer_class_id, pc)
 params = lt.add_torrent_params()
 params.ti = lt.torrent_info(torrent)
 params.save_path = path

@@ -1,173 +1,15 @@
 /*
- * test_ext.c: the peer core's extensions driven by scripted peers and a
- * fake clock: BEP 10's handshake, BEP 9's ut_metadata (fetch and serve),
- * BEP 11's ut_pex (receive and send), BEP 6's fast extension (the
- * allowed fast set of the BEP's own example, have_all/have_none, reject,
- * allowed-fast requests while choked), BEP 5's port message both ways.
+ * test_ext.c: the peer core's BEP 10 extensions driven by scripted peers
+ * and a fake clock (peer_fix.h): the extension handshake, BEP 9's
+ * ut_metadata (fetch and serve), BEP 11's ut_pex (receive and send).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
-#include "bt.h"
-#include "peer.h"
-#include "t.h"
+#include "peer_fix.h"
 #include "ut_metadata.h"
 #include "ut_pex.h"
-#include "wire.h"
-
-#define S	PEER_SEC
-/* 3 pieces of 32 KiB, the last 20000 bytes. */
-#define PLEN	32768
-#define TOTAL	(2 * PLEN + 20000)
-/* The info dictionary served and fetched: two metadata pieces. */
-#define INFO_LEN	20000
-
-static struct metainfo mi;
-static unsigned char data[TOTAL], hashes[60], info[INFO_LEN];
-static struct peer_host host;
-static struct peer_cfg cfg;
-static struct peer P;
-static char log_[16384];
-static unsigned char had[3];
-static int claimed;
-
-static void
-logs(const char *s)
-{
-	size_t n = strlen(log_);
-
-	snprintf(log_ + n, sizeof(log_) - n, "%s;", s);
-}
-
-static void
-f_event(void *ctx, const char *line)
-{
-	(void)ctx;
-	logs(line);
-}
-
-static int
-f_have(void *ctx, uint32_t i)
-{
-	(void)ctx;
-	return had[i];
-}
-
-static int
-f_complete(void *ctx)
-{
-	(void)ctx;
-	return had[0] && had[1] && had[2];
-}
-
-static int64_t
-f_claim(void *ctx, const unsigned char *has, int64_t *eg)
-{
-	int i;
-
-	(void)ctx;
-	*eg = -1;
-	for (i = 0; i < 3; i++)
-		if (!had[i] && (has[0] & (0x80 >> i)) && !(claimed & 1 << i)) {
-			claimed |= 1 << i;
-			return i;
-		}
-	return -2;
-}
-
-static void
-f_release(void *ctx, uint32_t i)
-{
-	(void)ctx;
-	claimed &= ~(1 << i);
-}
-
-static int
-f_store(void *ctx, uint32_t i, const unsigned char *b, size_t n, char *err)
-{
-	char l[32];
-
-	(void)ctx;
-	(void)b;
-	(void)n;
-	(void)err;
-	snprintf(l, sizeof(l), "store %u", i);
-	logs(l);
-	had[i] = 1;
-	return 1;
-}
-
-static int
-f_read(void *ctx, uint32_t i, uint32_t begin, uint32_t len,
-    unsigned char *out, char *err)
-{
-	(void)ctx;
-	(void)err;
-	memcpy(out, data + (size_t)i * PLEN + begin, len);
-	return 1;
-}
-
-static void
-setup(enum peer_mode mode)
-{
-	size_t k;
-
-	for (k = 0; k < TOTAL; k++)
-		data[k] = (unsigned char)(k * 13 + k / 777);
-	for (k = 0; k < 3; k++)
-		SHA1(data + k * PLEN, k < 2 ? PLEN : 20000, hashes + 20 * k);
-	/* An info dictionary: "d4:name<n>:xxx...e", INFO_LEN bytes. */
-	memset(info, 'x', sizeof(info));
-	memcpy(info, "d4:name19987:", 13);
-	info[INFO_LEN - 1] = 'e';
-	memset(&mi, 0, sizeof(mi));
-	SHA1(info, INFO_LEN, mi.info_hash);
-	mi.piece_length = PLEN;
-	mi.npieces = 3;
-	mi.pieces = hashes;
-	mi.total_length = TOTAL;
-	mi.info = info;
-	mi.info_len = INFO_LEN;
-	memset(had, 0, sizeof(had));
-	claimed = 0;
-	log_[0] = '\0';
-	memset(&host, 0, sizeof(host));
-	host.event = f_event;
-	host.have = f_have;
-	host.complete = f_complete;
-	host.can_serve = f_have;
-	host.read = f_read;
-	if (mode == PEER_FETCH || mode == PEER_SERVE) {
-		host.claim = f_claim;
-		host.release = f_release;
-		host.store = f_store;
-	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.mode = mode;
-	cfg.mi = &mi;
-	memcpy(cfg.peer_id, "-BP0100-abcdefghijkl", 20);
-	cfg.queue = 8;
-	cfg.timeout = 10 * S;
-}
-
-/* Everything queued to send, taken (all sent). */
-static size_t
-take(unsigned char *out, size_t max, int64_t now)
-{
-	const unsigned char *b;
-	size_t n;
-
-	peer_fill(&P);
-	peer_output(&P, &b, &n);
-	if (n > max)
-		n = max;
-	memcpy(out, b, n);
-	peer_sent(&P, n, now);
-	return n;
-}
 
 /* Whether the sent bytes hold this extended message (id, payload). */
 static int
@@ -181,39 +23,6 @@ has_ext(const unsigned char *out, size_t n, unsigned id, const char *pl)
 		    ((size_t)out[k + 2] << 8 | out[k + 3]) >= len + 2)
 			return 1;
 	return 0;
-}
-
-/* Whether the sent bytes hold a message of type t (payload p of len). */
-static int
-has_msg(const unsigned char *out, size_t n, int t, const void *pl,
-    size_t len)
-{
-	size_t k;
-
-	for (k = 0; k + 5 + len <= n; k++)
-		if (out[k] == 0 && out[k + 1] == 0 && out[k + 2] == 0 &&
-		    out[k + 3] == len + 1 && out[k + 4] == t &&
-		    (len == 0 || memcmp(out + k + 5, pl, len) == 0))
-			return 1;
-	return 0;
-}
-
-static void
-feed(const void *b, size_t n, int64_t now)
-{
-	peer_input(&P, b, n, now);
-}
-
-static void
-handshake(unsigned char res5, unsigned char res7, int64_t now)
-{
-	unsigned char hs[WIRE_HANDSHAKE_LEN], res[8] = { 0 };
-
-	res[5] = res5;
-	res[7] = res7;
-	wire_handshake(hs, res, mi.info_hash,
-	    (const unsigned char *)"-LT2080-xxxxxxxxxxxx");
-	feed(hs, sizeof(hs), now);
 }
 
 /* An extended message: id, then n bytes of payload. */
@@ -240,23 +49,6 @@ exts(unsigned id, const char *s, int64_t now)
 	ext(id, s, strlen(s), now);
 }
 
-static void
-simple(int type, int64_t now)
-{
-	unsigned char m[5];
-
-	feed(m, wire_simple(m, type), now);
-}
-
-static void
-msg_index(int type, uint32_t i, int64_t now)
-{
-	unsigned char m[9] = { 0, 0, 0, 5, (unsigned char)type, 0, 0, 0, 0 };
-
-	m[8] = (unsigned char)i;
-	feed(m, sizeof(m), now);
-}
-
 /* A ut_metadata data message for piece i of info (or of bad bytes). */
 static void
 meta_data(unsigned id, uint32_t i, const unsigned char *src, int64_t now)
@@ -271,30 +63,6 @@ meta_data(unsigned id, uint32_t i, const unsigned char *src, int64_t now)
 	    "%ue" "e", i, INFO_LEN);
 	memcpy(m + h, src + (size_t)i * UTM_PIECE, len);
 	ext(id, m, (size_t)h + len, now);
-}
-
-static void
-test_allowed_fast(void)
-{
-	static const uint32_t want[9] = { 1059, 431, 808, 1217, 287, 376,
-	    1188, 353, 508 };
-	unsigned char ih[20];
-	uint32_t a[16], n;
-
-	/* BEP 6's own example: 80.4.4.200, 1313 pieces, 0xaa... */
-	memset(ih, 0xaa, sizeof(ih));
-	n = fast_allowed_set(80u << 24 | 4 << 16 | 4 << 8 | 200, ih, 1313, 7,
-	    a);
-	CHECK(n == 7 && memcmp(a, want, 7 * sizeof(*a)) == 0);
-	n = fast_allowed_set(80u << 24 | 4 << 16 | 4 << 8 | 200, ih, 1313, 9,
-	    a);
-	CHECK(n == 9 && memcmp(a, want, 9 * sizeof(*a)) == 0);
-	/* The /24 is what counts. */
-	n = fast_allowed_set(80u << 24 | 4 << 16 | 4 << 8 | 1, ih, 1313, 9, a);
-	CHECK(n == 9 && memcmp(a, want, 9 * sizeof(*a)) == 0);
-	/* More asked than there are pieces: all of them, no endless loop. */
-	n = fast_allowed_set(0x7f000001, ih, 3, 10, a);
-	CHECK(n == 3 && a[0] + a[1] + a[2] == 3);
 }
 
 static void
@@ -649,179 +417,14 @@ test_pex_send(void)
 	peer_free(&P);
 }
 
-static void
-test_fast(void)
-{
-	unsigned char out[200000], m[WIRE_REQUEST_LEN], idx[4];
-	uint32_t set[PEER_FAST_K], n2;
-	size_t n;
-
-	/* A seeder: have_all, then our allowed fast set, then rejects. */
-	setup(PEER_SERVE);
-	memset(had, 1, sizeof(had));
-	cfg.fast = 1;
-	memcpy(cfg.yourip, "\x7f\x00\x00\x05", 4);
-	cfg.yourip_len = 4;
-	peer_init(&P, &cfg, &host, NULL, 0);
-	take(out, sizeof(out), 0);
-	handshake(0, WIRE_RES_FAST, 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(has_msg(out, n, WIRE_HAVE_ALL, NULL, 0));
-	n2 = fast_allowed_set(0x7f000005, mi.info_hash, 3, PEER_FAST_K, set);
-	CHECK(n2 == 3 && P.nfast_out == 3);
-	idx[0] = idx[1] = idx[2] = 0;
-	idx[3] = (unsigned char)set[0];
-	CHECK(has_msg(out, n, WIRE_ALLOWED_FAST, idx, 4));
-	/* Choked, a request of the allowed fast set is answered... */
-	feed(m, wire_request(m, WIRE_REQUEST, 1, 0, WIRE_BLOCK), 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(n == WIRE_PIECE_HDR + WIRE_BLOCK && out[4] == WIRE_PIECE);
-	peer_free(&P);
-
-	/* ...and with a smaller set (one piece), others are rejected. */
-	setup(PEER_SERVE);
-	had[0] = had[1] = 1;
-	cfg.fast = 1;
-	peer_init(&P, &cfg, &host, NULL, 0);
-	handshake(0, WIRE_RES_FAST, 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(has_msg(out, n, WIRE_BITFIELD, "\xc0", 1));
-	CHECK(P.nfast_out == 0);	/* no yourip: no set */
-	feed(m, wire_request(m, WIRE_REQUEST, 0, 0, WIRE_BLOCK), 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(n == WIRE_REQUEST_LEN && out[4] == WIRE_REJECT);
-	/* Unchoked: answered; a piece we lack: rejected. */
-	simple(WIRE_INTERESTED, 0);
-	take(out, sizeof(out), 0);
-	feed(m, wire_request(m, WIRE_REQUEST, 2, 0, WIRE_BLOCK), 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(n == WIRE_REQUEST_LEN && out[4] == WIRE_REJECT);
-	/* Choking with requests queued: choke, then a reject each. */
-	feed(m, wire_request(m, WIRE_REQUEST, 0, 0, WIRE_BLOCK), 0);
-	feed(m, wire_request(m, WIRE_REQUEST, 0, WIRE_BLOCK, WIRE_BLOCK), 0);
-	peer_choke(&P, 1);
-	n = take(out, sizeof(out), 0);
-	CHECK(n == 5 + 2 * WIRE_REQUEST_LEN && out[4] == WIRE_CHOKE &&
-	    out[5 + 4] == WIRE_REJECT && out[5 + 17 + 4] == WIRE_REJECT);
-	CHECK(peer_done(&P) < 0);
-	peer_free(&P);
-
-	/* Downloading, choked: the peer's allowed-fast pieces only. */
-	setup(PEER_FETCH);
-	cfg.fast = 1;
-	peer_init(&P, &cfg, &host, NULL, 0);
-	handshake(0, WIRE_RES_FAST, 0);
-	simple(WIRE_HAVE_ALL, 0);
-	msg_index(WIRE_ALLOWED_FAST, 2, 0);
-	msg_index(WIRE_SUGGEST, 1, 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(n == WIRE_HANDSHAKE_LEN + 5 + 5);	/* not at once */
-	peer_tick(&P, PEER_FAST_WAIT);
-	n += take(out + n, sizeof(out) - n, PEER_FAST_WAIT);
-	CHECK(peer_done(&P) < 0);
-	/* have_none, interested, then 2 requests of piece 2 only. */
-	CHECK(has_msg(out, n, WIRE_HAVE_NONE, NULL, 0));
-	CHECK(n == WIRE_HANDSHAKE_LEN + 5 + 5 + 2 * WIRE_REQUEST_LEN);
-	CHECK(out[78 + 4] == WIRE_REQUEST && out[78 + 8] == 2 &&
-	    out[78 + 17 + 8] == 2);
-	/* A reject: asked again later, the peer kept. */
-	feed(m, wire_request(m, WIRE_REJECT, 2, 0, WIRE_BLOCK), 0);
-	CHECK(peer_done(&P) < 0);
-	peer_free(&P);
-
-	/* A second bitfield (aria2c does that) is an update. */
-	setup(PEER_FETCH);
-	peer_init(&P, &cfg, &host, NULL, 0);
-	handshake(0, 0, 0);
-	{
-		unsigned char bf[6] = { 0, 0, 0, 2, WIRE_BITFIELD, 0x80 };
-
-		feed(bf, 6, 0);
-		bf[5] = 0x60;
-		feed(bf, 6, 0);
-	}
-	CHECK(peer_done(&P) < 0 && P.peer_count == 3);
-	CHECK(strstr(log_, "bitfield 1;have-all;") != NULL);
-	peer_free(&P);
-}
-
-/* A port message of payload pl (2 bytes; other lengths: a bad one). */
-static void
-port_msg(const unsigned char *pl, size_t n, int64_t now)
-{
-	unsigned char m[8] = { 0, 0, 0, 0, WIRE_PORT };
-
-	m[3] = (unsigned char)(n + 1);
-	memcpy(m + 5, pl, n);
-	feed(m, 5 + n, now);
-}
-
-/* BEP 5: the reserved bit, our port message, the peer's as an event. */
-static void
-test_dht_port(void)
-{
-	unsigned char out[4096];
-	static const unsigned char port6882[2] = { 0x1a, 0xe2 };
-	size_t n;
-
-	/* --dht-port: the bit set, the port sent to a peer that sets it. */
-	setup(PEER_SERVE);
-	cfg.dht_port = 6882;
-	memcpy(cfg.yourip, "\x7f\x00\x00\x05", 4);
-	cfg.yourip_len = 4;
-	peer_init(&P, &cfg, &host, NULL, 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(n == WIRE_HANDSHAKE_LEN && (out[20 + 7] & WIRE_RES_DHT));
-	handshake(0, WIRE_RES_DHT, 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(has_msg(out, n, WIRE_PORT, port6882, 2));
-	/* The peer's node: an event with the address we see it at. */
-	port_msg((const unsigned char *)"\xc8\xd5", 2, 0);
-	CHECK(peer_done(&P) < 0);
-	CHECK(strstr(log_, "dht-node 127.0.0.5:51413;") != NULL);
-	/* Port 0 is no node: traced, no event. */
-	log_[0] = '\0';
-	port_msg((const unsigned char *)"\0\0", 2, 0);
-	CHECK(peer_done(&P) < 0 && strstr(log_, "dht-") == NULL);
-	/* A port message of the wrong length ends the connection. */
-	port_msg((const unsigned char *)"\x01\x02\x03", 3, 0);
-	CHECK(peer_done(&P) == BT_EXIT_WORLD);
-	peer_free(&P);
-
-	/* A peer without the bit is sent no port message. */
-	setup(PEER_SERVE);
-	cfg.dht_port = 6882;
-	peer_init(&P, &cfg, &host, NULL, 0);
-	handshake(0, 0, 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(!has_msg(out, n, WIRE_PORT, port6882, 2));
-	/* Its port message is reported all the same; no yourip: the port. */
-	port_msg((const unsigned char *)"\x1a\xe1", 2, 0);
-	CHECK(strstr(log_, "dht-port 6881;") != NULL);
-	peer_free(&P);
-
-	/* Without --dht-port: no bit, no port message. */
-	setup(PEER_SERVE);
-	peer_init(&P, &cfg, &host, NULL, 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(n == WIRE_HANDSHAKE_LEN && !(out[20 + 7] & WIRE_RES_DHT));
-	handshake(0, WIRE_RES_DHT, 0);
-	n = take(out, sizeof(out), 0);
-	CHECK(!has_msg(out, n, WIRE_PORT, port6882, 2));
-	peer_free(&P);
-}
-
 int
 main(void)
 {
-	RUN(test_allowed_fast);
 	RUN(test_ext_handshake);
 	RUN(test_metadata_fetch);
 	RUN(test_metadata_serve);
 	RUN(test_pex_receive);
 	RUN(test_pex_send);
 	RUN(test_pex_flags);
-	RUN(test_fast);
-	RUN(test_dht_port);
 	DONE();
 }

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,6 +148,65 @@ client(void)
 		printf("#   child: status %#x\n", st);
 }
 
+/* The relay: bytes through a socketpair and UDP; no file, no socket. */
+static int
+relay_child(int try_exec)
+{
+	struct sandbox sb;
+	struct pollfd p;
+	char err[BT_ERRLEN], b[4];
+	int sv[2], fl;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		return 9;
+	memset(&sb, 0, sizeof(sb));
+	sb.profile = SANDBOX_RELAY;
+	if (sandbox_apply(&sb, err) == -1)
+		return 10;
+	if ((fl = fcntl(sv[1], F_GETFL)) == -1 ||
+	    fcntl(sv[1], F_SETFL, fl | O_NONBLOCK) == -1)
+		return 11;
+	p.fd = sv[1];
+	p.events = POLLIN;
+	if (write(sv[0], "abc", 3) != 3 || poll(&p, 1, 1000) != 1 ||
+	    read(sv[1], b, sizeof(b)) != 3 || memcmp(b, "abc", 3) != 0)
+		return 12;
+	if (malloc(1 << 20) == NULL)
+		return 13;
+	if ((sb.layers & SANDBOX_LANDLOCK) && !(sb.layers & SANDBOX_SECCOMP) &&
+	    (open(outside, O_RDONLY) != -1 || errno != EACCES))
+		return 14;
+	if (sb.layers & SANDBOX_SECCOMP) {
+		/* No file, socket, lock or process; not even getpid. */
+		if (open(outside, O_RDONLY) != -1 || errno != EPERM)
+			return 15;
+		if (socket(AF_INET, SOCK_DGRAM, 0) != -1 || errno != EPERM)
+			return 16;
+		if (fcntl(sv[1], F_DUPFD, 0) != -1 || errno != EPERM)
+			return 17;
+		if (!SANITIZED && (getpid() != -1 || errno != EPERM))
+			return 18;
+		if (try_exec) {
+			execl("/bin/true", "true", (char *)NULL);
+			return errno == EPERM ? 0 : 19;	/* sanitized builds */
+		}
+	}
+	return 0;
+}
+
+static void
+relay(void)
+{
+	int st = run_child(relay_child, 0);
+
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		printf("#   child: status %#x\n", st);
+	st = run_child(relay_child, 1);
+	CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) ||
+	    (WIFEXITED(st) && WEXITSTATUS(st) == 0));
+}
+
 /* A kernel without Landlock, as the filter of a parent can fake it. */
 static int
 nolandlock_child(int arg)
@@ -220,6 +280,7 @@ main(void)
 	RUN(describe);
 	RUN(peer);
 	RUN(client);
+	RUN(relay);
 	RUN(degrades);
 	unlink(path);
 	unlink(outside);
