@@ -319,10 +319,16 @@ b_got_provide(struct mse *m, char *err)
 	if (pad > MSE_PAD_MAX)
 		return bt_err(err, "peer's PadC is %zu bytes, the most is %d",
 		    pad, MSE_PAD_MAX);
-	if (prov & m->provide & MSE_RC4)
-		m->select = MSE_RC4;
-	else if (prov & m->provide & MSE_PLAIN)
+	/*
+	 * Offered both and we take both: plaintext, as libtorrent does by
+	 * default. The header is obfuscated either way, and RC4 would cost
+	 * both ends about twice the CPU of the transfer; a side that wants
+	 * RC4 offers (or accepts) RC4 alone.
+	 */
+	if (prov & m->provide & MSE_PLAIN)
 		m->select = MSE_PLAIN;
+	else if (prov & m->provide & MSE_RC4)
+		m->select = MSE_RC4;
 	else
 		return bt_err(err, "peer offers crypto methods 0x%x, "
 		    "we accept 0x%x", prov, m->provide);

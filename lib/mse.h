@@ -97,7 +97,9 @@ int	mse_start_initiator(struct mse *, const uint8_t skey[20],
 	    const uint8_t rnd[MSE_RAND_LEN], char *err);
 /*
  * Starts the receiver (B), accepting the methods in allowed and the
- * info-hashes lookup finds. When A offers both, RC4 is selected.
+ * info-hashes lookup finds. When A offers both and both are allowed,
+ * plaintext is selected (libtorrent's default; RC4 is for who asks for
+ * it alone).
  */
 int	mse_start_receiver(struct mse *, uint32_t allowed,
 	    mse_lookup_fn lookup, void *ctx, const uint8_t rnd[MSE_RAND_LEN],

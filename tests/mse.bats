@@ -281,6 +281,25 @@ blisten() {
 	[ "$status" -eq 2 ]
 }
 
+@test "btpeer: our own ends under the default policy choose MSE with plaintext; require gets RC4" {
+	payload
+	blisten prefer
+	run timeout 60 btpeer -v --spool "$T/sp" "$T/s.torrent" "127.0.0.1:$BP"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx "encryption plaintext 127.0.0.1:$BP" <<<"$output"
+	[[ "$output" == *"> MSE handshake (rc4 or plaintext)"* ]]
+	joined "$T/sp" | cmp - "$T/src/data.bin"
+	waitfor "grep -qx 'encryption plaintext' '$T/bp.out'" 10
+	# A dialler that requires RC4 offers only it, and gets it.
+	run timeout 60 btpeer --encryption require --spool "$T/sp2" \
+	    "$T/s.torrent" "127.0.0.1:$BP"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx "encryption rc4 127.0.0.1:$BP" <<<"$output"
+	joined "$T/sp2" | cmp - "$T/src/data.bin"
+}
+
 @test "btpeer: --listen --encryption require serves aria2c requiring arc4" {
 	payload
 	# aria2c finds peers through a tracker only.

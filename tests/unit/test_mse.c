@@ -230,11 +230,11 @@ every_cut(void)
 	size_t cut, bad = 0, total;
 
 	/* Both pads at 100: a total A->B stream of about 850 bytes. */
-	CHECK(converse(&A, &B, MSE_RC4 | MSE_PLAIN, MSE_RC4 | MSE_PLAIN, 1,
+	CHECK(converse(&A, &B, MSE_RC4 | MSE_PLAIN, MSE_RC4, 1,
 	    100, 0, MSE_RC4));
 	total = A.wlen > B.wlen ? A.wlen : B.wlen;
 	for (cut = 0; cut <= total; cut++)
-		if (!converse(&A, &B, MSE_RC4 | MSE_PLAIN, MSE_RC4 | MSE_PLAIN,
+		if (!converse(&A, &B, MSE_RC4 | MSE_PLAIN, MSE_RC4,
 		    (uint32_t)cut, 100, cut, MSE_RC4))
 			bad++;
 	CHECK(bad == 0);
@@ -273,9 +273,11 @@ bytewise(uint32_t provide, uint32_t allowed, unsigned pad, uint32_t want)
 static void
 methods(void)
 {
-	CHECK(bytewise(MSE_RC4 | MSE_PLAIN, MSE_RC4 | MSE_PLAIN, 0, MSE_RC4));
+	/* Both offered, both allowed: plaintext; RC4 when B takes only it. */
+	CHECK(bytewise(MSE_RC4 | MSE_PLAIN, MSE_RC4 | MSE_PLAIN, 0, MSE_PLAIN));
 	CHECK(bytewise(MSE_RC4 | MSE_PLAIN, MSE_RC4 | MSE_PLAIN, 512,
-	    MSE_RC4));
+	    MSE_PLAIN));
+	CHECK(bytewise(MSE_RC4 | MSE_PLAIN, MSE_RC4, 512, MSE_RC4));
 	CHECK(bytewise(MSE_RC4, MSE_RC4, 512, MSE_RC4));
 	CHECK(bytewise(MSE_PLAIN, MSE_RC4 | MSE_PLAIN, 37, MSE_PLAIN));
 	CHECK(bytewise(MSE_RC4 | MSE_PLAIN, MSE_PLAIN, 511, MSE_PLAIN));

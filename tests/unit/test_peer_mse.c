@@ -285,18 +285,30 @@ test_chunks(void)
 {
 	static const size_t chunks[] = { 1, 2, 3, 7, 19, 20, 21, 95, 96, 97,
 	    500, 4096, 1 << 20 };
-	size_t k;
+	/*
+	 * b requiring RC4 gets it; b preferring takes the plaintext method
+	 * a offers too (the header obfuscated, the payload not).
+	 */
+	static const struct {
+		enum peer_crypto b;
+		const char *log;
+	} modes[] = {
+		{ PEER_CRYPTO_REQUIRE, "encryption rc4;" },
+		{ PEER_CRYPTO_PREFER, "encryption plaintext;" },
+	};
+	size_t k, m;
 	int bad = 0;
 
 	setup();
 	/* Our handshake in MSE's IA, then after MSE as older peers do. */
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
 	for (use_ia = 1; use_ia >= 0; use_ia--)
 		for (k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
 			if (converse(&R, PEER_CRYPTO_PREFER,
-			    PEER_CRYPTO_PREFER, chunks[k], (unsigned)k) !=
+			    modes[m].b, chunks[k], (unsigned)k) !=
 			    BT_EXIT_OK || !f_complete(&R.a) ||
-			    strcmp(R.a.log, "encryption rc4;") != 0 ||
-			    strcmp(R.b.log, "encryption rc4;") != 0 ||
+			    strcmp(R.a.log, modes[m].log) != 0 ||
+			    strcmp(R.b.log, modes[m].log) != 0 ||
 			    R.b_ia != (use_ia ? WIRE_HANDSHAKE_LEN : 0)) {
 				printf("#   ia %d chunk %zu: a '%s' b '%s' "
 				    "ia %zu\n", use_ia, chunks[k], R.a.log,
@@ -370,10 +382,12 @@ test_policies(void)
 	CHECK(converse(&R, PEER_CRYPTO_OFF, PEER_CRYPTO_TOLERATE, 64, 8) ==
 	    BT_EXIT_OK && strcmp(R.b.log, "encryption none;") == 0);
 	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_TOLERATE, 64, 9) ==
+	    BT_EXIT_OK && strcmp(R.b.log, "encryption plaintext;") == 0);
+	CHECK(converse(&R, PEER_CRYPTO_REQUIRE, PEER_CRYPTO_TOLERATE, 64, 9) ==
 	    BT_EXIT_OK && strcmp(R.b.log, "encryption rc4;") == 0);
 	/* A dialled peer's address follows in the event. */
 	a_addr = "10.0.0.1:6881";
-	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_PREFER, 64, 10) ==
+	CHECK(converse(&R, PEER_CRYPTO_PREFER, PEER_CRYPTO_REQUIRE, 64, 10) ==
 	    BT_EXIT_OK && strcmp(R.a.log, "encryption rc4 10.0.0.1:6881;") ==
 	    0 && strcmp(R.b.log, "encryption rc4;") == 0);
 	a_addr = NULL;
