@@ -74,11 +74,13 @@
  * lost; a piece file present without its have bit (death between rename
  * and bit set) is found again by spool_open, which scans pieces/ once.
  *
- * Picking costs O(1) amortised: each process keeps a cursor; sequential
- * and random scan the have bitmap 64 pieces per word from the cursor and
- * try the claim lock only on missing pieces the peer has; rarest looks at
- * a bounded window (SPOOL_RAREST_WINDOW candidates) from a random start
- * and takes the least available one, not a scan of the whole torrent.
+ * Picking costs O(1) amortised: each process keeps a cursor; every
+ * strategy scans 64 pieces per word (the peer's bits less have and its
+ * own claims, set bits visited lowest first) and tries the claim lock
+ * only on missing pieces the peer has; rarest looks at a bounded window
+ * (SPOOL_RAREST_WINDOW candidates) from a random start and takes the
+ * least available one, not a scan of the whole torrent, and stops at the
+ * first claimable piece with availability 1 (only this peer has it).
  *
  * struct spool owns its descriptors and mapping; spool_close releases
  * them (and with them every claim of this process).

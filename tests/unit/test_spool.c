@@ -47,10 +47,13 @@ basics(void)
 	/* Its own claims are skipped too. */
 	CHECK(spool_pick(&a, SPOOL_SEQUENTIAL, all, NULL) == 2);
 	spool_unclaim(&a, 2);
+	/* Two peers have everything, one of them no longer piece 5. */
+	spool_avail_bits(&a, all, 1);
 	spool_avail_bits(&a, all, 1);
 	spool_avail_add(&a, 5, -1);
-	CHECK(spool_avail(&b, 5) == 0 && spool_avail(&b, 4) == 1);
+	CHECK(spool_avail(&b, 5) == 1 && spool_avail(&b, 4) == 2);
 	CHECK(spool_pick(&a, SPOOL_RAREST, all, NULL) == 5);
+	spool_unclaim(&a, 5);
 	CHECK(spool_pick(&a, SPOOL_RANDOM, all, NULL) >= 0);
 	spool_close(&a);
 	spool_close(&b);
@@ -97,6 +100,55 @@ cursor(void)
 	CHECK(spool_pick(&a, SPOOL_SEQUENTIAL, all, NULL) == 129);
 	spool_close(&a);
 	snprintf(d2, sizeof(d2), "rm -rf %s.big", dir);
+	CHECK(system(d2) == 0);
+}
+
+/*
+ * The word-wise scan: over 200 pieces (a partial last word), the peer
+ * has every third piece, 0..63 are had; each strategy picks every
+ * candidate exactly once (its claims are skipped), from any start, and
+ * nothing else.
+ */
+static void
+scan_words(void)
+{
+	static const enum spool_strategy strat[] = {
+		SPOOL_SEQUENTIAL, SPOOL_RANDOM, SPOOL_RAREST
+	};
+	struct spool a;
+	struct metainfo big = mi;
+	char err[BT_ERRLEN], d2[80];
+	unsigned char peer[25], seen[200];
+	uint32_t i, want = 0, got;
+	int64_t p;
+	size_t k;
+
+	snprintf(d2, sizeof(d2), "%s.words", dir);
+	big.npieces = 200;
+	big.total_length = 200 * 32768;
+	memset(peer, 0, sizeof(peer));
+	for (i = 0; i < 200; i += 3) {
+		peer[i / 8] |= 0x80 >> (i % 8);
+		want += i >= 64;
+	}
+	CHECK(spool_open(&a, d2, &big, err) == 0);
+	a.have[0] = ~(uint64_t)0;
+	spool_avail_bits(&a, peer, 1);
+	spool_avail_add(&a, 199, 1);
+	for (k = 0; k < sizeof(strat) / sizeof(strat[0]); k++) {
+		memset(seen, 0, sizeof(seen));
+		for (got = 0; (p = spool_pick(&a, strat[k], peer, NULL)) >= 0;
+		    got++) {
+			CHECK(p >= 64 && p < 200 && p % 3 == 0 && !seen[p]);
+			seen[p] = 1;
+		}
+		CHECK(got == want && p == -2);
+		for (i = 0; i < 200; i++)
+			if (seen[i])
+				spool_unclaim(&a, i);
+	}
+	spool_close(&a);
+	snprintf(d2, sizeof(d2), "rm -rf %s.words", dir);
 	CHECK(system(d2) == 0);
 }
 
@@ -380,6 +432,7 @@ main(void)
 	RUN(basics);
 	RUN(direct);
 	RUN(cursor);
+	RUN(scan_words);
 	RUN(endgame);
 	RUN(recovery);
 	RUN(recycle);
