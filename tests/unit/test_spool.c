@@ -304,6 +304,65 @@ recycle(void)
 }
 
 /* The door: spool_read_piece, spool_read_whole, spool_open_ro. */
+/* Locks or unlocks free slot n's byte of DIR/claims through handle b. */
+static int
+slot_lock(struct spool *b, uint32_t n, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = SPOOL_SLOT_LOCK + n;
+	fl.l_len = 1;
+	return fcntl(b->claimfd, F_OFD_SETLK, &fl);
+}
+
+/*
+ * A free slot another writer holds is neither taken nor put into, nor
+ * removed; once released it is taken, written in place and renamed.
+ */
+static void
+slotlock(void)
+{
+	struct spool a, b;
+	char err[BT_ERRLEN], d[80], cmd[128];
+	unsigned char data[32768];
+	ino_t in;
+
+	snprintf(d, sizeof(d), "%s.lock", dir);
+	CHECK(spool_open(&a, d, &mi, err) == 0);
+	CHECK(spool_open(&b, d, &mi, err) == 0);
+	memset(data, 0x55, sizeof(data));
+	CHECK(spool_commit(&a, 0, data, 32768, err) == 1);
+	in = ino(d, "pieces/0");
+	spool_set_placed(&a, 0);
+	CHECK(spool_recycle(&a, 0, err) == 0 && ino(d, "free/0") == in);
+	CHECK(slot_lock(&b, 0, F_WRLCK) == 0);
+	a.free_take = 0;
+	CHECK(spool_commit(&a, 1, data, 32768, err) == 1);
+	CHECK(ino(d, "free/0") == in && ino(d, "pieces/1") != in);
+	spool_set_placed(&a, 1);
+	a.free_put = 0;
+	CHECK(slot_lock(&b, 0, F_UNLCK) == 0);
+	CHECK(slot_lock(&b, 2, F_WRLCK) == 0);
+	/* Slot 0 taken: put into 1; 2 locked: left alone by a clear. */
+	CHECK(spool_recycle(&a, 1, err) == 0 && ino(d, "free/1") != 0);
+	CHECK(ino(d, "pieces/1") == 0);
+	a.free_take = 0;
+	CHECK(spool_commit(&a, 2, data, 32768, err) == 1);
+	CHECK(ino(d, "pieces/2") == in && ino(d, "free/0") == 0);
+	CHECK(file_is(d, "pieces/2", 0x55, 32768));
+	snprintf(cmd, sizeof(cmd), "%s/free/2", d);
+	CHECK(close(open(cmd, O_WRONLY | O_CREAT, 0666)) == 0);
+	spool_free_clear(&a);
+	CHECK(ino(d, "free/1") == 0 && ino(d, "free/2") != 0);
+	spool_close(&b);
+	spool_close(&a);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+	CHECK(system(cmd) == 0);
+}
+
 static void
 door(void)
 {
@@ -436,6 +495,7 @@ main(void)
 	RUN(endgame);
 	RUN(recovery);
 	RUN(recycle);
+	RUN(slotlock);
 	RUN(door);
 	RUN(fresh);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
