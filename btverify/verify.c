@@ -126,9 +126,33 @@ job_fail(struct job *j, const char *what, int e)
 }
 
 /*
+ * 1 if [off, off+len) of the stream lies partly in a file precheck found
+ * missing: nothing there to open, once per file rather than per piece.
+ */
+static int
+in_missing(const struct job *j, uint64_t off, uint64_t len)
+{
+	struct st_seg seg[MAXSEG];
+	uint64_t end = off + len;
+	size_t k, i;
+
+	while (off < end) {
+		if ((k = st_segments(j->mi, off, end - off, seg, MAXSEG)) == 0)
+			break;
+		for (i = 0; i < k; i++)
+			if (j->res->file[seg[i].file].status == FS_MISSING)
+				return 1;
+		off += seg[k - 1].boff + seg[k - 1].len;
+	}
+	return 0;
+}
+
+/*
  * Reads batch pieces [p0, p0+n) of the final layout into w->buf: the
  * whole batch in one go through lib/'s one read loop; if a file is
- * missing or short, again piece by piece to tell which are missing.
+ * missing or short, again piece by piece to tell which are missing
+ * (a piece in a missing file is not read at all; the parts spool may
+ * have it).
  */
 static void
 read_layout(struct worker *w, uint32_t p0, uint32_t n, uint64_t len)
@@ -136,17 +160,21 @@ read_layout(struct worker *w, uint32_t p0, uint32_t n, uint64_t len)
 	const struct metainfo *mi = w->job->mi;
 	uint64_t pl = mi->piece_length, off = (uint64_t)p0 * pl;
 	char err[BT_ERRLEN];
-	uint32_t i;
+	uint32_t i, sz;
 
 	memset(w->miss, 0, n);
-	if (st_read_range(&w->rd, mi, off, w->buf, len, err) == 0)
+	if (!in_missing(w->job, off, len) &&
+	    st_read_range(&w->rd, mi, off, w->buf, len, err) == 0)
 		return;
-	for (i = 0; i < n; i++)
-		if (st_read_range(&w->rd, mi, off + i * pl, w->buf + i * pl,
-		    mi_piece_size(mi, p0 + i), err) != 0 &&
+	for (i = 0; i < n; i++) {
+		sz = mi_piece_size(mi, p0 + i);
+		if ((in_missing(w->job, off + i * pl, sz) ||
+		    st_read_range(&w->rd, mi, off + i * pl, w->buf + i * pl,
+		    sz, err) != 0) &&
 		    (!w->job->parts_ok || spool_read_whole(&w->job->parts,
 		    p0 + i, w->buf + i * pl, err) != SPOOL_PIECE_OK))
 			w->miss[i] = PS_MISSING + 1;
+	}
 }
 
 /*

@@ -403,16 +403,22 @@ spool_nhave(const struct spool *s)
 }
 
 static int
-lockbyte(struct spool *s, uint32_t i, short type)
+lockat(struct spool *s, off_t at, short type)
 {
 	struct flock fl;
 
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
-	fl.l_start = (off_t)i;
+	fl.l_start = at;
 	fl.l_len = 1;
 	return fcntl(s->claimfd, F_OFD_SETLK, &fl);
+}
+
+static int
+lockbyte(struct spool *s, uint32_t i, short type)
+{
+	return lockat(s, (off_t)i, type);
 }
 
 int
@@ -456,69 +462,95 @@ rnd(struct spool *s)
 }
 
 /*
- * Visits missing pieces the peer has from a start point, wrapping, and
- * skips 64 had pieces at once. Sequential and random take the first one
- * they can claim; rarest holds the least available claimable one seen in
- * its window.
+ * Word gi of the peer's bitfield (BEP 3: bytes of npieces bits, the
+ * first piece in the high bit) as 64 bits with piece 64 * gi + j in bit
+ * j, as the have and mine maps; bits past npieces are zero.
+ */
+static uint64_t
+peerword(const unsigned char *bits, uint32_t n, uint32_t gi)
+{
+	uint32_t b0 = gi * 8, nb = (n + 7) / 8, k;
+	uint64_t x = 0;
+
+	for (k = 0; k < 8 && b0 + k < nb; k++)
+		x |= (uint64_t)bits[b0 + k] << (8 * k);
+	/* Reverse the bits of each byte: the high bit is the first piece. */
+	x = ((x >> 1) & 0x5555555555555555ULL) |
+	    ((x & 0x5555555555555555ULL) << 1);
+	x = ((x >> 2) & 0x3333333333333333ULL) |
+	    ((x & 0x3333333333333333ULL) << 2);
+	x = ((x >> 4) & 0x0f0f0f0f0f0f0f0fULL) |
+	    ((x & 0x0f0f0f0f0f0f0f0fULL) << 4);
+	if (n % 64 != 0 && gi == (n - 1) / 64)
+		x &= ((uint64_t)1 << (n % 64)) - 1;
+	return x;
+}
+
+/*
+ * Visits missing pieces the peer has from a start point, wrapping, a
+ * word of 64 pieces at a time: the candidates of a word are the peer's
+ * bits less had and claimed-by-us ones, visited lowest first. Sequential
+ * and random take the first one they can claim; rarest holds the least
+ * available claimable one seen in its window, and stops at once at one
+ * only a single peer has (nothing is rarer: availability counts the
+ * peer itself).
  */
 int64_t
 spool_pick(struct spool *s, enum spool_strategy strat,
     const unsigned char *peer_has, int64_t *endgame)
 {
-	uint32_t n = s->npieces, start, i, k, seen = 0, limit;
-	uint32_t bestav = UINT32_MAX;
+	uint32_t n = s->npieces, nw, start, gi, t, i, seen = 0, limit;
+	uint32_t bestav = UINT32_MAX, av;
+	uint64_t cand;
 	int64_t best = -1, other = -1;
 	char err[BT_ERRLEN];
 	int any = 0;
 
 	if (n == 0)
 		return -2;
+	nw = (uint32_t)words(n);
 	if (strat == SPOOL_SEQUENTIAL) {
 		/* Everything below the cursor is had: never look there again. */
 		while (s->cursor + 64 <= n && __atomic_load_n(
 		    &s->have[s->cursor / 64], __ATOMIC_ACQUIRE) == ~(uint64_t)0)
 			s->cursor += 64;
-		start = s->cursor;
+		start = s->cursor < n ? s->cursor : 0;
 	} else
 		start = (uint32_t)(rnd(s) % n);
 	limit = strat == SPOOL_RAREST ? SPOOL_RAREST_WINDOW : UINT32_MAX;
-	for (k = 0, i = start; k < n; ) {
-		uint64_t w = __atomic_load_n(&s->have[i / 64],
-		    __ATOMIC_ACQUIRE) | s->mine[i / 64];
-
-		if (i % 64 == 0 && w == ~(uint64_t)0 && n - k >= 64 &&
-		    i + 64 <= n) {
-			k += 64;
-			i += 64;
-			if (i >= n)
-				i = 0;
-			continue;
-		}
-		if (!((w >> (i % 64)) & 1) && peerbit(peer_has, i)) {
+	/* nw + 1 visits: the start word is seen again, its low bits, last. */
+	for (t = 0; t <= nw; t++) {
+		gi = (start / 64 + t) % nw;
+		cand = peerword(peer_has, n, gi) & ~(__atomic_load_n(
+		    &s->have[gi], __ATOMIC_ACQUIRE) | s->mine[gi]);
+		if (t == 0)
+			cand &= ~(uint64_t)0 << (start % 64);
+		else if (t == nw)
+			cand &= ((uint64_t)1 << (start % 64)) - 1;
+		for (; cand != 0; cand &= cand - 1) {
+			i = gi * 64 + (uint32_t)__builtin_ctzll(cand);
 			any = 1;
-			if (strat == SPOOL_RAREST) {
-				uint32_t av = spool_avail(s, i);
-
-				if (av < bestav) {
-					if (spool_claim(s, i, err) == 1) {
-						if (best >= 0)
-							spool_unclaim(s,
-							    (uint32_t)best);
-						best = i;
-						bestav = av;
-					} else if (other < 0)
-						other = i;
-				}
-				if (++seen >= limit && best >= 0)
-					return best;
-			} else if (spool_claim(s, i, err) == 1) {
-				return i;
-			} else if (other < 0)
-				other = i;
+			if (strat != SPOOL_RAREST) {
+				if (spool_claim(s, i, err) == 1)
+					return i;
+				if (other < 0)
+					other = i;
+				continue;
+			}
+			if ((av = spool_avail(s, i)) < bestav) {
+				if (spool_claim(s, i, err) == 1) {
+					if (best >= 0)
+						spool_unclaim(s, (uint32_t)best);
+					best = i;
+					bestav = av;
+					if (av <= 1)
+						return best;
+				} else if (other < 0)
+					other = i;
+			}
+			if (++seen >= limit && best >= 0)
+				return best;
 		}
-		k++;
-		if (++i >= n)
-			i = 0;
 	}
 	if (best >= 0)
 		return best;
@@ -530,46 +562,76 @@ spool_pick(struct spool *s, enum spool_strategy strat,
 }
 
 /*
- * Claims a recycled file from free/ as tmp/<tmp> and writes the piece
- * into it: the rename makes it ours alone (two takers of one slot: one
- * gets ENOENT). Slots are tried round-robin from where the last take
+ * Takes a recycled file free/<slot> and writes the piece into it, in
+ * place: the slot's lock (byte SPOOL_SLOT_LOCK + slot of DIR/claims)
+ * makes it ours alone, and the file at a slot name changes only under
+ * its lock (spool_recycle and spool_free_clear take it too), so the one
+ * we rename into pieces/ is the one we wrote. Slots are tried round-robin from where the last take
  * succeeded, mirroring spool_recycle's puts, so a lone taker following a
  * lone putter finds each file at the first try. Returns the open fd with
- * the file exactly data[0..len), or -1 (nothing to take, or any trouble:
- * the caller creates a file as before).
+ * the file exactly data[0..len) and *slotp locked (the caller renames the
+ * file out, then unlocks), or -1 (nothing to take, or any trouble: the
+ * caller creates a file as before).
  */
 static int
-take_free(struct spool *s, const char *tmp, const void *data, size_t len)
+take_free(struct spool *s, uint32_t *slotp, const void *data, size_t len)
 {
 	char slot[16];
 	struct stat st;
 	uint32_t k, n;
-	int fd;
+	int fd = -1;
 
 	for (k = 0; ; k++) {
 		if (k == SPOOL_FREE_TRIES || k == s->nfree)
 			return -1;
 		n = (s->free_take + k) % s->nfree;
+		if (lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
+			continue;	/* another writer's */
 		snprintf(slot, sizeof(slot), "%u", n);
-		if (renameat(s->freefd, slot, s->tmpfd, tmp) == 0)
+		/* O_NOFOLLOW, S_ISREG: whatever else sits in free/ is not
+		 * used. */
+		fd = openat(s->freefd, slot, O_WRONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC);
+		if (fd != -1 || errno != ENOENT)
 			break;
-		if (errno != ENOENT)
-			return -1;
+		lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
 	}
 	s->free_take = (n + 1) % s->nfree;
-	/* O_NOFOLLOW, S_ISREG: whatever else sits in free/ is not used. */
-	fd = openat(s->tmpfd, tmp, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1 || writeall(fd, data, len) == -1 ||
 	    ((uint64_t)st.st_size > len && ftruncate(fd, (off_t)len) == -1)) {
 		if (fd != -1)
 			close(fd);
-		if (unlinkat(s->tmpfd, tmp, 0) == -1 && errno == EISDIR)
-			unlinkat(s->tmpfd, tmp, AT_REMOVEDIR);
+		if (unlinkat(s->freefd, slot, 0) == -1 && errno == EISDIR)
+			unlinkat(s->freefd, slot, AT_REMOVEDIR);
+		lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
 		return -1;
 	}
+	*slotp = n;
 	return fd;
+}
+
+/*
+ * The file written from free/<slot> (locked) renamed to pieces/<name>:
+ * 0 done, 1 pieces/<name> exists (the file stays a free slot), -1 any
+ * other trouble (errno; the caller writes a new file instead).
+ */
+static int
+put_slot(struct spool *s, int fd, uint32_t n, const char *name)
+{
+	char slot[16];
+	int r = -1, e;
+
+	snprintf(slot, sizeof(slot), "%u", n);
+	if (close(fd) == 0) {
+		if ((r = renameat2(s->freefd, slot, s->piecesfd, name,
+		    RENAME_NOREPLACE)) == -1 && errno == EEXIST)
+			r = 1;
+	}
+	e = errno;
+	lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+	errno = e;
+	return r;
 }
 
 int
@@ -577,6 +639,7 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
     char *err)
 {
 	char tmp[48], name[16];
+	uint32_t slot;
 	int fd;
 
 	if (i >= s->npieces || len != mi_piece_size(s->mi, i))
@@ -585,8 +648,19 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%u.%ld", i, (long)getpid());
 	snprintf(name, sizeof(name), "%u", i);
-	/* O_DIRECT writes a new file: recycling is for the plain path. */
-	fd = s->direct ? -1 : take_free(s, tmp, data, len);
+	/* O_DIRECT writes a new file: recycling is for the plain path.
+	 * A recycled file goes from free/ to pieces/ in one rename. */
+	fd = s->direct ? -1 : take_free(s, &slot, data, len);
+	if (fd != -1) {
+		switch (put_slot(s, fd, slot, name)) {
+		case 0:
+			goto stored;
+		case 1:
+			setbit_atomic(s->have, i, &s->hdr->nhave);
+			return 0;
+		}
+		fd = -1;	/* the slot went away: a new file */
+	}
 	if (fd == -1 && s->direct && len % DIRECT_ALIGN == 0 &&
 	    (uintptr_t)data % DIRECT_ALIGN == 0) {
 		fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
@@ -626,6 +700,7 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 		}
 		return bt_err(err, "pieces/%s: %s", name, strerror(e));
 	}
+stored:
 	/* Hashed by our caller, written by us, in place: fresh (spool.h). */
 	spool_mark_fresh(s, i, 1);
 	/* A second copy might land after btassemble unlinked the first. */
@@ -702,21 +777,29 @@ spool_recycle(struct spool *s, uint32_t i, char *err)
 {
 	char name[16], slot[16];
 	uint32_t k, n;
+	int r, e;
 
 	if (i >= s->npieces)
 		return 0;
 	snprintf(name, sizeof(name), "%u", i);
 	for (k = 0; k < SPOOL_FREE_TRIES && k < s->nfree; k++) {
 		n = (s->free_put + k) % s->nfree;
+		/* A slot name changes only under its lock: a writer that
+		 * holds it finds its own file there when it renames. */
+		if (lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
+			continue;
 		snprintf(slot, sizeof(slot), "%u", n);
-		if (renameat2(s->piecesfd, name, s->freefd, slot,
-		    RENAME_NOREPLACE) == 0) {
+		r = renameat2(s->piecesfd, name, s->freefd, slot,
+		    RENAME_NOREPLACE);
+		e = errno;
+		lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+		if (r == 0) {
 			s->free_put = (n + 1) % s->nfree;
 			return 0;
 		}
-		if (errno == ENOENT)
+		if (e == ENOENT)
 			return 0;	/* gone already */
-		if (errno != EEXIST)
+		if (e != EEXIST)
 			break;	/* no free/ (EXDEV?): unlink as before */
 	}
 	if (unlinkat(s->piecesfd, name, 0) == -1 && errno != ENOENT)
@@ -730,8 +813,12 @@ spool_free_clear(struct spool *s)
 	char slot[16];
 	uint32_t n;
 
+	/* A slot a writer holds is its to rename into pieces/. */
 	for (n = 0; n < s->nfree; n++) {
+		if (lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
+			continue;
 		snprintf(slot, sizeof(slot), "%u", n);
 		unlinkat(s->freefd, slot, 0);
+		lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
 	}
 }

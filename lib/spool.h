@@ -17,14 +17,22 @@
  *   DIR/free/<slot>  recycled piece files, <slot> 0 to nfree - 1 (below):
  *                    btassemble renames a placed piece here (renameat2
  *                    RENAME_NOREPLACE) instead of unlinking it, and
- *                    spool_commit claims one by renaming it to tmp/ and
- *                    overwrites it, sparing the file system an inode and
- *                    block allocation plus a free per piece. Contents are
- *                    garbage: nothing reads free/ as a piece, and a file
- *                    is only ever a piece again after a full overwrite,
+ *                    spool_commit takes one by locking byte
+ *                    SPOOL_SLOT_LOCK + slot of DIR/claims, overwrites it
+ *                    where it is and renames it into pieces/ without
+ *                    replacing, sparing the file system an inode and
+ *                    block allocation plus a free per piece (an inode
+ *                    allocation scans past recently deleted ones on ext4)
+ *                    and a rename through tmp/. A slot name changes only
+ *                    under its lock (puts and removals by btassemble take
+ *                    it too), so the holder writes its file alone and
+ *                    renames that very file. Contents are garbage:
+ *                    nothing reads free/ as a piece, and a file is only
+ *                    ever a piece again after a full overwrite,
  *                    truncation and the rename into pieces/. Anything in
- *                    free/ may be removed at any time; btassemble empties
- *                    it once every piece is placed.
+ *                    free/ may be removed by hand when no process runs;
+ *                    btassemble empties it, but for slots being written,
+ *                    once every piece is placed.
  *   DIR/claims       an empty file; a process fetching piece i holds an
  *                    OFD write lock (F_OFD_SETLK) on byte i. The kernel
  *                    drops it when the process dies (even by kill -9), so
@@ -74,17 +82,21 @@
  * lost; a piece file present without its have bit (death between rename
  * and bit set) is found again by spool_open, which scans pieces/ once.
  *
- * Picking costs O(1) amortised: each process keeps a cursor; sequential
- * and random scan the have bitmap 64 pieces per word from the cursor and
- * try the claim lock only on missing pieces the peer has; rarest looks at
- * a bounded window (SPOOL_RAREST_WINDOW candidates) from a random start
- * and takes the least available one, not a scan of the whole torrent.
+ * Picking costs O(1) amortised: each process keeps a cursor; every
+ * strategy scans 64 pieces per word (the peer's bits less have and its
+ * own claims, set bits visited lowest first) and tries the claim lock
+ * only on missing pieces the peer has; rarest looks at a bounded window
+ * (SPOOL_RAREST_WINDOW candidates) from a random start and takes the
+ * least available one, not a scan of the whole torrent, and stops at the
+ * first claimable piece with availability 1 (only this peer has it).
  *
  * struct spool owns its descriptors and mapping; spool_close releases
  * them (and with them every claim of this process).
  */
 #ifndef BT_SPOOL_H
 #define BT_SPOOL_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -111,6 +123,10 @@
 #define SPOOL_FREE_SLOTS	1024
 /* Slots tried per put or take before giving up (unlink / create). */
 #define SPOOL_FREE_TRIES	4
+/* Byte of DIR/claims locked by the writer taking free slot 0 (slot n:
+ * this + n): past the piece claims (bytes 0 to 2^32 - 1) and the
+ * placer's byte (2^33). */
+#define SPOOL_SLOT_LOCK		((off_t)1 << 34)
 
 struct spool_hdr {
 	char		magic[8];	/* SPOOL_MAGIC, no NUL */
@@ -216,9 +232,9 @@ int64_t	spool_pick(struct spool *, enum spool_strategy,
 	    const unsigned char *peer_has, int64_t *endgame);
 
 /*
- * Stores verified piece i (len == mi_piece_size(i)): tmp file (a file
- * claimed from free/ when there is one, else a new one), rename
- * without replace, have bit. 1 stored, 0 someone else stored it first
+ * Stores verified piece i (len == mi_piece_size(i)): a file taken from
+ * free/ and overwritten under its slot lock when there is one, else a
+ * new file in tmp/; rename into pieces/ without replace, have bit. 1 stored, 0 someone else stored it first
  * (nothing written), -1 with err. The caller has checked the SHA-1.
  * With s->direct set (0 after spool_open), a piece whose buffer is
  * 4096-aligned and whose length is a multiple of 4096 is written with

@@ -6,7 +6,7 @@ set -eu
 build="gcc make pkg-config libcurl4-openssl-dev libssl-dev libseccomp-dev"
 # Real peers and tools the tests run against (DESIGN.md), plus the
 # fuzzer runtime, the man page linter and the JSON filter the tests use.
-test="$build bats jq clang libclang-rt-14-dev mandoc shellcheck socat
+test="$build bats jq clang libclang-rt-14-dev mandoc shellcheck socat strace
 mktorrent aria2 transmission-cli opentracker
 python3-libtorrent ctorrent iproute2 webfs busybox openssl mini-httpd"
 

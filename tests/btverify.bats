@@ -112,6 +112,24 @@ multi() {
 	echo "$output" | grep -q '^missing pieces: 9-11$'
 }
 
+@test "btverify: missing files are opened once each, not once per piece; verdicts as libtorrent's" {
+	command -v strace >/dev/null || skip "strace not installed"
+	multi
+	mkdir "$T/empty"
+	# 27 pieces over 4 files: at most one failing open a file.
+	strace -f -e trace=openat -o "$T/st" btverify --bitfield \
+	    "$T/m.torrent" "$T/empty" >"$T/bits" || [ $? -eq 1 ]
+	[ "$(cat "$T/bits")" = 00000000 ]
+	[ "$(grep -c 'openat.*= -1 ENOENT' "$T/st")" -le 4 ]
+	# One file missing: its pieces missing, the others read.
+	rm "$T/src/multi/c.bin"
+	[ "$(btverify --bitfield "$T/m.torrent" "$T/src")" = "$(ltcheck "$T/m.torrent" "$T/src")" ]
+	run btverify --json "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -c .missing_pieces)" = '[9,10,11]' ]
+	[ "$(echo "$output" | jq -c .good)" = 24 ]
+}
+
 @test "btverify: pad files of a libtorrent hybrid torrent count as zeros" {
 	mkmulti "$T/src"
 	/usr/bin/python3 "$HELPERS/lt_mktorrent.py" "$T/src/multi" "$T/h.torrent" hybrid 16384 >/dev/null

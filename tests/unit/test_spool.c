@@ -47,10 +47,13 @@ basics(void)
 	/* Its own claims are skipped too. */
 	CHECK(spool_pick(&a, SPOOL_SEQUENTIAL, all, NULL) == 2);
 	spool_unclaim(&a, 2);
+	/* Two peers have everything, one of them no longer piece 5. */
+	spool_avail_bits(&a, all, 1);
 	spool_avail_bits(&a, all, 1);
 	spool_avail_add(&a, 5, -1);
-	CHECK(spool_avail(&b, 5) == 0 && spool_avail(&b, 4) == 1);
+	CHECK(spool_avail(&b, 5) == 1 && spool_avail(&b, 4) == 2);
 	CHECK(spool_pick(&a, SPOOL_RAREST, all, NULL) == 5);
+	spool_unclaim(&a, 5);
 	CHECK(spool_pick(&a, SPOOL_RANDOM, all, NULL) >= 0);
 	spool_close(&a);
 	spool_close(&b);
@@ -97,6 +100,55 @@ cursor(void)
 	CHECK(spool_pick(&a, SPOOL_SEQUENTIAL, all, NULL) == 129);
 	spool_close(&a);
 	snprintf(d2, sizeof(d2), "rm -rf %s.big", dir);
+	CHECK(system(d2) == 0);
+}
+
+/*
+ * The word-wise scan: over 200 pieces (a partial last word), the peer
+ * has every third piece, 0..63 are had; each strategy picks every
+ * candidate exactly once (its claims are skipped), from any start, and
+ * nothing else.
+ */
+static void
+scan_words(void)
+{
+	static const enum spool_strategy strat[] = {
+		SPOOL_SEQUENTIAL, SPOOL_RANDOM, SPOOL_RAREST
+	};
+	struct spool a;
+	struct metainfo big = mi;
+	char err[BT_ERRLEN], d2[80];
+	unsigned char peer[25], seen[200];
+	uint32_t i, want = 0, got;
+	int64_t p;
+	size_t k;
+
+	snprintf(d2, sizeof(d2), "%s.words", dir);
+	big.npieces = 200;
+	big.total_length = 200 * 32768;
+	memset(peer, 0, sizeof(peer));
+	for (i = 0; i < 200; i += 3) {
+		peer[i / 8] |= 0x80 >> (i % 8);
+		want += i >= 64;
+	}
+	CHECK(spool_open(&a, d2, &big, err) == 0);
+	a.have[0] = ~(uint64_t)0;
+	spool_avail_bits(&a, peer, 1);
+	spool_avail_add(&a, 199, 1);
+	for (k = 0; k < sizeof(strat) / sizeof(strat[0]); k++) {
+		memset(seen, 0, sizeof(seen));
+		for (got = 0; (p = spool_pick(&a, strat[k], peer, NULL)) >= 0;
+		    got++) {
+			CHECK(p >= 64 && p < 200 && p % 3 == 0 && !seen[p]);
+			seen[p] = 1;
+		}
+		CHECK(got == want && p == -2);
+		for (i = 0; i < 200; i++)
+			if (seen[i])
+				spool_unclaim(&a, i);
+	}
+	spool_close(&a);
+	snprintf(d2, sizeof(d2), "rm -rf %s.words", dir);
 	CHECK(system(d2) == 0);
 }
 
@@ -252,6 +304,65 @@ recycle(void)
 }
 
 /* The door: spool_read_piece, spool_read_whole, spool_open_ro. */
+/* Locks or unlocks free slot n's byte of DIR/claims through handle b. */
+static int
+slot_lock(struct spool *b, uint32_t n, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = SPOOL_SLOT_LOCK + n;
+	fl.l_len = 1;
+	return fcntl(b->claimfd, F_OFD_SETLK, &fl);
+}
+
+/*
+ * A free slot another writer holds is neither taken nor put into, nor
+ * removed; once released it is taken, written in place and renamed.
+ */
+static void
+slotlock(void)
+{
+	struct spool a, b;
+	char err[BT_ERRLEN], d[80], cmd[128];
+	unsigned char data[32768];
+	ino_t in;
+
+	snprintf(d, sizeof(d), "%s.lock", dir);
+	CHECK(spool_open(&a, d, &mi, err) == 0);
+	CHECK(spool_open(&b, d, &mi, err) == 0);
+	memset(data, 0x55, sizeof(data));
+	CHECK(spool_commit(&a, 0, data, 32768, err) == 1);
+	in = ino(d, "pieces/0");
+	spool_set_placed(&a, 0);
+	CHECK(spool_recycle(&a, 0, err) == 0 && ino(d, "free/0") == in);
+	CHECK(slot_lock(&b, 0, F_WRLCK) == 0);
+	a.free_take = 0;
+	CHECK(spool_commit(&a, 1, data, 32768, err) == 1);
+	CHECK(ino(d, "free/0") == in && ino(d, "pieces/1") != in);
+	spool_set_placed(&a, 1);
+	a.free_put = 0;
+	CHECK(slot_lock(&b, 0, F_UNLCK) == 0);
+	CHECK(slot_lock(&b, 2, F_WRLCK) == 0);
+	/* Slot 0 taken: put into 1; 2 locked: left alone by a clear. */
+	CHECK(spool_recycle(&a, 1, err) == 0 && ino(d, "free/1") != 0);
+	CHECK(ino(d, "pieces/1") == 0);
+	a.free_take = 0;
+	CHECK(spool_commit(&a, 2, data, 32768, err) == 1);
+	CHECK(ino(d, "pieces/2") == in && ino(d, "free/0") == 0);
+	CHECK(file_is(d, "pieces/2", 0x55, 32768));
+	snprintf(cmd, sizeof(cmd), "%s/free/2", d);
+	CHECK(close(open(cmd, O_WRONLY | O_CREAT, 0666)) == 0);
+	spool_free_clear(&a);
+	CHECK(ino(d, "free/1") == 0 && ino(d, "free/2") != 0);
+	spool_close(&b);
+	spool_close(&a);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+	CHECK(system(cmd) == 0);
+}
+
 static void
 door(void)
 {
@@ -380,9 +491,11 @@ main(void)
 	RUN(basics);
 	RUN(direct);
 	RUN(cursor);
+	RUN(scan_words);
 	RUN(endgame);
 	RUN(recovery);
 	RUN(recycle);
+	RUN(slotlock);
 	RUN(door);
 	RUN(fresh);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
