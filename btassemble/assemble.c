@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 
@@ -46,6 +47,13 @@
 
 /* A sync every 64 MiB: a few syncs a second at disk speed, few enough. */
 #define COMMIT_BYTES	(64u << 20)
+/*
+ * Following a download, a batch is also committed once its first piece
+ * has waited this long (ms): a slow download still sees its pieces
+ * placed and recycled within a second, while a fast one pays a sync per
+ * 64 MiB, not one per wake-up (one per piece at loopback speed).
+ */
+#define COMMIT_MS	1000
 /* Final files kept open at once; a torrent may have a million. */
 #define FD_SLOTS	64
 /* Without an event, look at the spool again after this long (ms). */
@@ -56,6 +64,13 @@
  * A few scheduler turns let it finish; past them the piece is hashed.
  */
 #define FRESH_YIELDS	8
+/*
+ * Following, a piece seen by its event before its committer set its
+ * bits waits this long (ms) in a short list (of LATER_MAX), so that it
+ * is placed fresh rather than hashed; past it, place() decides.
+ */
+#define LATER_MS	5
+#define LATER_MAX	64
 
 struct slot {
 	size_t		 file;
@@ -79,6 +94,10 @@ struct assembler {
 	unsigned char	*buf;
 	uint32_t	*batch;
 	uint64_t	*kept;		/* straddling pieces written this run */
+	uint64_t	*pend;		/* pieces written, in the open batch */
+	uint64_t	 batch_t0;	/* ms, monotonic: its first piece */
+	uint32_t	 later[LATER_MAX];	/* seen before their bits */
+	size_t		 nlater;
 	size_t		 nbatch, maxbatch;
 	uint64_t	 batch_bytes;
 	char		*err;
@@ -180,20 +199,39 @@ is_kept(const struct assembler *a, uint32_t i)
 	return (a->kept[i / 64] >> (i % 64)) & 1;
 }
 
+static int
+is_pend(const struct assembler *a, uint32_t i)
+{
+	return (a->pend[i / 64] >> (i % 64)) & 1;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Steps 3 to 5 for the pieces written since the last commit. */
 static int
 commit(struct assembler *a)
 {
 	size_t k;
+	uint32_t i;
 
 	if (a->nbatch == 0)
 		return 0;
 	for (k = 0; k < (size_t)a->nslot; k++)
 		if (sync_fd(a, &a->slot[k]) == -1)
 			return -1;
-	for (k = 0; k < a->nbatch; k++)
-		if (!is_kept(a, a->batch[k]))
-			spool_set_placed(&a->sp, a->batch[k]);
+	for (k = 0; k < a->nbatch; k++) {
+		i = a->batch[k];
+		a->pend[i / 64] &= ~((uint64_t)1 << (i % 64));
+		if (!is_kept(a, i))
+			spool_set_placed(&a->sp, i);
+	}
 	if (!a->opt->nosync && msync(a->sp.hdr, a->sp.maplen, MS_SYNC) == -1)
 		return bt_err(a->err, "%s/state: sync: %s", a->opt->spool,
 		    strerror(errno));
@@ -372,6 +410,8 @@ place(struct assembler *a, uint32_t i)
 			return 0;	/* not wanted, or written already */
 		straddles = sel_straddles(a->opt->sel, mi, i);
 	}
+	if (is_pend(a, i))
+		return 0;	/* written, its commit to come */
 	st_piece_name(name, i);
 	if ((fresh = a->solo && !a->opt->recheck)) {
 		/* Fresh is set before have: read have first, and once it
@@ -414,6 +454,9 @@ place(struct assembler *a, uint32_t i)
 	}
 	if (straddles)
 		a->kept[i / 64] |= (uint64_t)1 << (i % 64);
+	a->pend[i / 64] |= (uint64_t)1 << (i % 64);
+	if (a->nbatch == 0)
+		a->batch_t0 = now_ms();
 	a->batch[a->nbatch++] = i;
 	a->batch_bytes += sz;
 	if (a->batch_bytes >= COMMIT_BYTES || a->nbatch == a->maxbatch)
@@ -441,9 +484,9 @@ piece_index(const struct metainfo *mi, const char *s, uint32_t *ip)
 	return 0;
 }
 
-/* Places every piece now in pieces/, then commits. */
+/* Places every piece now in pieces/, then commits if flush is set. */
 static int
-scan(struct assembler *a)
+scan(struct assembler *a, int flush)
 {
 	struct dirent *de;
 	DIR *d;
@@ -470,32 +513,94 @@ scan(struct assembler *a)
 		}
 	}
 	closedir(d);
-	return commit(a);
+	return flush ? commit(a) : 0;
 }
 
-/* Every wanted piece placed (or, straddling, written and kept). */
+/*
+ * Every wanted piece placed (or, straddling, written and kept); with
+ * pend set, counting the pieces of the open batch as placed: its commit
+ * is the last one. (Another placer may have placed some of the batch
+ * too: counted twice, the batch is committed early, which is harmless.)
+ */
 static int
-finished(const struct assembler *a)
+finished(const struct assembler *a, int pend)
 {
 	const struct sel *sel = a->opt->sel;
 	uint32_t i;
 
 	if (sel == NULL || sel->all)
 		return __atomic_load_n(&a->sp.hdr->nplaced,
-		    __ATOMIC_ACQUIRE) >= a->mi->npieces;
+		    __ATOMIC_ACQUIRE) + (pend ? a->nbatch : 0) >=
+		    a->mi->npieces;
 	for (i = 0; i < a->mi->npieces; i++)
 		if (sel_piece(sel, i) && !spool_placed(&a->sp, i) &&
-		    !is_kept(a, i))
+		    !is_kept(a, i) && !(pend && is_pend(a, i)))
 			return 0;
 	return 1;
+}
+
+/*
+ * Places the pieces the inotify events on ifd name, as many as are
+ * waiting: a wake-up costs a read of the events, not a listing of
+ * pieces/, which holds a whole open batch. An overflowed queue (or an
+ * event without a piece's name) asks for a full scan (*full).
+ */
+static int
+drain(struct assembler *a, int ifd, int *full)
+{
+	_Alignas(struct inotify_event) char evbuf[4096];
+	const struct inotify_event *ev;
+	ssize_t n, off;
+	uint32_t i;
+
+	while ((n = read(ifd, evbuf, sizeof(evbuf))) > 0)
+		for (off = 0; off + (ssize_t)sizeof(*ev) <= n;
+		    off += (ssize_t)sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(evbuf + off);
+			if (ev->mask & IN_Q_OVERFLOW) {
+				*full = 1;
+				continue;
+			}
+			if (ev->len == 0 || *full ||
+			    piece_index(a->mi, ev->name, &i) == -1 ||
+			    spool_placed(&a->sp, i))
+				continue;	/* not a piece, or seen */
+			if (a->solo && !spool_have(&a->sp, i) &&
+			    a->nlater < LATER_MAX) {
+				a->later[a->nlater++] = i;
+				continue;	/* its committer is not done */
+			}
+			if (place(a, i) == -1)
+				return -1;
+		}
+	return 0;
+}
+
+/* The pieces of the later list whose bits are set now, or all of them. */
+static int
+place_later(struct assembler *a, int all)
+{
+	size_t k, n = 0;
+	uint32_t i;
+
+	for (k = 0; k < a->nlater; k++) {
+		i = a->later[k];
+		if (!all && !spool_have(&a->sp, i))
+			a->later[n++] = i;
+		else if (place(a, i) == -1)
+			return -1;
+	}
+	a->nlater = n;
+	return 0;
 }
 
 static int
 follow(struct assembler *a)
 {
 	struct pollfd pfd;
-	char evbuf[4096], path[MI_MAX_PATH + 16];
-	int ifd;
+	char path[MI_MAX_PATH + 16];
+	uint64_t age;
+	int ifd, wait, full = 1, r;
 
 	snprintf(path, sizeof(path), "%s/pieces", a->opt->spool);
 	/* The watch goes first, so nothing lands unseen before a scan. */
@@ -506,9 +611,24 @@ follow(struct assembler *a)
 		ifd = -1;
 	}
 	for (;;) {
-		if (scan(a) == -1)
+		if (full) {
+			a->nlater = 0;	/* the scan sees them */
+			if (scan(a, 0) == -1)
+				break;
+		} else if (a->nlater > 0 && place_later(a, 0) == -1)
 			break;
-		if (finished(a)) {
+		full = 0;
+		/* The open batch waits for more pieces, up to COMMIT_MS. */
+		wait = POLL_MS;
+		if (a->nbatch > 0) {
+			age = now_ms() - a->batch_t0;
+			if (age >= COMMIT_MS || finished(a, 1)) {
+				if (commit(a) == -1)
+					break;
+			} else if (COMMIT_MS - age < (uint64_t)wait)
+				wait = (int)(COMMIT_MS - age);
+		}
+		if (finished(a, 0)) {
 			if (ifd != -1)
 				close(ifd);
 			spool_free_clear(&a->sp);	/* nothing to reuse them */
@@ -517,9 +637,22 @@ follow(struct assembler *a)
 		pfd.fd = ifd;
 		pfd.events = POLLIN;
 		/* With no inotify, a fd of -1 makes poll a plain sleep. */
-		if (poll(&pfd, 1, ifd == -1 ? POLL_MS / 5 : POLL_MS) > 0)
-			while (read(ifd, evbuf, sizeof(evbuf)) > 0)
-				;
+		if (ifd == -1 && wait > POLL_MS / 5)
+			wait = POLL_MS / 5;
+		if (a->nlater > 0 && wait > LATER_MS)
+			wait = LATER_MS;
+		if ((r = poll(&pfd, 1, wait)) == 0 && a->nlater > 0) {
+			if (place_later(a, 1) == -1)
+				break;
+			continue;
+		}
+		/* Quiet for a while, or no inotify: a full scan, to be sure. */
+		if (r <= 0 || ifd == -1) {
+			full = r != -1 || errno != EINTR;
+			continue;
+		}
+		if (drain(a, ifd, &full) == -1)
+			break;
 	}
 	if (ifd != -1)
 		close(ifd);
@@ -543,7 +676,8 @@ setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
 		return -1;
 	a->maxbatch = COMMIT_BYTES / mi->piece_length + 1;
 	if ((a->kept = calloc(((size_t)mi->npieces + 63) / 64 + 1, 8)) ==
-	    NULL || (a->buf = malloc(mi->piece_length)) == NULL ||
+	    NULL || (a->pend = calloc(((size_t)mi->npieces + 63) / 64 + 1,
+	    8)) == NULL || (a->buf = malloc(mi->piece_length)) == NULL ||
 	    (a->batch = calloc(a->maxbatch, sizeof(*a->batch))) == NULL)
 		return bt_err(err, "out of memory");
 	return 0;
@@ -563,6 +697,7 @@ teardown(struct assembler *a)
 	free(a->buf);
 	free(a->batch);
 	free(a->kept);
+	free(a->pend);
 }
 
 int
@@ -588,9 +723,9 @@ assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 	}
 	if (make_files(&a) == -1)
 		goto out;
-	if ((opt->follow ? follow(&a) : scan(&a)) == -1)
+	if ((opt->follow ? follow(&a) : scan(&a, 1)) == -1)
 		goto out;
-	rc = finished(&a) ? BT_EXIT_OK : BT_EXIT_WORLD;
+	rc = finished(&a, 0) ? BT_EXIT_OK : BT_EXIT_WORLD;
 	if (opt->verbose)
 		fprintf(stderr, "btassemble: %u pieces placed from the fresh "
 		    "spool, %u hashed first%s\n", a.trusted, a.hashed,
