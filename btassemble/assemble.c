@@ -15,8 +15,10 @@
  * A kill at any point leaves either the piece in the spool (it is placed
  * again: writing the same bytes twice is harmless) or its placed bit set
  * (a leftover piece file is just recycled or unlinked). Steps 3 and 4 are batched: a
- * commit covers up to COMMIT_BYTES of pieces, so the cost of a sync is
- * paid once per batch, not once per piece.
+ * commit covers up to COMMIT_BYTES of pieces, or, following, the pieces
+ * of COMMIT_MS, so the cost of a sync is paid once per batch, not once
+ * per piece. A piece of the open batch stays in pieces/ (and its placed
+ * bit clear) until the commit: a kill loses nothing.
  *
  * The final files are sparse (ftruncate to their length): with pieces
  * moving out of the spool as they are placed, spool plus final files stay

@@ -79,6 +79,26 @@ same() {
 	[ -z "$(ls "$T/sp/pieces")" ]
 }
 
+@test "btassemble: --follow commits a lone piece within its time bound, not at 64 MiB" {
+	mkdir -p "$T/sp/pieces"
+	timeout 60 btassemble --follow --spool "$T/sp" -o "$T/out" "$T/m.torrent" \
+	    >"$T/placed" 2>"$T/err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	waitfor "[ -f '$T/out/multi/empty' ]" 10
+	ls "$T/stage" | shuf >"$T/order"
+	head -n 1 "$T/order" | feed
+	# One piece of 27: the batch is far from full, only its age commits it.
+	waitfor "[ -s '$T/placed' ]" 10
+	[ "$(cat "$T/placed")" = "placed $(head -n 1 "$T/order")" ]
+	[ -z "$(ls "$T/sp/pieces")" ]
+	kill -0 "$pid"
+	tail -n +2 "$T/order" | feed
+	wait "$pid"
+	[ "$(wc -l <"$T/placed")" -eq 27 ]
+	same
+}
+
 @test "btassemble: killed with -9 at random moments, a final run gives identical files" {
 	# Pieces keep arriving between runs, as btpeer would deliver them.
 	ls "$T/stage" | shuf >"$T/order"
