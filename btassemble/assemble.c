@@ -47,13 +47,19 @@
 #include "storage.h"
 #include "util.h"
 
-/* A sync every 64 MiB: a few syncs a second at disk speed, few enough. */
-#define COMMIT_BYTES	(64u << 20)
+/*
+ * A sync every 16 MiB: 64 a GiB, few enough (the writeback itself is the
+ * same whatever the batch). A quarter of the spool's pool of free files
+ * (SPOOL_FREE_BYTES): a batch recycled at once finds free slots. With
+ * 64 MiB, the pool's probes failed, pieces were unlinked and btpeer made
+ * new files, which cost the tree more than the fewer syncs saved.
+ */
+#define COMMIT_BYTES	(16u << 20)
 /*
  * Following a download, a batch is also committed once its first piece
  * has waited this long (ms): a slow download still sees its pieces
  * placed and recycled within a second, while a fast one pays a sync per
- * 64 MiB, not one per wake-up (one per piece at loopback speed).
+ * 16 MiB, not one per wake-up (up to one per piece).
  */
 #define COMMIT_MS	1000
 /* Final files kept open at once; a torrent may have a million. */

@@ -79,7 +79,7 @@ same() {
 	[ -z "$(ls "$T/sp/pieces")" ]
 }
 
-@test "btassemble: --follow commits a lone piece within its time bound, not at 64 MiB" {
+@test "btassemble: --follow commits a lone piece within its time bound, not when full" {
 	mkdir -p "$T/sp/pieces"
 	timeout 60 btassemble --follow --spool "$T/sp" -o "$T/out" "$T/m.torrent" \
 	    >"$T/placed" 2>"$T/err" &
