@@ -14,11 +14,12 @@
  *      (spool_recycle).
  * A kill at any point leaves either the piece in the spool (it is placed
  * again: writing the same bytes twice is harmless) or its placed bit set
- * (a leftover piece file is just recycled or unlinked). Steps 3 and 4 are batched: a
- * commit covers up to COMMIT_BYTES of pieces, or, following, the pieces
- * of COMMIT_MS, so the cost of a sync is paid once per batch, not once
- * per piece. A piece of the open batch stays in pieces/ (and its placed
- * bit clear) until the commit: a kill loses nothing.
+ * (a leftover piece file is just recycled or unlinked). Steps 3 and 4
+ * are batched: a commit covers up to COMMIT_BYTES and COMMIT_PIECES of
+ * pieces, or, following, the pieces of COMMIT_MS, so the cost of a sync
+ * is paid once per batch, not once per piece. A piece of the open batch
+ * stays in pieces/ (its placed bit clear) until the commit: a kill loses
+ * nothing.
  *
  * The final files are sparse (ftruncate to their length): with pieces
  * moving out of the spool as they are placed, spool plus final files stay
@@ -48,18 +49,21 @@
 #include "util.h"
 
 /*
- * A sync every 16 MiB: 64 a GiB, few enough (the writeback itself is the
- * same whatever the batch). A quarter of the spool's pool of free files
- * (SPOOL_FREE_BYTES): a batch recycled at once finds free slots. With
- * 64 MiB, the pool's probes failed, pieces were unlinked and btpeer made
- * new files, which cost the tree more than the fewer syncs saved.
+ * A sync every 16 MiB or COMMIT_PIECES pieces, whichever comes first: 64
+ * a GiB at most with pieces of 256 KiB or more, few enough (the writeback
+ * itself is the same whatever the batch). The pieces of the open batch
+ * are not yet recycled for btpeer: with more of them (64 MiB of 256 KiB
+ * pieces, 16 MiB of 32 KiB ones, measured), btpeer made new files and
+ * the pool's slots collided, which cost the tree more than the fewer
+ * syncs saved.
  */
 #define COMMIT_BYTES	(16u << 20)
+#define COMMIT_PIECES	128
 /*
  * Following a download, a batch is also committed once its first piece
  * has waited this long (ms): a slow download still sees its pieces
  * placed and recycled within a second, while a fast one pays a sync per
- * 16 MiB, not one per wake-up (up to one per piece).
+ * full batch, not one per wake-up (up to one per piece).
  */
 #define COMMIT_MS	1000
 /* Final files kept open at once; a torrent may have a million. */
@@ -683,6 +687,8 @@ setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
 	if ((a->solo = spool_lock_placer(&a->sp, err)) == -1)
 		return -1;
 	a->maxbatch = COMMIT_BYTES / mi->piece_length + 1;
+	if (a->maxbatch > COMMIT_PIECES)
+		a->maxbatch = COMMIT_PIECES;
 	if ((a->kept = calloc(((size_t)mi->npieces + 63) / 64 + 1, 8)) ==
 	    NULL || (a->pend = calloc(((size_t)mi->npieces + 63) / 64 + 1,
 	    8)) == NULL || (a->buf = malloc(mi->piece_length)) == NULL ||
