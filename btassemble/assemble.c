@@ -26,23 +26,21 @@
  * near 1x the payload, where preallocation would take the full size up
  * front while the spool still holds pieces.
  */
-#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 
 #include "assemble.h"
+#include "assembler.h"
 #include "bt.h"
 #include "spool.h"
 #include "storage.h"
@@ -60,60 +58,11 @@
 #define COMMIT_BYTES	(16u << 20)
 #define COMMIT_PIECES	128
 /*
- * Following a download, a batch is also committed once its first piece
- * has waited this long (ms): a slow download still sees its pieces
- * placed and recycled within a second, while a fast one pays a sync per
- * full batch, not one per wake-up (up to one per piece).
- */
-#define COMMIT_MS	1000
-/* Final files kept open at once; a torrent may have a million. */
-#define FD_SLOTS	64
-/* Without an event, look at the spool again after this long (ms). */
-#define POLL_MS		1000
-/*
  * Yields to a committer caught between its rename and its bits: its
  * rename woke us, maybe on its own CPU, before it set the fresh bit.
  * A few scheduler turns let it finish; past them the piece is hashed.
  */
 #define FRESH_YIELDS	8
-/*
- * Following, a piece seen by its event before its committer set its
- * bits waits this long (ms) in a short list (of LATER_MAX), so that it
- * is placed fresh rather than hashed; past it, place() decides.
- */
-#define LATER_MS	5
-#define LATER_MAX	64
-
-struct slot {
-	size_t		 file;
-	int		 fd;
-	int		 dirty;
-};
-
-struct assembler {
-	const struct metainfo *mi;
-	const struct aopts *opt;
-	struct spool	 sp;
-	int		 spool_ok;
-	int		 out;
-	struct slot	 slot[FD_SLOTS];
-	int		 nslot, evict;
-	uint32_t	 dropped;	/* pieces removed as damaged */
-	uint32_t	 trusted;	/* fresh pieces placed unhashed */
-	uint32_t	 hashed;	/* pieces placed after a SHA-1 */
-	int		 solo;		/* we hold the spool's placer lock */
-	int		 nocopy;	/* copy_file_range refused: read/write */
-	unsigned char	*buf;
-	uint32_t	*batch;
-	uint64_t	*kept;		/* straddling pieces written this run */
-	uint64_t	*pend;		/* pieces written, in the open batch */
-	uint64_t	 batch_t0;	/* ms, monotonic: its first piece */
-	uint32_t	 later[LATER_MAX];	/* seen before their bits */
-	size_t		 nlater;
-	size_t		 nbatch, maxbatch;
-	uint64_t	 batch_bytes;
-	char		*err;
-};
 
 static int
 sync_fd(struct assembler *a, struct slot *s)
@@ -211,23 +160,14 @@ is_kept(const struct assembler *a, uint32_t i)
 	return (a->kept[i / 64] >> (i % 64)) & 1;
 }
 
-static int
+int
 is_pend(const struct assembler *a, uint32_t i)
 {
 	return (a->pend[i / 64] >> (i % 64)) & 1;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Steps 3 to 5 for the pieces written since the last commit. */
-static int
+int
 commit(struct assembler *a)
 {
 	size_t k;
@@ -409,7 +349,7 @@ place_fresh(struct assembler *a, uint32_t i, const char *name, int straddles)
 }
 
 /* Steps 1 and 2 for piece i. */
-static int
+int
 place(struct assembler *a, uint32_t i)
 {
 	const struct metainfo *mi = a->mi;
@@ -477,7 +417,7 @@ place(struct assembler *a, uint32_t i)
 }
 
 /* "123" to 123 if it names a piece: digits only, no leading zero. */
-static int
+int
 piece_index(const struct metainfo *mi, const char *s, uint32_t *ip)
 {
 	uint64_t v = 0;
@@ -497,7 +437,7 @@ piece_index(const struct metainfo *mi, const char *s, uint32_t *ip)
 }
 
 /* Places every piece now in pieces/, then commits if flush is set. */
-static int
+int
 scan(struct assembler *a, int flush)
 {
 	struct dirent *de;
@@ -534,7 +474,7 @@ scan(struct assembler *a, int flush)
  * is the last one. (Another placer may have placed some of the batch
  * too: counted twice, the batch is committed early, which is harmless.)
  */
-static int
+int
 finished(const struct assembler *a, int pend)
 {
 	const struct sel *sel = a->opt->sel;
@@ -549,126 +489,6 @@ finished(const struct assembler *a, int pend)
 		    !is_kept(a, i) && !(pend && is_pend(a, i)))
 			return 0;
 	return 1;
-}
-
-/*
- * Places the pieces the inotify events on ifd name, as many as are
- * waiting: a wake-up costs a read of the events, not a listing of
- * pieces/, which holds a whole open batch. An overflowed queue (or an
- * event without a piece's name) asks for a full scan (*full).
- */
-static int
-drain(struct assembler *a, int ifd, int *full)
-{
-	_Alignas(struct inotify_event) char evbuf[4096];
-	const struct inotify_event *ev;
-	ssize_t n, off;
-	uint32_t i;
-
-	while ((n = read(ifd, evbuf, sizeof(evbuf))) > 0)
-		for (off = 0; off + (ssize_t)sizeof(*ev) <= n;
-		    off += (ssize_t)sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)(evbuf + off);
-			if (ev->mask & IN_Q_OVERFLOW) {
-				*full = 1;
-				continue;
-			}
-			if (ev->len == 0 || *full ||
-			    piece_index(a->mi, ev->name, &i) == -1 ||
-			    spool_placed(&a->sp, i))
-				continue;	/* not a piece, or seen */
-			if (a->solo && !spool_have(&a->sp, i) &&
-			    a->nlater < LATER_MAX) {
-				a->later[a->nlater++] = i;
-				continue;	/* its committer is not done */
-			}
-			if (place(a, i) == -1)
-				return -1;
-		}
-	return 0;
-}
-
-/* The pieces of the later list whose bits are set now, or all of them. */
-static int
-place_later(struct assembler *a, int all)
-{
-	size_t k, n = 0;
-	uint32_t i;
-
-	for (k = 0; k < a->nlater; k++) {
-		i = a->later[k];
-		if (!all && !spool_have(&a->sp, i))
-			a->later[n++] = i;
-		else if (place(a, i) == -1)
-			return -1;
-	}
-	a->nlater = n;
-	return 0;
-}
-
-static int
-follow(struct assembler *a)
-{
-	struct pollfd pfd;
-	char path[MI_MAX_PATH + 16];
-	uint64_t age;
-	int ifd, wait, full = 1, r;
-
-	snprintf(path, sizeof(path), "%s/pieces", a->opt->spool);
-	/* The watch goes first, so nothing lands unseen before a scan. */
-	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (ifd != -1 && inotify_add_watch(ifd, path, IN_MOVED_TO |
-	    IN_CLOSE_WRITE | IN_CREATE) == -1) {
-		close(ifd);
-		ifd = -1;
-	}
-	for (;;) {
-		if (full) {
-			a->nlater = 0;	/* the scan sees them */
-			if (scan(a, 0) == -1)
-				break;
-		} else if (a->nlater > 0 && place_later(a, 0) == -1)
-			break;
-		full = 0;
-		/* The open batch waits for more pieces, up to COMMIT_MS. */
-		wait = POLL_MS;
-		if (a->nbatch > 0) {
-			age = now_ms() - a->batch_t0;
-			if (age >= COMMIT_MS || finished(a, 1)) {
-				if (commit(a) == -1)
-					break;
-			} else if (COMMIT_MS - age < (uint64_t)wait)
-				wait = (int)(COMMIT_MS - age);
-		}
-		if (finished(a, 0)) {
-			if (ifd != -1)
-				close(ifd);
-			spool_free_clear(&a->sp);	/* nothing to reuse them */
-			return 0;
-		}
-		pfd.fd = ifd;
-		pfd.events = POLLIN;
-		/* With no inotify, a fd of -1 makes poll a plain sleep. */
-		if (ifd == -1 && wait > POLL_MS / 5)
-			wait = POLL_MS / 5;
-		if (a->nlater > 0 && wait > LATER_MS)
-			wait = LATER_MS;
-		if ((r = poll(&pfd, 1, wait)) == 0 && a->nlater > 0) {
-			if (place_later(a, 1) == -1)
-				break;
-			continue;
-		}
-		/* Quiet for a while, or no inotify: a full scan, to be sure. */
-		if (r <= 0 || ifd == -1) {
-			full = r != -1 || errno != EINTR;
-			continue;
-		}
-		if (drain(a, ifd, &full) == -1)
-			break;
-	}
-	if (ifd != -1)
-		close(ifd);
-	return -1;
 }
 
 static int
