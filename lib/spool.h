@@ -111,9 +111,10 @@
  * rarity when pieces are plenty; a torrent smaller than this is seen whole. */
 #define SPOOL_RAREST_WINDOW	1024
 /*
- * Recycled files kept in free/: up to SPOOL_FREE_BYTES of pieces, the
- * size of btassemble's commit batch (it frees a whole batch at once, and
- * a smaller pool would recycle only part of it), but at least
+ * Recycled files kept in free/: up to SPOOL_FREE_BYTES of pieces, room
+ * for several of btassemble's commit batches (at most 16 MiB or 128
+ * pieces each, freed at once; a pool smaller than a batch would recycle
+ * only part of it), but at least
  * SPOOL_FREE_MIN and at most SPOOL_FREE_SLOTS files. This is disk held
  * beyond the payload while downloading, the same order as the pieces a
  * batch holds in pieces/ anyway.
