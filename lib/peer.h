@@ -161,11 +161,11 @@
 
 /*
  * Scatter reads (peer_recv_iov): blocks predicted per read after the
- * one being received, the rest of a 256 KiB piece; and the iovec
- * entries that takes (that block, a header and a block each, then the
- * framing buffer).
+ * one being received, 1 MiB (a read's worth, PEER_READ_CHUNK); and the
+ * iovec entries that takes (that block, a header and a block each,
+ * then the framing buffer).
  */
-#define PEER_RX_CHAIN		16
+#define PEER_RX_CHAIN		64
 #define PEER_RX_IOV		(2 + 2 * PEER_RX_CHAIN)
 
 /* What this connection is for. */
@@ -304,6 +304,7 @@ struct peer_active {
 	uint32_t	 ngot;
 	uint32_t	 next;		/* first block maybe not requested */
 	uint32_t	 hashed;	/* blocks fed to the hash, in order */
+	uint64_t	 rseq;		/* when its first block was requested */
 	int		 endgame;	/* not claimed: a duplicate fetch */
 	unsigned char	*data;
 	unsigned char	*st;		/* enum peer_blk per block */
@@ -332,7 +333,7 @@ struct peer_rx {
 	/* The plan: the iovec handed out; nseg 0: the framing buffer. */
 	int		 nseg, chain;
 	size_t		 dlen, ctotal, flen;
-	uint32_t	 cindex;
+	uint32_t	 cindex[PEER_RX_CHAIN];
 	uint32_t	 cbegin[PEER_RX_CHAIN], clen[PEER_RX_CHAIN];
 	unsigned char	 hdr[PEER_RX_CHAIN][WIRE_PIECE_HDR];
 	struct iovec	 seg[PEER_RX_IOV];
@@ -401,6 +402,7 @@ struct peer {
 	unsigned char	*pool[PEER_MAX_ACTIVE];	/* piece buffers, reused */
 	int		 npool;
 	uint32_t	 outstanding;
+	uint64_t	 rseq;		/* pieces whose first block went out */
 	uint32_t	 stale[PEER_STALE];
 	int		 nstale;
 	int		 hashfails;

@@ -253,6 +253,8 @@ fetch_fill(struct peer *p)
 		if (peer_out_add(p, m, wire_request(m, WIRE_REQUEST, a->index,
 		    a->next * WIRE_BLOCK, block_len(a, a->next))) == -1)
 			return -1;
+		if (a->next == 0)
+			a->rseq = ++p->rseq;
 		a->st[a->next++] = PEER_BLK_REQ;
 		p->outstanding++;
 	}
@@ -389,21 +391,33 @@ fetch_slot(struct peer *p, uint32_t i, uint32_t begin, uint32_t len)
 }
 
 int
-fetch_predict(struct peer *p, uint32_t i, uint32_t begin,
-    uint32_t *nbegin, uint32_t *nlen, unsigned char **dst)
+fetch_predict(struct peer *p, uint32_t *i, uint32_t *begin, uint32_t *len,
+    unsigned char **dst)
 {
-	struct peer_active *a;
-	uint32_t b = begin / WIRE_BLOCK + 1;
-	int k = find_active(p, i);
+	struct peer_active *a, *n = NULL;
+	uint32_t b = *begin / WIRE_BLOCK + 1;
+	int k = find_active(p, *i), j;
 
 	if (k < 0)
 		return 0;
 	a = &p->act[k];
-	if (b >= a->nblocks || a->st[b] != PEER_BLK_REQ)
+	/* Past its last block: the first of the piece requested next. */
+	if (b >= a->nblocks) {
+		for (j = 0; j < p->nact; j++)
+			if (p->act[j].rseq > a->rseq && (n == NULL ||
+			    p->act[j].rseq < n->rseq))
+				n = &p->act[j];
+		if (n == NULL)
+			return 0;
+		a = n;
+		b = 0;
+	}
+	if (a->st[b] != PEER_BLK_REQ)
 		return 0;
-	*nbegin = b * WIRE_BLOCK;
-	*nlen = block_len(a, b);
-	*dst = a->data + *nbegin;
+	*i = a->index;
+	*begin = b * WIRE_BLOCK;
+	*len = block_len(a, b);
+	*dst = a->data + *begin;
 	return 1;
 }
 

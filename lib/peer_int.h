@@ -38,14 +38,16 @@ int	fetch_fill(struct peer *);
 int	fetch_block(struct peer *, const struct wire_msg *);
 /*
  * Scatter reads: where an expected block goes in its piece buffer (its
- * piece active, the block not had), else NULL; the next block of piece
- * i after begin still requested (1, or 0 none); a block whose bytes are
- * now in place (as fetch_block after its copy).
+ * piece active, the block not had), else NULL; the block likely to come
+ * after block *i, *begin (the next one of the piece, or the first of
+ * the piece requested next) if it is requested and not here: 1 and
+ * *i, *begin, *len, *dst set to it, or 0; a block whose bytes are now
+ * in place (as fetch_block after its copy).
  */
 unsigned char *fetch_slot(struct peer *, uint32_t i, uint32_t begin,
 	    uint32_t len);
-int	fetch_predict(struct peer *, uint32_t i, uint32_t begin,
-	    uint32_t *nbegin, uint32_t *nlen, unsigned char **dst);
+int	fetch_predict(struct peer *, uint32_t *i, uint32_t *begin,
+	    uint32_t *len, unsigned char **dst);
 int	fetch_landed(struct peer *, uint32_t i, uint32_t begin, uint32_t len);
 void	fetch_choked(struct peer *);
 int	fetch_reject(struct peer *, const struct wire_msg *);

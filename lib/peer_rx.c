@@ -63,7 +63,7 @@ peer_recv_iov(struct peer *p, struct iovec *iov)
 {
 	struct peer_rx *x = &p->rx;
 	unsigned char *dst;
-	uint32_t b, nb, nl;
+	uint32_t ix, b, nl;
 	size_t room;
 	int j;
 
@@ -95,18 +95,18 @@ peer_recv_iov(struct peer *p, struct iovec *iov)
 	 * The predicted blocks: on a wrong guess their bytes are framed
 	 * from the framing buffer, so they must fit there.
 	 */
-	x->cindex = x->index;
+	ix = x->index;
 	b = x->begin;
 	while (x->chain < PEER_RX_CHAIN &&
-	    fetch_predict(p, x->cindex, b, &nb, &nl, &dst) &&
+	    fetch_predict(p, &ix, &b, &nl, &dst) &&
 	    x->ctotal + 2 * WIRE_PIECE_HDR + nl <= p->rcap) {
 		j = x->chain++;
-		x->cbegin[j] = nb;
+		x->cindex[j] = ix;
+		x->cbegin[j] = b;
 		x->clen[j] = nl;
 		set_seg(x, x->hdr[j], WIRE_PIECE_HDR);
 		set_seg(x, dst, nl);
 		x->ctotal += WIRE_PIECE_HDR + nl;
-		b = nb;
 	}
 	/* Then the next header only: the next read takes its block. */
 	x->flen = WIRE_PIECE_HDR;
@@ -188,7 +188,7 @@ peer_recv_done(struct peer *p, size_t n, int64_t now)
 		return 0;
 	/* The predicted blocks, while their headers are the ones foreseen. */
 	for (off = 0, j = 0; j < x->chain && n >= WIRE_PIECE_HDR; j++) {
-		wire_piece_hdr(want, x->cindex, x->cbegin[j], x->clen[j]);
+		wire_piece_hdr(want, x->cindex[j], x->cbegin[j], x->clen[j]);
 		if (memcmp(x->hdr[j], want, WIRE_PIECE_HDR) != 0)
 			break;
 		k = n - WIRE_PIECE_HDR < x->clen[j] ? n - WIRE_PIECE_HDR :
@@ -198,13 +198,13 @@ peer_recv_done(struct peer *p, size_t n, int64_t now)
 		if (k < x->clen[j]) {
 			x->direct = 1;
 			x->discard = 0;
-			x->index = x->cindex;
+			x->index = x->cindex[j];
 			x->begin = x->cbegin[j];
 			x->length = x->clen[j];
 			x->got = (uint32_t)k;
 			return 0;
 		}
-		if (landed(p, x->cindex, x->cbegin[j], x->clen[j]) == -1)
+		if (landed(p, x->cindex[j], x->cbegin[j], x->clen[j]) == -1)
 			return -1;
 	}
 	if (n == 0)
