@@ -15,6 +15,7 @@
  *			n = sendfile(...); peer_sent_file(&p, n);
  *		wait for input, or until peer_tick's deadline;
  *		peer_input(&p, bytes, n, now);	  or peer_eof(&p, now)
+ *		(or peer_recv_iov, readv, peer_recv_done: scatter reads)
  *		deadline = peer_tick(&p, now);
  *		if (peer_done(&p) >= 0) break;
  *	}
