@@ -1,6 +1,7 @@
 /* loop.c: the poll loop of one peer connection (loop.h). */
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,6 +32,12 @@ stream_recv(struct conn *c, void *b, size_t n)
 }
 
 static ssize_t
+stream_recvv(struct conn *c, const struct iovec *iov, int n)
+{
+	return readv(c->rfd, iov, n);
+}
+
+static ssize_t
 stream_send(struct conn *c, const void *b, size_t n)
 {
 	return write(c->wfd, b, n);
@@ -57,6 +64,7 @@ conn_stream(struct conn *c, int rfd, int wfd)
 	c->rfd = rfd;
 	c->wfd = wfd;
 	c->recv = stream_recv;
+	c->recvv = stream_recvv;
 	c->send = stream_send;
 	fcntl(rfd, F_SETFL, fcntl(rfd, F_GETFL) | O_NONBLOCK);
 	fcntl(wfd, F_SETFL, fcntl(wfd, F_GETFL) | O_NONBLOCK);
@@ -155,16 +163,32 @@ quickack(const struct peer *p, const struct conn *c)
 static int
 do_read(struct peer *p, struct conn *c, struct host *h)
 {
-	unsigned char *b;
-	size_t room;
+	struct iovec iov[PEER_RX_IOV];
+	size_t room, cap;
 	ssize_t r;
+	int n, k;
 
-	b = peer_inbuf(p, &room);
+	if (c->recvv != NULL) {
+		n = peer_recv_iov(p, iov);
+	} else {
+		iov[0].iov_base = peer_inbuf(p, &room);
+		iov[0].iov_len = room;
+		n = 1;
+	}
 	/* Limited: a read no bigger than the bucket's burst. */
-	if (h->ch.rate[CHOKE_DOWN] != 0 &&
-	    room > (size_t)CHOKE_BURST(h->ch.rate[CHOKE_DOWN]))
-		room = (size_t)CHOKE_BURST(h->ch.rate[CHOKE_DOWN]);
-	r = c->recv(c, b, room);
+	if (h->ch.rate[CHOKE_DOWN] != 0) {
+		cap = (size_t)CHOKE_BURST(h->ch.rate[CHOKE_DOWN]);
+		for (k = 0; k < n; k++) {
+			if (iov[k].iov_len >= cap) {
+				iov[k].iov_len = cap;
+				n = k + 1;
+				break;
+			}
+			cap -= iov[k].iov_len;
+		}
+	}
+	r = c->recvv != NULL ? c->recvv(c, iov, n) :
+	    c->recv(c, iov[0].iov_base, iov[0].iov_len);
 	if (r == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
@@ -177,7 +201,8 @@ do_read(struct peer *p, struct conn *c, struct host *h)
 	}
 	choker_rate_spend(h, CHOKE_DOWN, (size_t)r);
 	quickack(p, c);
-	return peer_received(p, (size_t)r, host_now());
+	return c->recvv != NULL ? peer_recv_done(p, (size_t)r, host_now()) :
+	    peer_received(p, (size_t)r, host_now());
 }
 
 /* BEP 10 "p" and "yourip": our port when we accepted, the peer's address. */

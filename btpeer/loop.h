@@ -24,6 +24,8 @@ struct conn {
 	int	 rfd, wfd;
 	int	 zc;		/* wfd is a TCP socket: sendfile(2) to it */
 	ssize_t	(*recv)(struct conn *, void *, size_t);
+	/* Scatter reads (peer_recv_iov); NULL: recv only. */
+	ssize_t	(*recvv)(struct conn *, const struct iovec *, int);
 	ssize_t	(*send)(struct conn *, const void *, size_t);
 };
 

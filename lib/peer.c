@@ -388,8 +388,8 @@ on_transform(struct peer *p)
 	return peer_out_add(p, p->our_hs, sizeof(p->our_hs));
 }
 
-static int
-on_input(struct peer *p)
+int
+peer_on_input(struct peer *p)
 {
 	struct wire_msg m;
 	size_t need;
@@ -467,25 +467,32 @@ peer_received(struct peer *p, size_t n, int64_t now)
 	p->rfull = n >= p->roffer;
 	p->rlen += n;
 	p->last_recv = now;
-	return on_input(p);
+	return peer_on_input(p);
 }
 
+/* Through the scatter path, as btpeer reads: both are tested by it. */
 int
 peer_input(struct peer *p, const void *b, size_t n, int64_t now)
 {
 	const unsigned char *c = b;
-	unsigned char *in;
-	size_t room;
+	struct iovec iov[PEER_RX_IOV];
+	size_t got, k;
+	int i, cnt;
 
 	do {
-		in = peer_inbuf(p, &room);
-		if (room > n)
-			room = n;
-		memcpy(in, c, room);
-		if (peer_received(p, room, now) == -1)
+		cnt = peer_recv_iov(p, iov);
+		for (got = 0, i = 0; i < cnt && got < n; i++) {
+			k = iov[i].iov_len < n - got ? iov[i].iov_len :
+			    n - got;
+			memcpy(iov[i].iov_base, c + got, k);
+			got += k;
+		}
+		if (peer_recv_done(p, got, now) == -1)
 			return -1;
-		c += room;
-		n -= room;
+		if (got == 0)
+			return 0;	/* no room: cannot happen (rcap) */
+		c += got;
+		n -= got;
 	} while (n > 0);
 	return 0;
 }

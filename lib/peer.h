@@ -15,6 +15,7 @@
  *			n = sendfile(...); peer_sent_file(&p, n);
  *		wait for input, or until peer_tick's deadline;
  *		peer_input(&p, bytes, n, now);	  or peer_eof(&p, now)
+ *		(or peer_recv_iov, readv, peer_recv_done: scatter reads)
  *		deadline = peer_tick(&p, now);
  *		if (peer_done(&p) >= 0) break;
  *	}
@@ -78,6 +79,8 @@
  */
 #ifndef BT_PEER_H
 #define BT_PEER_H
+
+#include <sys/uio.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -156,6 +159,15 @@
 #define PEER_FAST_WAIT		(2 * PEER_SEC)
 /* The peer's allowed_fast pieces we remember; more are ignored. */
 #define PEER_FAST_MAX		32
+
+/*
+ * Scatter reads (peer_recv_iov): blocks predicted per read after the
+ * one being received, 1 MiB (a read's worth, PEER_READ_CHUNK); and the
+ * iovec entries that takes (that block, a header and a block each,
+ * then the framing buffer).
+ */
+#define PEER_RX_CHAIN		64
+#define PEER_RX_IOV		(2 + 2 * PEER_RX_CHAIN)
 
 /* What this connection is for. */
 enum peer_mode {
@@ -293,6 +305,7 @@ struct peer_active {
 	uint32_t	 ngot;
 	uint32_t	 next;		/* first block maybe not requested */
 	uint32_t	 hashed;	/* blocks fed to the hash, in order */
+	uint64_t	 rseq;		/* when its first block was requested */
 	int		 endgame;	/* not claimed: a duplicate fetch */
 	unsigned char	*data;
 	unsigned char	*st;		/* enum peer_blk per block */
@@ -307,6 +320,24 @@ struct peer_req {
 struct peer_fileref {
 	uint64_t	 at;		/* queued bytes before it (all time) */
 	uint32_t	 index, begin, len;	/* what is left of it */
+};
+
+/*
+ * Scatter reads (peer_rx.c): the block whose payload is being read
+ * straight into its piece buffer, and the plan of the last
+ * peer_recv_iov.
+ */
+struct peer_rx {
+	int		 direct;	/* inside an expected block's payload */
+	int		 discard;	/* its piece was dropped: bytes thrown */
+	uint32_t	 index, begin, length, got;
+	/* The plan: the iovec handed out; nseg 0: the framing buffer. */
+	int		 nseg, chain;
+	size_t		 dlen, ctotal, flen;
+	uint32_t	 cindex[PEER_RX_CHAIN];
+	uint32_t	 cbegin[PEER_RX_CHAIN], clen[PEER_RX_CHAIN];
+	unsigned char	 hdr[PEER_RX_CHAIN][WIRE_PIECE_HDR];
+	struct iovec	 seg[PEER_RX_IOV];
 };
 
 enum peer_phase {
@@ -336,6 +367,7 @@ struct peer {
 	size_t		 rcap, rpos, rlen;
 	size_t		 roffer;	/* room peer_inbuf last offered */
 	int		 rfull;		/* and the read filled it */
+	struct peer_rx	 rx;		/* scatter reads */
 	unsigned char	*wbuf;		/* queued to send */
 	size_t		 wcap, wpos, wlen, wenc;	/* wenc: encoded up to */
 	uint64_t	 wbase;		/* stream offset of wbuf[0] */
@@ -371,6 +403,7 @@ struct peer {
 	unsigned char	*pool[PEER_MAX_ACTIVE];	/* piece buffers, reused */
 	int		 npool;
 	uint32_t	 outstanding;
+	uint64_t	 rseq;		/* pieces whose first block went out */
 	uint32_t	 stale[PEER_STALE];
 	int		 nstale;
 	int		 hashfails;
@@ -413,6 +446,22 @@ int	peer_input(struct peer *, const void *, size_t, int64_t now);
  */
 unsigned char *peer_inbuf(struct peer *, size_t *room);
 int	peer_received(struct peer *, size_t, int64_t now);
+/*
+ * Scatter reads, the same without the copy of block payloads from the
+ * framing buffer into piece buffers: fills iov (PEER_RX_IOV entries at
+ * most) with where the next bytes go, in stream order, and returns how
+ * many entries (>= 1); read with readv(2), then say how many bytes
+ * arrived with peer_recv_done, calling nothing else in between. Inside
+ * a piece message whose block is expected (its piece active, the
+ * block not had), the payload goes straight to the piece buffer; the
+ * next blocks of that piece still requested are predicted (a header
+ * and a block each) and the headers checked after the read: a wrong
+ * guess only wrote into blocks not received yet, and its bytes are
+ * framed as usual. Everything else goes to the framing buffer. A
+ * transform decodes each part in place. Do not mix with peer_inbuf.
+ */
+int	peer_recv_iov(struct peer *, struct iovec *iov);
+int	peer_recv_done(struct peer *, size_t, int64_t now);
 /* The peer closed its side. */
 void	peer_eof(struct peer *, int64_t now);
 /*

@@ -65,6 +65,9 @@ drop_active(struct peer *p, int k, int cancel)
 			    a->index, b * WIRE_BLOCK, block_len(a, b)));
 		}
 	}
+	/* Its block being read straight into the buffer: throw it away. */
+	if (p->rx.direct && p->rx.index == a->index)
+		p->rx.discard = 1;
 	if (!a->endgame && p->host->release != NULL)
 		p->host->release(p->host->ctx, a->index);
 	p->stale[p->nstale < PEER_STALE ? p->nstale++ :
@@ -250,6 +253,8 @@ fetch_fill(struct peer *p)
 		if (peer_out_add(p, m, wire_request(m, WIRE_REQUEST, a->index,
 		    a->next * WIRE_BLOCK, block_len(a, a->next))) == -1)
 			return -1;
+		if (a->next == 0)
+			a->rseq = ++p->rseq;
 		a->st[a->next++] = PEER_BLK_REQ;
 		p->outstanding++;
 	}
@@ -307,38 +312,15 @@ finish(struct peer *p, int k)
 	return 0;
 }
 
-int
-fetch_block(struct peer *p, const struct wire_msg *m)
+/* Block b of active piece k is in its buffer: count it, hash, finish. */
+static int
+got_block(struct peer *p, int k, uint32_t b)
 {
-	struct peer_active *a = NULL;
-	uint32_t b;
-	int k;
+	struct peer_active *a = &p->act[k];
 
-	if (p->cfg->verbose)
-		peer_trace(p, "< piece %u %u+%u", m->index, m->begin,
-		    m->length);
-	for (k = 0; k < p->nact; k++)
-		if (p->act[k].index == m->index) {
-			a = &p->act[k];
-			break;
-		}
-	if (a == NULL) {
-		if (is_stale(p, m->index))
-			return 0;
-		return peer_fail(p, BT_FAIL_PEER, "piece %u %u+%u not "
-		    "requested", m->index, m->begin, m->length);
-	}
-	b = m->begin / WIRE_BLOCK;
-	if (m->begin % WIRE_BLOCK != 0 || b >= a->nblocks ||
-	    m->length != block_len(a, b))
-		return peer_fail(p, BT_FAIL_PEER, "piece %u %u+%u not "
-		    "requested", m->index, m->begin, m->length);
-	if (a->st[b] == PEER_BLK_GOT)
-		return 0;
 	/* PEER_BLK_NONE: sent before a choke that discarded the request. */
 	if (a->st[b] == PEER_BLK_REQ)
 		p->outstanding--;
-	memcpy(a->data + m->begin, m->data, m->length);
 	a->st[b] = PEER_BLK_GOT;
 	a->ngot++;
 	p->last_progress = p->now;
@@ -350,6 +332,104 @@ fetch_block(struct peer *p, const struct wire_msg *m)
 	if (a->ngot == a->nblocks)
 		return finish(p, k);
 	return 0;
+}
+
+static int
+find_active(const struct peer *p, uint32_t i)
+{
+	int k;
+
+	for (k = 0; k < p->nact; k++)
+		if (p->act[k].index == i)
+			return k;
+	return -1;
+}
+
+int
+fetch_block(struct peer *p, const struct wire_msg *m)
+{
+	struct peer_active *a;
+	uint32_t b;
+	int k;
+
+	if (p->cfg->verbose)
+		peer_trace(p, "< piece %u %u+%u", m->index, m->begin,
+		    m->length);
+	k = find_active(p, m->index);
+	if (k < 0) {
+		if (is_stale(p, m->index))
+			return 0;
+		return peer_fail(p, BT_FAIL_PEER, "piece %u %u+%u not "
+		    "requested", m->index, m->begin, m->length);
+	}
+	a = &p->act[k];
+	b = m->begin / WIRE_BLOCK;
+	if (m->begin % WIRE_BLOCK != 0 || b >= a->nblocks ||
+	    m->length != block_len(a, b))
+		return peer_fail(p, BT_FAIL_PEER, "piece %u %u+%u not "
+		    "requested", m->index, m->begin, m->length);
+	if (a->st[b] == PEER_BLK_GOT)
+		return 0;
+	memcpy(a->data + m->begin, m->data, m->length);
+	return got_block(p, k, b);
+}
+
+unsigned char *
+fetch_slot(struct peer *p, uint32_t i, uint32_t begin, uint32_t len)
+{
+	struct peer_active *a;
+	uint32_t b = begin / WIRE_BLOCK;
+	int k = find_active(p, i);
+
+	if (k < 0)
+		return NULL;
+	a = &p->act[k];
+	if (begin % WIRE_BLOCK != 0 || b >= a->nblocks ||
+	    len != block_len(a, b) || a->st[b] == PEER_BLK_GOT)
+		return NULL;
+	return a->data + begin;
+}
+
+int
+fetch_predict(struct peer *p, uint32_t *i, uint32_t *begin, uint32_t *len,
+    unsigned char **dst)
+{
+	struct peer_active *a, *n = NULL;
+	uint32_t b = *begin / WIRE_BLOCK + 1;
+	int k = find_active(p, *i), j;
+
+	if (k < 0)
+		return 0;
+	a = &p->act[k];
+	/* Past its last block: the first of the piece requested next. */
+	if (b >= a->nblocks) {
+		for (j = 0; j < p->nact; j++)
+			if (p->act[j].rseq > a->rseq && (n == NULL ||
+			    p->act[j].rseq < n->rseq))
+				n = &p->act[j];
+		if (n == NULL)
+			return 0;
+		a = n;
+		b = 0;
+	}
+	if (a->st[b] != PEER_BLK_REQ)
+		return 0;
+	*i = a->index;
+	*begin = b * WIRE_BLOCK;
+	*len = block_len(a, b);
+	*dst = a->data + *begin;
+	return 1;
+}
+
+int
+fetch_landed(struct peer *p, uint32_t i, uint32_t begin, uint32_t len)
+{
+	if (p->cfg->verbose)
+		peer_trace(p, "< piece %u %u+%u", i, begin, len);
+	/* Checked by fetch_slot when the read was planned. */
+	if (fetch_slot(p, i, begin, len) == NULL)
+		return 0;
+	return got_block(p, find_active(p, i), begin / WIRE_BLOCK);
 }
 
 void

@@ -28,11 +28,27 @@ int	peer_bit(const struct peer *, uint32_t i);
 /* 1 if this connection downloads (a claim callback, the mode). */
 int	peer_fetching(const struct peer *);
 
+/* peer.c: frames and handles what is in the framing buffer. */
+int	peer_on_input(struct peer *);
+
 /* peer_fetch.c: downloading. */
 int	fetch_init(struct peer *);
 void	fetch_free(struct peer *);
 int	fetch_fill(struct peer *);
 int	fetch_block(struct peer *, const struct wire_msg *);
+/*
+ * Scatter reads: where an expected block goes in its piece buffer (its
+ * piece active, the block not had), else NULL; the block likely to come
+ * after block *i, *begin (the next one of the piece, or the first of
+ * the piece requested next) if it is requested and not here: 1 and
+ * *i, *begin, *len, *dst set to it, or 0; a block whose bytes are now
+ * in place (as fetch_block after its copy).
+ */
+unsigned char *fetch_slot(struct peer *, uint32_t i, uint32_t begin,
+	    uint32_t len);
+int	fetch_predict(struct peer *, uint32_t *i, uint32_t *begin,
+	    uint32_t *len, unsigned char **dst);
+int	fetch_landed(struct peer *, uint32_t i, uint32_t begin, uint32_t len);
 void	fetch_choked(struct peer *);
 int	fetch_reject(struct peer *, const struct wire_msg *);
 void	fetch_interest(struct peer *, uint32_t newpiece);

@@ -203,7 +203,8 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			peer_input(&p, hs, sizeof(hs), now);
 		}
 		while (off + 2 <= n && peer_done(&p) < 0) {
-			len = d[off] * 8u + 1;
+			/* 255: a read of more than a block (scatter reads). */
+			len = d[off] == 255 ? 40000 : d[off] * 8u + 1;
 			now += (int64_t)d[off + 1] * d[off + 1] * 10000;
 			off += 2;
 			if (len > n - off)
@@ -217,6 +218,10 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 			peer_fill(&p);
 			if (p.outstanding > (uint32_t)cfg.queue ||
 			    p.nact > p.maxact)
+				abort();
+			/* Scatter reads: inside a block, nothing is framed. */
+			if (p.rx.direct && (p.rlen != 0 ||
+			    p.rx.got >= p.rx.length))
 				abort();
 			peer_output(&p, &ob, &on);
 			peer_sent(&p, on, now);
