@@ -315,35 +315,20 @@ write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
 }
 
 /*
- * Steps 1 and 2 for a fresh piece: the file's size checked, its bytes
- * copied in the kernel; name is "pieces/<i>" (st_piece_name), under the
- * spool. SPOOL_PIECE_* as spool_read_whole, or -1. Only
+ * Steps 1 and 2 for a fresh piece: the file checked (spool_open_whole),
+ * its bytes copied in the kernel. SPOOL_PIECE_* as spool_read_whole, or
+ * -1. Only
  * the placer moves a piece file out (it is us), so the file cannot be
  * recycled under the copy.
  */
 static int
-place_fresh(struct assembler *a, uint32_t i, const char *name, int straddles)
+place_fresh(struct assembler *a, uint32_t i, int straddles)
 {
-	struct stat st;
 	int fd, r;
 
-	fd = openat(a->sp.dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return SPOOL_PIECE_GONE;
-		if (errno == ELOOP)
-			return SPOOL_PIECE_NOTFILE;
-		return bt_err(a->err, "%s/%s: %s", a->opt->spool, name,
-		    strerror(errno));
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
-		r = SPOOL_PIECE_NOTFILE;
-	else if (st.st_size != (off_t)mi_piece_size(a->mi, i))
-		r = SPOOL_PIECE_SIZE;
-	else
-		r = write_piece(a, i, NULL, fd, straddles) == -1 ? -1 :
-		    SPOOL_PIECE_OK;
+	if ((r = spool_open_whole(&a->sp, i, &fd, a->err)) != SPOOL_PIECE_OK)
+		return r;
+	r = write_piece(a, i, NULL, fd, straddles) == -1 ? -1 : SPOOL_PIECE_OK;
 	close(fd);
 	return r;
 }
@@ -376,7 +361,7 @@ place(struct assembler *a, uint32_t i)
 			sched_yield();
 		}
 	}
-	r = fresh ? place_fresh(a, i, name, straddles) :
+	r = fresh ? place_fresh(a, i, straddles) :
 	    spool_read_whole(&a->sp, i, a->buf, err);
 	switch (r) {
 	case SPOOL_PIECE_OK:

@@ -402,8 +402,8 @@ spool_nhave(const struct spool *s)
 	return __atomic_load_n(&s->hdr->nhave, __ATOMIC_RELAXED);
 }
 
-static int
-lockat(struct spool *s, off_t at, short type)
+int
+spool_lockat(struct spool *s, off_t at, short type)
 {
 	struct flock fl;
 
@@ -418,7 +418,7 @@ lockat(struct spool *s, off_t at, short type)
 static int
 lockbyte(struct spool *s, uint32_t i, short type)
 {
-	return lockat(s, (off_t)i, type);
+	return spool_lockat(s, (off_t)i, type);
 }
 
 int
@@ -585,7 +585,7 @@ take_free(struct spool *s, uint32_t *slotp, const void *data, size_t len)
 		if (k == SPOOL_FREE_TRIES || k == s->nfree)
 			return -1;
 		n = (s->free_take + k) % s->nfree;
-		if (lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
+		if (spool_lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
 			continue;	/* another writer's */
 		snprintf(slot, sizeof(slot), "%u", n);
 		/* O_NOFOLLOW, S_ISREG: whatever else sits in free/ is not
@@ -594,7 +594,7 @@ take_free(struct spool *s, uint32_t *slotp, const void *data, size_t len)
 		    O_NONBLOCK | O_CLOEXEC);
 		if (fd != -1 || errno != ENOENT)
 			break;
-		lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+		spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
 	}
 	s->free_take = (n + 1) % s->nfree;
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -604,7 +604,7 @@ take_free(struct spool *s, uint32_t *slotp, const void *data, size_t len)
 			close(fd);
 		if (unlinkat(s->freefd, slot, 0) == -1 && errno == EISDIR)
 			unlinkat(s->freefd, slot, AT_REMOVEDIR);
-		lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+		spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
 		return -1;
 	}
 	*slotp = n;
@@ -629,7 +629,7 @@ put_slot(struct spool *s, int fd, uint32_t n, const char *name)
 			r = 1;
 	}
 	e = errno;
-	lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+	spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
 	errno = e;
 	return r;
 }
@@ -786,13 +786,13 @@ spool_recycle(struct spool *s, uint32_t i, char *err)
 		n = (s->free_put + k) % s->nfree;
 		/* A slot name changes only under its lock: a writer that
 		 * holds it finds its own file there when it renames. */
-		if (lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
+		if (spool_lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
 			continue;
 		snprintf(slot, sizeof(slot), "%u", n);
 		r = renameat2(s->piecesfd, name, s->freefd, slot,
 		    RENAME_NOREPLACE);
 		e = errno;
-		lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+		spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
 		if (r == 0) {
 			s->free_put = (n + 1) % s->nfree;
 			return 0;
@@ -815,10 +815,10 @@ spool_free_clear(struct spool *s)
 
 	/* A slot a writer holds is its to rename into pieces/. */
 	for (n = 0; n < s->nfree; n++) {
-		if (lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
+		if (spool_lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
 			continue;
 		snprintf(slot, sizeof(slot), "%u", n);
 		unlinkat(s->freefd, slot, 0);
-		lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+		spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
 	}
 }

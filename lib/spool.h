@@ -278,6 +278,12 @@ enum {
 	SPOOL_PIECE_NOTFILE = 3
 };
 int	spool_read_whole(struct spool *, uint32_t i, void *buf, char *err);
+/*
+ * Opens piece file i for a whole read or copy, checked as spool_read_whole
+ * checks it: SPOOL_PIECE_OK with *fd (the caller closes it), another
+ * SPOOL_PIECE_* with no descriptor, or -1 with err.
+ */
+int	spool_open_whole(struct spool *, uint32_t i, int *fd, char *err);
 /* The same with no cache: 0, or -1 with err (errno ENOENT: moved out). */
 int	spool_read(struct spool *, uint32_t i, uint32_t off, void *buf,
 	    size_t len, char *err);

@@ -129,14 +129,7 @@ spool_fresh(const struct spool *s, uint32_t i)
 int
 spool_lock_placer(struct spool *s, char *err)
 {
-	struct flock fl;
-
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = PLACER_LOCK;
-	fl.l_len = 1;
-	if (fcntl(s->claimfd, F_OFD_SETLK, &fl) == 0)
+	if (spool_lockat(s, PLACER_LOCK, F_WRLCK) == 0)
 		return 1;
 	if (errno == EAGAIN || errno == EACCES)
 		return 0;

@@ -85,17 +85,14 @@ spool_read(struct spool *s, uint32_t i, uint32_t off, void *buf, size_t len,
 }
 
 int
-spool_read_whole(struct spool *s, uint32_t i, void *buf, char *err)
+spool_open_whole(struct spool *s, uint32_t i, int *fdp, char *err)
 {
 	char name[16];
 	struct stat st;
-	uint32_t sz;
-	ssize_t r;
-	int fd, e;
+	int fd;
 
 	if (i >= s->npieces)
 		return bt_err(err, "read piece %u: out of range", i);
-	sz = mi_piece_size(s->mi, i);
 	snprintf(name, sizeof(name), "%u", i);
 	fd = openat(s->piecesfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
@@ -110,10 +107,23 @@ spool_read_whole(struct spool *s, uint32_t i, void *buf, char *err)
 		close(fd);
 		return SPOOL_PIECE_NOTFILE;
 	}
-	if (st.st_size != (off_t)sz) {
+	if (st.st_size != (off_t)mi_piece_size(s->mi, i)) {
 		close(fd);
 		return SPOOL_PIECE_SIZE;
 	}
+	*fdp = fd;
+	return SPOOL_PIECE_OK;
+}
+
+int
+spool_read_whole(struct spool *s, uint32_t i, void *buf, char *err)
+{
+	uint32_t sz = i < s->npieces ? mi_piece_size(s->mi, i) : 0;
+	ssize_t r;
+	int fd, e, o;
+
+	if ((o = spool_open_whole(s, i, &fd, err)) != SPOOL_PIECE_OK)
+		return o;
 	r = st_pread_full(fd, buf, sz, 0);
 	e = errno;
 	close(fd);
@@ -121,7 +131,7 @@ spool_read_whole(struct spool *s, uint32_t i, void *buf, char *err)
 	if (spool_placed(s, i))
 		return SPOOL_PIECE_GONE;
 	if (r == -1)
-		return bt_err(err, "pieces/%s: %s", name, strerror(e));
+		return bt_err(err, "pieces/%u: %s", i, strerror(e));
 	if (r != (ssize_t)sz)
 		return SPOOL_PIECE_GONE;	/* cut while we read */
 	return SPOOL_PIECE_OK;
