@@ -16,8 +16,8 @@ void	peer_event(struct peer *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	peer_trace(struct peer *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-int	peer_fail(struct peer *, enum bt_fail, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
+/* A failure inside the core is peer_close (peer.h): the first one counts. */
+#define peer_fail	peer_close
 /* Room for n more bytes at wbuf + wlen. 0, or -1 (out of memory). */
 int	peer_out_space(struct peer *, size_t n);
 int	peer_send_simple(struct peer *, int type);

@@ -37,39 +37,18 @@ peer_trace(struct peer *p, const char *fmt, ...)
 	p->host->trace(p->host->ctx, line);
 }
 
-static int	vfail(struct peer *, enum bt_fail, const char *, va_list)
-		    __attribute__((format(printf, 3, 0)));
-
-static int
-vfail(struct peer *p, enum bt_fail f, const char *fmt, va_list ap)
-{
-	if (p->done < 0) {
-		vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
-		p->fail = f;
-		p->done = bt_fail_exit(f);
-	}
-	return -1;
-}
-
-int
-peer_fail(struct peer *p, enum bt_fail f, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfail(p, f, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int
 peer_close(struct peer *p, enum bt_fail f, const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	vfail(p, f, fmt, ap);
-	va_end(ap);
+	if (p->done < 0) {
+		va_start(ap, fmt);
+		vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
+		va_end(ap);
+		p->fail = f;
+		p->done = bt_fail_exit(f);
+	}
 	return -1;
 }
 
