@@ -7,7 +7,6 @@
  * With --connect it dials one peer instead, from a socket of its own, and
  * exits with the command's status once that connection ends.
  */
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -66,16 +65,6 @@ bad_usage(const char *msg)
 		fprintf(stderr, "btutp: %s\n", msg);
 	fputs(usage, stderr);
 	return BT_EXIT_INPUT;
-}
-
-static uint16_t
-random16(void)
-{
-	uint16_t v = 0;
-
-	while (getrandom(&v, sizeof(v), 0) != sizeof(v))
-		;
-	return v;
 }
 
 static int
@@ -166,7 +155,7 @@ unowned(struct demux *d, const unsigned char *b, size_t n,
 		return;
 	memcpy(&k->peer, from, fl);
 	k->peerlen = fl;
-	if ((k->c = utp_accept(&h, random16(), now)) == NULL ||
+	if ((k->c = utp_accept(&h, utp_random16(), now)) == NULL ||
 	    start(d, k) == -1) {
 		utp_free(k->c);
 		free(k);

@@ -32,8 +32,8 @@ utp_now(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static uint16_t
-random16(void)
+uint16_t
+utp_random16(void)
 {
 	uint16_t v = 0;
 
@@ -83,7 +83,7 @@ utp_io_dial(struct utp_io *io, const char *host, const char *port, char *err)
 {
 	if (open_socket(io, host, port, 0, err) == -1)
 		return -1;
-	if ((io->c = utp_connect(random16(), io->last_rx)) == NULL) {
+	if ((io->c = utp_connect(utp_random16(), io->last_rx)) == NULL) {
 		utp_io_close(io);
 		return bt_err(err, "out of memory");
 	}
@@ -122,7 +122,7 @@ accept_syn(struct utp_io *io, const unsigned char *d, size_t n,
 		return 0;
 	if (connect(io->fd, (const struct sockaddr *)from, fl) == -1)
 		return bt_err(err, "connect: %s", strerror(errno));
-	if ((io->c = utp_accept(&h, random16(), now)) == NULL)
+	if ((io->c = utp_accept(&h, utp_random16(), now)) == NULL)
 		return bt_err(err, "out of memory");
 	return 0;
 }

@@ -30,6 +30,8 @@ struct utp_io {
 
 /* The clock lib/utp.c runs on: CLOCK_MONOTONIC, microseconds. */
 uint64_t utp_now(void);
+/* A random 16-bit connection id for utp_connect or utp_accept (getrandom). */
+uint16_t utp_random16(void);
 /* A socket connected to host:port, and a connection's SYN sent: 0 or -1. */
 int	utp_io_dial(struct utp_io *, const char *host, const char *port,
 	    char *err);
