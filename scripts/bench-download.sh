@@ -59,24 +59,9 @@ check=${BENCH_CHECK:-1}
 dir=${BENCH_DIR:-$top/build/bench}
 limit=600	# seconds any one download may take
 
-mkdir -p "$dir"
-payload=$dir/payload-$size
-if [ ! -s "$payload" ]; then
-	echo "bench: generating $size bytes" >&2
-	openssl enc -aes-128-ctr -nosalt -pass pass:bench -pbkdf2 </dev/zero \
-	    2>/dev/null | head -c "$size" >"$payload.tmp" && mv "$payload.tmp" "$payload"
-fi
-work=$(mktemp -d "$dir/run.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-mkdir -p "$work/seed"
-ln -f "$payload" "$work/seed/payload" 2>/dev/null || cp "$payload" "$work/seed/payload"
+# shellcheck source=bench-lib.sh
+. "$top/scripts/bench-lib.sh"
+bench_setup run
 # 256 KiB pieces by default: what mktorrent picks for 1 GiB, a common choice.
 # mktorrent makes pieces from 32 KiB up; our btmake the smaller ones.
 for l in $plens; do
@@ -117,7 +102,7 @@ atdone=()
 # it later, not sooner). Sets seedaddrs.
 seedaddrs=()
 start_seeders() {
-	local n=$1 torrent=$2 connect=$3 i port t
+	local n=$1 torrent=$2 connect=$3 i port
 	seedaddrs=()
 	for i in $(seq 1 "$n"); do
 		if [ "$seeder" = btpeer ]; then
@@ -131,13 +116,9 @@ start_seeders() {
 		fi
 		pids+=("$!")
 		# Each prints "listening PORT" once bound; wait at most 30 s.
-		port=''
-		for t in $(seq 300); do
-			port=$(awk '$1 == "listening" { print $2; exit }' "$work/seed$i.out" 2>/dev/null)
-			[ -n "$port" ] && break
-			sleep 0.1
-		done
-		[ -n "$port" ] || { echo "bench: seeder $i did not start ($t)" >&2; exit 1; }
+		bench_wait "$work/seed$i.out" '^listening ' 30 ||
+		    { echo "bench: seeder $i did not start" >&2; exit 1; }
+		port=$(awk '$1 == "listening" { print $2; exit }' "$work/seed$i.out")
 		seedaddrs+=("127.0.0.1:$port")
 	done
 }

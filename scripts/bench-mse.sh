@@ -17,37 +17,19 @@ runs=${BENCH_RUNS:-3}
 dir=${BENCH_DIR:-$top/build/bench}
 limit=600	# seconds any one download may take
 
-mkdir -p "$dir"
-payload=$dir/payload-$size
-if [ ! -s "$payload" ]; then
-	echo "bench: generating $size bytes" >&2
-	openssl enc -aes-128-ctr -nosalt -pass pass:bench -pbkdf2 </dev/zero \
-	    2>/dev/null | head -c "$size" >"$payload.tmp" && mv "$payload.tmp" "$payload"
-fi
-work=$(mktemp -d "$dir/mse.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-mkdir -p "$work/seed"
-ln -f "$payload" "$work/seed/payload" 2>/dev/null || cp "$payload" "$work/seed/payload"
+# shellcheck source=bench-lib.sh
+. "$top/scripts/bench-lib.sh"
+bench_setup mse
 mktorrent -l 18 -o "$work/b.torrent" "$work/seed/payload" >/dev/null || exit 1
 
 # seed ENC: a libtorrent seeder with that policy; sets addr.
 seed() {
-	local out=$work/seed-$1.out t=0
+	local out=$work/seed-$1.out
 	LT_TIMEOUT=$limit /usr/bin/python3 "$H/lt_mse.py" seed "$1" \
 	    "$work/b.torrent" "$work/seed" >"$out" 2>&1 &
 	pids+=($!)
-	until grep -q '^seeding' "$out"; do
-		t=$((t + 1))
-		[ "$t" -gt $((limit * 10)) ] && { echo "bench: seeder $1 did not start" >&2; exit 1; }
-		sleep 0.1
-	done
+	bench_wait "$out" '^seeding' "$limit" ||
+	    { echo "bench: seeder $1 did not start" >&2; exit 1; }
 	addr=127.0.0.1:$(awk '/^listening/ { print $2 }' "$out")
 }
 seed forced
