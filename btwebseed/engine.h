@@ -20,6 +20,7 @@
 #include "bt.h"
 #include "buf.h"
 #include "fetch.h"
+#include "piecelog.h"
 #include "webseed.h"
 
 enum { R_TODO, R_BUSY, R_DONE };
@@ -79,6 +80,7 @@ struct eng {
 	const struct metainfo *mi;
 	struct spool	*sp;
 	FILE		*ev;
+	struct piecelog	 plog;		/* the event lines go through it */
 	CURLM		*m;
 	struct xfer	 x[WSF_JOBS_MAX];
 	int		 nbusy;
@@ -102,6 +104,7 @@ struct eng {
 };
 
 double	wsf_now(void);
+int64_t	wsf_usec(void);
 void	wsf_trace(struct eng *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 void	wsf_event(struct eng *, const char *, ...)

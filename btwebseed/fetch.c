@@ -492,6 +492,7 @@ wsf_run(const struct wsf_opts *o, const struct metainfo *mi,
 	e->mi = mi;
 	e->sp = sp;
 	e->ev = ev;
+	plog_init(&e->plog, o->piecelog);
 	e->done = -1;
 	e->t0 = wsf_now();
 	e->last_fail = -1;
@@ -502,6 +503,7 @@ wsf_run(const struct wsf_opts *o, const struct metainfo *mi,
 			e->done = BT_EXIT_OK;
 			break;
 		}
+		plog_count(&e->plog, ev, wsf_usec(), 0);
 		piece_drop_stored(e);
 		piece_finish_ready(e);
 		fill(e);
@@ -546,6 +548,7 @@ wsf_run(const struct wsf_opts *o, const struct metainfo *mi,
 		wsf_event(e, "error %s", e->err);
 		fprintf(stderr, "btwebseed: %s\n", e->err);
 	}
+	plog_count(&e->plog, ev, wsf_usec(), 1);
 	rc = e->done;
 	teardown(e);
 	free(e);

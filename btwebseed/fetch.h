@@ -2,7 +2,8 @@
  * fetch.h: btwebseed's download engine. Claims missing pieces in the
  * spool, fetches their byte ranges from one web seed with libcurl (up to
  * jobs requests in flight over kept-alive connections), checks SHA-1 and
- * commits. Event lines on ev, traces on stderr with verbose.
+ * commits. Event lines on ev (with --piece-log, piecelog.h), traces on
+ * stderr with verbose.
  */
 #ifndef BTWEBSEED_FETCH_H
 #define BTWEBSEED_FETCH_H
@@ -51,6 +52,7 @@ struct wsf_opts {
 	int		 retries;
 	int		 span;		/* pieces per request at most */
 	int		 verbose;
+	int		 piecelog;	/* --piece-log, open to append; -1: none */
 };
 
 /*

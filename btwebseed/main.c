@@ -4,6 +4,8 @@
  * HTTP(S) server, checks and commits them. Event lines on stdout (those
  * of btpeer), traces on stderr with -v.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,8 +29,8 @@
 
 static const char usage[] =
     "usage: btwebseed [-hv] [-j n] [--version] [--cacert file]"
-    " [--files list] [--include glob] [--exclude glob] [--retries n]"
-    " [--span n] [--strategy sequential|random|rarest]"
+    " [--files list] [--include glob] [--exclude glob] [--piece-log file]"
+    " [--retries n] [--span n] [--strategy sequential|random|rarest]"
     " [--timeout seconds] --spool dir file.torrent url\n";
 
 static int
@@ -97,7 +99,7 @@ int
 main(int argc, char *argv[])
 {
 	enum { O_VERSION = 256, O_CACERT, O_RETRIES, O_SPAN, O_STRATEGY,
-	    O_TIMEOUT, O_SPOOL, O_FILES, O_INCLUDE, O_EXCLUDE };
+	    O_TIMEOUT, O_SPOOL, O_FILES, O_INCLUDE, O_EXCLUDE, O_PIECELOG };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -112,13 +114,14 @@ main(int argc, char *argv[])
 		{ "files", required_argument, NULL, O_FILES },
 		{ "include", required_argument, NULL, O_INCLUDE },
 		{ "exclude", required_argument, NULL, O_EXCLUDE },
+		{ "piece-log", required_argument, NULL, O_PIECELOG },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct wsf_opts o;
 	struct metainfo mi;
 	struct sel_spec spec;
 	struct sel sel;
-	const char *spooldir = NULL, *torrent;
+	const char *spooldir = NULL, *plog = NULL, *torrent;
 	char err[BT_ERRLEN];
 	long v;
 	int c, rc;
@@ -130,6 +133,7 @@ main(int argc, char *argv[])
 	o.timeout = DEFAULT_TIMEOUT;
 	o.retries = WSF_RETRIES_DEFAULT;
 	o.span = WSF_RUN_DEFAULT;
+	o.piecelog = -1;
 	while ((c = getopt_long(argc, argv, "hvj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
@@ -177,6 +181,9 @@ main(int argc, char *argv[])
 		case O_SPOOL:
 			spooldir = optarg;
 			break;
+		case O_PIECELOG:
+			plog = optarg;
+			break;
 		case O_FILES:
 		case O_INCLUDE:
 		case O_EXCLUDE:
@@ -201,6 +208,13 @@ main(int argc, char *argv[])
 		return bad_usage("the web seed URL must be http:// or https://");
 	if (strlen(o.url) > MI_MAX_URL)
 		return bad_usage("the web seed URL is too long");
+	/* Appended to by every piece source of the spool (piecelog.h). */
+	if (plog != NULL && (o.piecelog = open(plog, O_WRONLY | O_APPEND |
+	    O_CREAT | O_CLOEXEC, 0666)) == -1) {
+		fprintf(stderr, "btwebseed: --piece-log %s: %s\n", plog,
+		    strerror(errno));
+		return bt_fail_exit(bt_fail_errno(errno));
+	}
 	if (bt_watch_parent() == -1)
 		return BT_EXIT_WORLD;	/* our orchestrator is gone */
 	if (mi_load(&mi, torrent, err) == -1) {

@@ -38,16 +38,26 @@ wsf_trace(struct eng *e, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Microseconds of wsf_now, the clock of the piece log. */
+int64_t
+wsf_usec(void)
+{
+	return (int64_t)(wsf_now() * 1e6);
+}
+
+/* An event line; longer ones (none: errors are BT_ERRLEN) are cut. */
+#define WSF_LINE_MAX	512
+
 void
 wsf_event(struct eng *e, const char *fmt, ...)
 {
+	char line[WSF_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vfprintf(e->ev, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', e->ev);
-	fflush(e->ev);
+	plog_event(&e->plog, e->ev, line, wsf_usec());
 }
 
 int

@@ -526,7 +526,7 @@ queue_webseeds() {
 
 # shellcheck disable=SC2317 # called as "src_$kind"
 src_webseed() {
-	exec btwebseed "${vflag[@]}" --strategy "$strategy" --spool "$spool" \
+	exec btwebseed "${vflag[@]}" "${plogflag[@]}" --strategy "$strategy" --spool "$spool" \
 	    "${selargs[@]}" -- "$torrent" "$1" \
 	    > >(exec sed -u 's/^/from webseed /')
 }
@@ -535,6 +535,8 @@ src_webseed() {
 webseed_event() {
 	case $1 in
 	"piece "*" ok") ws_pieces=$((ws_pieces + 1)) ;;
+	# --piece-log: the count of the lines that went to the log.
+	"pieces "*) isnum "${1#pieces }" && ws_pieces=$((ws_pieces + ${1#pieces })) ;;
 	"file "*" unavailable") say "web seed: $1" ;;
 	esac
 	handle "$1"

@@ -127,6 +127,46 @@ complete() {
 	[[ "$output" == *"writing output failed"* ]]
 }
 
+@test "btwebseed --piece-log: piece lines to the file, counts on stdout; two processes share the file" {
+	multi
+	webfs "$T/src"
+	SECONDS=0
+	kids=()
+	for k in 1 2; do
+		timeout 60 btwebseed -j 2 --piece-log "$T/plog" --spool "$T/sp" \
+		    "$T/m.torrent" "$URL" >"$T/ev.$k" 2>"$T/err.$k" &
+		kids+=($!)
+		echo $! >>"$T/pids"
+	done
+	for k in "${kids[@]}"; do wait "$k"; done
+	t=$SECONDS
+	tail -n 3 "$T"/ev.* "$T"/err.*
+	btverify --spool "$T/sp" "$T/m.torrent" >/dev/null
+	# Every piece once in the log, none on stdout; the counts add up.
+	echo "log: $(wc -l <"$T/plog") lines, $(sort -u "$T/plog" | wc -l) distinct of $N"
+	[ "$(grep -cx 'piece [0-9]* ok' "$T/plog")" -eq "$N" ]
+	[ "$(sort -u "$T/plog" | wc -l)" -eq "$N" ]
+	[ "$(wc -l <"$T/plog")" -eq "$N" ]
+	! grep -q '^piece [0-9]* ok$' "$T"/ev.*
+	[ "$(awk '/^pieces [1-9][0-9]*$/ { n += $2 } END { print n }' "$T"/ev.*)" -eq "$N" ]
+	for k in 1 2; do
+		# Each count before the line that follows it: "done" is last.
+		[ "$(tail -n 1 "$T/ev.$k")" = done ]
+		# At most one count a tenth of a second, besides those that
+		# go before another line.
+		c=$(grep -c '^pieces ' "$T/ev.$k" || true)
+		o=$(grep -vc '^pieces ' "$T/ev.$k" || true)
+		echo "process $k: $c counts, $o other lines in ${t}s"
+		[ "$c" -le $(( (t + 1) * 10 + o )) ]
+	done
+	# A log it cannot open: exit 2 before anything starts.
+	run btwebseed --piece-log "$T/no/such/dir/log" --spool "$T/sp2" \
+	    "$T/m.torrent" "$URL"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--piece-log $T/no/such/dir/log: No such file or directory"* ]]
+	[ ! -e "$T/sp2" ]
+}
+
 # pieces_of TORRENT N...: the pieces files number N... overlap, sorted.
 pieces_of() {
 	local t=$1
@@ -200,8 +240,14 @@ stored() {
 	[ "$(cd "$T/out" && find . -type f -not -path './.bt-*')" = \
 	    "./my tree/a b.bin" ]
 	cmp "$T/src/my tree/a b.bin" "$T/out/my tree/a b.bin"
-	got=$(sed -n 's/^from webseed piece \([0-9]*\) ok$/\1/p' \
+	# The web seed's piece lines: in the log (--piece-log), counted on
+	# the bus ("pieces N"), never one a piece there.
+	got=$(sed -n 's/^piece \([0-9]*\) ok$/\1/p' \
 	    "$T"/out/.bt-*/run/events.log | sort -n)
+	! grep -q '^from webseed piece [0-9]* ok$' "$T"/out/.bt-*/run/events.log
+	[ "$(sed -n 's/^from webseed pieces \([0-9]*\)$/\1/p' \
+	    "$T"/out/.bt-*/run/events.log | awk '{ n += $1 } END { print n }')" \
+	    -eq "$(printf '%s\n' "$want" | wc -l)" ]
 	echo "want: $want"
 	echo "got:  $got"
 	[ -n "$want" ] && [ "$got" = "$want" ]
