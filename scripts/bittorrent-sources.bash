@@ -145,17 +145,48 @@ src_seed() {
 	    -- "$torrent" "$1"
 }
 
-# seed_tick: once a second while seeding. The DHT; once, the --peer
-# peers not downloaded from are dialled (src_seed; tried once, ended by
-# stop_children).
+# seed_tick: once a second while seeding. The DHT; the --peer peers not
+# downloaded from are dialled (src_seed, ended by stop_children). A dial
+# that fails (exit 1: refused, unreachable, the peer left early) is tried
+# again after SEED_BACKOFF, then twice and four times as long: a leecher
+# that starts after us is reached within 14 s; SEED_TRIES in all.
+SEED_TRIES=4
+SEED_BACKOFF=2
 seed_dialled=0
 seed_tick() {
-	local p
+	local p pid st key n
 	dht_tick
-	[ "$seed_dialled" -eq 0 ] || return 0
-	seed_dialled=1
-	for p in "${peers[@]}"; do
-		[ "${state[peer $p]:-}" = 'done' ] || start_source "seed $p"
+	if [ "$seed_dialled" -eq 0 ]; then
+		seed_dialled=1
+		for p in "${peers[@]}"; do
+			[ "${state[peer $p]:-}" = 'done' ] || start_source "seed $p"
+		done
+	fi
+	for pid in "${!srcpid[@]}"; do
+		key=${srcpid[$pid]}
+		if [ "${key%% *}" != seed ] || kill -0 "$pid" 2>/dev/null; then
+			continue
+		fi
+		reap_source "$pid"
+		st=$?
+		lasterr[$key]=$REPLY
+		n=$(( ${tries[$key]:-0} + 1 ))
+		tries[$key]=$n
+		if [ "$st" -eq 0 ]; then
+			state[$key]='done'
+		elif [ "$st" -eq 1 ] && [ "$n" -lt "$SEED_TRIES" ]; then
+			state[$key]=waiting
+			retry_at[$key]=$(( SECONDS + (SEED_BACKOFF << (n - 1)) ))
+		else
+			give_up "$key"
+		fi
+	done
+	for key in "${!retry_at[@]}"; do
+		if [ "${key%% *}" = seed ] &&
+		    [ "$SECONDS" -ge "${retry_at[$key]}" ]; then
+			unset "retry_at[$key]"
+			start_source "$key"
+		fi
 	done
 }
 
@@ -200,20 +231,29 @@ lasterror() {
 	REPLY=${line,}
 }
 
+# reap_source PID: collects a source that exited; returns its status,
+# its last error (or "exited with N") in REPLY.
+reap_source() {
+	local pid=$1 key=${srcpid[$1]} st
+	wait "$pid"
+	st=$?
+	lasterror "$key" "${srcerr[$pid]}"
+	[ -n "$REPLY" ] || REPLY="exited with $st"
+	rm -f -- "${srcerr[$pid]}"
+	unset "srcpid[$pid]" "srcerr[$pid]"
+	say "$key: exited with $st"
+	return "$st"
+}
+
 # Collects the sources that exited: 0 done, 2 bad input (never again),
 # else failed (source_failed).
 reap_sources() {
 	local pid st key
 	for pid in "${!srcpid[@]}"; do
 		kill -0 "$pid" 2>/dev/null && continue
-		wait "$pid"
-		st=$?
 		key=${srcpid[$pid]}
-		lasterror "$key" "${srcerr[$pid]}"
-		[ -n "$REPLY" ] || REPLY="exited with $st"
-		rm -f -- "${srcerr[$pid]}"
-		unset "srcpid[$pid]" "srcerr[$pid]"
-		say "$key: exited with $st"
+		reap_source "$pid"
+		st=$?
 		[ -n "${state[$key]:-}" ] || continue	# forgotten meanwhile
 		case $st in
 		0) state[$key]='done' ndone=$((ndone + 1)) last_done=$SECONDS ;;

@@ -420,6 +420,37 @@ sigdfl() {
 	cmp "$D/single.bin" "$T/out/single.bin"
 }
 
+@test "bittorrent --seed: a --peer that listens only after the first dial failed is dialled again; a dead one is given up after 4 tries" {
+	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
+	mkdir -p "$T/src"
+	ln "$D/single.bin" "$T/src/" 2>/dev/null || cp "$D/single.bin" "$T/src/"
+	lp=$(freeport)
+	dp=$(freeport)
+	# Complete from the start: seeding at once, dialling both ports,
+	# where nobody listens yet.
+	timeout 120 bittorrent -v --seed --no-dht --port 0 --spool "$T/spool" \
+	    -o "$T/src" --peer "127.0.0.1:$lp" --peer "127.0.0.1:$dp" \
+	    "$T/s.torrent" >"$T/bt.out" 2>"$T/bt.err" 3>&- &
+	bt=$!
+	echo "$bt" >>"$T/pids"
+	waitfor "grep -q 'seed 127.0.0.1:$lp: exited with 1' '$T/bt.err'" 30 || {
+		cat "$T/bt.err"; false; }
+	# Now a libtorrent leecher listens there; it never dials us.
+	/usr/bin/python3 "$HELPERS/lt_seed.py" "$T/s.torrent" "$T/dl" --leech \
+	    --listen "127.0.0.1:$lp" --seconds 60 >"$T/lt.out" 2>&1 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q '^done' '$T/lt.out'" 60 || { cat "$T/bt.err"; false; }
+	cmp "$D/single.bin" "$T/dl/single.bin"
+	# The dead one: 4 tries, 2 + 4 + 8 s apart, then given up.
+	waitfor "grep -q 'seed 127.0.0.1:$dp: given up after 4 tries' '$T/bt.err'" 40 || {
+		cat "$T/bt.err"; false; }
+	kill "$bt"
+	wait "$bt" || true
+	cat "$T/bt.err"
+	[ "$(grep -c "seed 127.0.0.1:$lp: started" "$T/bt.err")" -ge 2 ]
+	[ "$(grep -c "seed 127.0.0.1:$dp: started" "$T/bt.err")" -eq 4 ]
+}
+
 @test "bittorrent: a busy --port fails at once with the reason; --port 0 and a busy default port pick another" {
 	mkt "$D/single.bin" http://127.0.0.1:1/announce "$T/s.torrent"
 	/usr/bin/python3 -c 'import socket, sys, time
