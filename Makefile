@@ -109,7 +109,7 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h)
+build-fuzz/%: tests/fuzz/%.c $(wildcard lib/*.c lib/*.h tests/fuzz/*.h)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) -o $@ $< \
 	    $(wildcard lib/*.c) $(PKG_LIBS)

@@ -10,87 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "bt.h"
+#include "fuzz_host.h"
 #include "peer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-struct fz {
-	uint64_t	 had;
-	uint64_t	 claimed;
-	uint32_t	 n;
-};
-
-static int64_t
-f_claim(void *ctx, const unsigned char *has, int64_t *eg)
-{
-	struct fz *f = ctx;
-	uint32_t i;
-
-	*eg = -1;
-	for (i = 0; i < f->n; i++)
-		if (!(f->had >> i & 1) && (has[i / 8] >> (7 - i % 8) & 1)) {
-			if (f->claimed >> i & 1) {
-				*eg = i;
-				continue;
-			}
-			f->claimed |= 1ull << i;
-			return i;
-		}
-	return *eg >= 0 ? -1 : -2;
-}
-
-static void
-f_release(void *ctx, uint32_t i)
-{
-	struct fz *f = ctx;
-
-	if (i >= f->n || !(f->claimed >> i & 1))
-		abort();	/* released what it never claimed */
-	f->claimed &= ~(1ull << i);
-}
-
-static int
-f_have(void *ctx, uint32_t i)
-{
-	return ((struct fz *)ctx)->had >> i & 1;
-}
-
-static int
-f_complete(void *ctx)
-{
-	struct fz *f = ctx;
-
-	return f->had == (f->n == 64 ? ~0ull : (1ull << f->n) - 1);
-}
-
-static int
-f_store(void *ctx, uint32_t i, const unsigned char *d, size_t n, char *err)
-{
-	struct fz *f = ctx;
-
-	(void)d;
-	(void)n;
-	(void)err;
-	if (i >= f->n)
-		abort();
-	f->had |= 1ull << i;
-	return 1;
-}
-
-static int
-f_read(void *ctx, uint32_t i, uint32_t b, uint32_t len, unsigned char *out,
-    char *err)
-{
-	(void)ctx;
-	(void)i;
-	(void)b;
-	(void)err;
-	memset(out, 0, len);
-	return 1;
-}
 
 /* Zero-copy: even pieces go from "storage", odd ones are read. */
 static int
@@ -126,8 +50,6 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	static const struct peer_ext x = { "ut_x", NULL, NULL, x_msg, NULL };
 	static const struct peer_ext *const xs[] = { &x };
-	static unsigned char zero[1 << 17], full[4][20];
-	static int full_ok[4];
 	unsigned char *hashes, hs[WIRE_HANDSHAKE_LEN], res[8] = { 0 };
 	struct metainfo mi;
 	struct peer_host h;
@@ -139,29 +61,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	uint64_t u;
 	size_t on, off = 4, len, k;
 	int64_t now = 0;
-	uint32_t i;
 
 	if (n < 4)
 		return 0;
 	memset(&mi, 0, sizeof(mi));
-	memset(&f, 0, sizeof(f));
-	mi.npieces = f.n = 1 + d[1] % 64;
-	mi.piece_length = 16384u << (d[2] % 4);
-	mi.total_length = (uint64_t)(mi.npieces - 1) * mi.piece_length + 1 +
-	    d[3] * 997u % mi.piece_length;
-	if ((hashes = malloc(20 * mi.npieces)) == NULL)
+	if ((hashes = fz_torrent(&mi, &f, d[1], d[2], d[3])) == NULL)
 		return 0;
-	/* A whole zero piece's hash, computed once per piece length. */
-	if (!full_ok[d[2] % 4]) {
-		EVP_Digest(zero, mi.piece_length, full[d[2] % 4], NULL,
-		    EVP_sha1(), NULL);
-		full_ok[d[2] % 4] = 1;
-	}
-	for (i = 0; i + 1 < mi.npieces; i++)
-		memcpy(hashes + 20 * i, full[d[2] % 4], 20);
-	EVP_Digest(zero, mi_piece_size(&mi, i), hashes + 20 * i, NULL,
-	    EVP_sha1(), NULL);
-	mi.pieces = hashes;
 	f.had = d[0] & 0x40 ? 0x5555555555555555ull : 0;
 	f.had &= f.n == 64 ? ~0ull : (1ull << f.n) - 1;
 	memset(&h, 0, sizeof(h));

@@ -30,9 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "bt.h"
+#include "fuzz_host.h"
 #include "mse.h"
 #include "peer.h"
 #include "peer_mse.h"
@@ -42,88 +41,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 /* Every stream's info-hash and our (fixed) randomness. */
 static const unsigned char IH[20] = "peermsepeermsepeerms";
 
-struct fz {
-	uint64_t	 had;
-	uint64_t	 claimed;
-	uint32_t	 n;
+/* The shared host (fuzz_host.h), and the encryption events seen. */
+struct fzm {
+	struct fz	 c;		/* first: the callbacks' ctx */
 	int		 nenc;		/* "encryption ..." events */
 	char		 enc[32];	/* the last one's method */
 };
-
-static int64_t
-f_claim(void *ctx, const unsigned char *has, int64_t *eg)
-{
-	struct fz *f = ctx;
-	uint32_t i;
-
-	*eg = -1;
-	for (i = 0; i < f->n; i++)
-		if (!(f->had >> i & 1) && (has[i / 8] >> (7 - i % 8) & 1)) {
-			if (f->claimed >> i & 1) {
-				*eg = i;
-				continue;
-			}
-			f->claimed |= 1ull << i;
-			return i;
-		}
-	return *eg >= 0 ? -1 : -2;
-}
-
-static void
-f_release(void *ctx, uint32_t i)
-{
-	struct fz *f = ctx;
-
-	if (i >= f->n || !(f->claimed >> i & 1))
-		abort();	/* released what it never claimed */
-	f->claimed &= ~(1ull << i);
-}
-
-static int
-f_have(void *ctx, uint32_t i)
-{
-	return ((struct fz *)ctx)->had >> i & 1;
-}
-
-static int
-f_complete(void *ctx)
-{
-	struct fz *f = ctx;
-
-	return f->had == (f->n == 64 ? ~0ull : (1ull << f->n) - 1);
-}
-
-static int
-f_store(void *ctx, uint32_t i, const unsigned char *d, size_t n, char *err)
-{
-	struct fz *f = ctx;
-
-	(void)d;
-	(void)n;
-	(void)err;
-	if (i >= f->n)
-		abort();
-	f->had |= 1ull << i;
-	return 1;
-}
-
-static int
-f_read(void *ctx, uint32_t i, uint32_t b, uint32_t len, unsigned char *out,
-    char *err)
-{
-	(void)ctx;
-	(void)i;
-	(void)b;
-	(void)err;
-	memset(out, 0, len);
-	return 1;
-}
 
 /* Zero-copy is asked only on a plain stream: never over RC4. */
 static int
 f_sendable(void *ctx, uint32_t i, uint32_t b, uint32_t len, char *err)
 {
-	struct fz *f = ctx;
+	struct fzm *f = ctx;
 
 	(void)b;
 	(void)len;
@@ -136,7 +65,7 @@ f_sendable(void *ctx, uint32_t i, uint32_t b, uint32_t len, char *err)
 static void
 f_event(void *ctx, const char *line)
 {
-	struct fz *f = ctx;
+	struct fzm *f = ctx;
 	size_t n = strlen(line);
 
 	if (n == 0)
@@ -277,9 +206,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	    PEER_CRYPTO_REQUIRE, PEER_CRYPTO_TOLERATE, PEER_CRYPTO_PREFER };
 	static const uint32_t offers[4] = { MSE_RC4, MSE_PLAIN,
 	    MSE_RC4 | MSE_PLAIN, MSE_RC4 | MSE_PLAIN };
-	static unsigned char zero[1 << 17], full[4][20], hashes[20 * 64];
-	static int full_ok[4];
-	unsigned char bths[WIRE_HANDSHAKE_LEN], res[8] = { 0 };
+	unsigned char *hashes, bths[WIRE_HANDSHAKE_LEN], res[8] = { 0 };
 	unsigned char buf[MSE_OUT_MAX + WIRE_HANDSHAKE_LEN], blk[256 * 8 + 1];
 	uint8_t rnd[MSE_RAND_LEN];
 	char err[BT_ERRLEN];
@@ -290,11 +217,10 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	struct peer_host h;
 	struct peer_cfg cfg;
 	struct peer p;
-	struct fz f;
+	struct fzm f;
 	enum peer_crypto policy;
 	size_t off = 4, len, k, hl = 0;
 	int64_t now = 0;
-	uint32_t i;
 	int mode, encrypt = 0;
 
 	if (n < 4)
@@ -303,24 +229,12 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	policy = pol[d[0] >> 2 & 3];
 	memset(&mi, 0, sizeof(mi));
 	memset(&f, 0, sizeof(f));
-	memcpy(mi.info_hash, IH, 20);
-	mi.npieces = f.n = 1 + d[1] % 64;
-	mi.piece_length = 16384u << (d[2] % 4);
-	mi.total_length = (uint64_t)(mi.npieces - 1) * mi.piece_length + 1 +
-	    d[3] * 997u % mi.piece_length;
 	/* Pieces of zeros: a fuzzer that sends zero blocks stores them. */
-	if (!full_ok[d[2] % 4]) {
-		EVP_Digest(zero, mi.piece_length, full[d[2] % 4], NULL,
-		    EVP_sha1(), NULL);
-		full_ok[d[2] % 4] = 1;
-	}
-	for (i = 0; i + 1 < mi.npieces; i++)
-		memcpy(hashes + 20 * i, full[d[2] % 4], 20);
-	EVP_Digest(zero, mi_piece_size(&mi, i), hashes + 20 * i, NULL,
-	    EVP_sha1(), NULL);
-	mi.pieces = hashes;
-	f.had = d[3] & 0x40 ? 0x5555555555555555ull : 0;
-	f.had &= f.n == 64 ? ~0ull : (1ull << f.n) - 1;
+	if ((hashes = fz_torrent(&mi, &f.c, d[1], d[2], d[3])) == NULL)
+		return 0;
+	memcpy(mi.info_hash, IH, 20);
+	f.c.had = d[3] & 0x40 ? 0x5555555555555555ull : 0;
+	f.c.had &= f.c.n == 64 ? ~0ull : (1ull << f.c.n) - 1;
 	memset(&h, 0, sizeof(h));
 	h.ctx = &f;
 	h.event = f_event;
@@ -348,6 +262,7 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		abort();
 	if (peer_init(&p, &cfg, &h, &pm.tr, now) == -1) {
 		peer_free(&p);
+		free(hashes);
 		return 0;
 	}
 	if (peer_mse_start(&pm, &p) == -1)
@@ -411,5 +326,6 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	    strcmp(peer_mse_method(&pm), "rc4") != 0))
 		abort();
 	peer_free(&p);
+	free(hashes);
 	return 0;
 }
