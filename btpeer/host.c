@@ -20,81 +20,17 @@ host_now(void)
 	return (int64_t)ts.tv_sec * PEER_SEC + ts.tv_nsec / 1000;
 }
 
-/*
- * --piece-log: how often at most a "pieces" line goes out. A tenth of a
- * second keeps a progress display live while a reader of many btpeers
- * handles a few lines a second from each, however small the pieces.
- */
-#define COUNT_EVERY	(PEER_SEC / 10)
-
-/*
- * Writes the held piece lines to the log. A failed write loses them: the
- * log is a record, the spool holds the pieces.
- */
-static void
-plog_flush(struct host *h)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < h->plen) {
-		n = write(h->o->piecelog, h->pbuf + off, h->plen - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	h->plen = 0;
-}
-
 void
 host_count(struct host *h)
 {
-	if (h->npend == 0)
-		return;
-	plog_flush(h);
-	fprintf(h->ev, "pieces %u\n", h->npend);
-	fflush(h->ev);
-	h->npend = 0;
-	h->tcount = host_now();
-}
-
-/* "piece I ok", the line --piece-log takes off the event stream. */
-static int
-is_piece_ok(const char *line)
-{
-	size_t n = strlen(line);
-
-	return strncmp(line, "piece ", 6) == 0 && n > 9 &&
-	    strcmp(line + n - 3, " ok") == 0;
+	plog_count(&h->plog, h->ev, host_now(), 1);
 }
 
 void
 host_event(struct host *h, const char *line)
 {
-	size_t n;
-
-	if (h->ev == NULL)
-		return;
-	if (h->o->piecelog != -1 && is_piece_ok(line)) {
-		n = strlen(line);
-		if (n + 1 > sizeof(h->pbuf) - h->plen)
-			plog_flush(h);
-		if (n + 1 <= sizeof(h->pbuf) - h->plen) {
-			memcpy(h->pbuf + h->plen, line, n);
-			h->pbuf[h->plen + n] = '\n';
-			h->plen += n + 1;
-		}
-		h->npend++;
-		if (host_now() - h->tcount >= COUNT_EVERY)
-			host_count(h);
-		return;
-	}
-	host_count(h);
-	fputs(line, h->ev);
-	fputc('\n', h->ev);
-	fflush(h->ev);
+	if (h->ev != NULL)
+		plog_event(&h->plog, h->ev, line, host_now());
 }
 
 static void
@@ -333,6 +269,7 @@ host_init(struct host *h, const struct opts *o, const struct metainfo *mi,
 	h->ev = events;
 	h->t0 = host_now();
 	h->outfd = -1;
+	plog_init(&h->plog, o->piecelog);
 	spool_rd_init(&h->rd);
 	*code = bt_fail_exit(BT_FAIL_SYSTEM);
 	if (o->outdir != NULL && (o->mode == PEER_FETCH ||
@@ -414,9 +351,8 @@ host_new_pieces(struct host *h, struct peer *p)
 	uint64_t nw;
 	uint32_t i;
 
-	if (h->ev != NULL && h->npend > 0 &&
-	    host_now() - h->tcount >= COUNT_EVERY)
-		host_count(h);
+	if (h->ev != NULL)
+		plog_count(&h->plog, h->ev, host_now(), 0);
 	if (h->sp == NULL)
 		return 0;
 	for (w = 0; w < words; w++) {

@@ -7,11 +7,8 @@
  * final files checked piece by piece before the first block of each is
  * sent). One struct host per connection; it owns its descriptors.
  *
- * With --piece-log, "piece i ok" lines go to that file (appended, a
- * buffer at a time) and the event stream gets "pieces n" in their place:
- * at most every COUNT_EVERY, before any other line, and at the end. A
- * download of small pieces then costs its reader a line per tenth of a
- * second, not a line per piece.
+ * With --piece-log, "piece i ok" lines go to that file and the event
+ * stream gets "pieces n" in their place (lib/piecelog.h).
  */
 #ifndef BTPEER_HOST_H
 #define BTPEER_HOST_H
@@ -25,11 +22,9 @@
 #include "metainfo.h"
 #include "opts.h"
 #include "peer.h"
+#include "piecelog.h"
 #include "spool.h"
 #include "storage.h"
-
-/* Piece lines held for --piece-log: about 250 of them, one write. */
-#define PLOG_BUF	4096
 
 struct host {
 	const struct opts *o;
@@ -46,10 +41,7 @@ struct host {
 	unsigned char	*mask;		/* the peer's pieces & want */
 	struct peer_host ops;		/* the callbacks, ctx = this */
 	struct choker	 ch;		/* our part in the shared choking */
-	uint32_t	 npend;		/* --piece-log: pieces not yet counted */
-	int64_t		 tcount;	/* when the last "pieces" line went */
-	size_t		 plen;		/* bytes in pbuf */
-	char		 pbuf[PLOG_BUF];	/* piece lines not yet logged */
+	struct piecelog	 plog;		/* the event lines go through it */
 };
 
 /* Microseconds of CLOCK_MONOTONIC. */
