@@ -158,18 +158,12 @@ real_handshake(enum peer_crypto policy, uint32_t offer, int ia,
 		    err)) == -1)
 			return NULL;
 	}
-	/* Step 3 went out with the loop's last turn. */
-	n = mse_output(&r->a, &o);
-	if (r->len + n > sizeof(r->hs))
-		return NULL;
-	memcpy(r->hs + r->len, o, n);
-	r->len += n;
-	mse_sent(&r->a, n);
+	/* Step 3 went out in the second turn; A sends nothing after 4. */
 	r->ok = ra == 1 && rb == 1;
 	return r->ok ? r : NULL;
 }
 
-/* Feeds n bytes in pieces no larger than the core's largest read. */
+/* Feeds n bytes, then the timers and the requests, as a host's loop. */
 static int
 feed(struct peer *p, const unsigned char *b, size_t n, int64_t now)
 {
