@@ -5,7 +5,7 @@
 Run CMD in its own session and print one line:
 
   wall_s cpu_s peak_rss_kib status exit_wall_s exit_cpu_s exit_status check
-  peak_anon_kib
+  peak_anon_kib peak_pss_kib
 
 wall_s and cpu_s run to the DONE MARKER: the moment PATH appears (a
 client's completion hook touches it; polled every 10 ms) or a line of
@@ -18,11 +18,16 @@ reaped ourselves. We are the tree's child subreaper, so orphans come back
 to us and nothing is lost; a stopped tree cannot reap, so nothing is
 counted twice or missed between two reads. (This rather than killing the
 tree at the marker, so that it can go on to its exit, timed too, as a
-check of the marker.) peak_rss_kib is the peak of the summed RSS of the
-session's processes, sampled every 50 ms up to the marker; peak_anon_kib
-the same without file-backed and shared pages (statm resident - shared):
-no shared libraries, and no page cache that a client maps (libtorrent 2
-maps the files it writes, all in its RSS). With --at-done, CMD runs while
+check of the marker.) Memory, each the peak of a sum over the session's
+processes, sampled every 50 ms up to the marker: peak_pss_kib, the
+honest figure, sums PSS (/proc/PID/smaps_rollup: each page divided among
+the processes that map it, so libcrypto or libc shared by five processes
+counts once in all, not five times; page cache a client maps counts, as
+it is memory the client holds); peak_rss_kib sums RSS (every shared page
+once per process that maps it: an overstatement for a tree of small
+processes); peak_anon_kib sums RSS without file-backed and shared pages
+(statm resident - shared): no shared libraries, and no page cache that a
+client maps (libtorrent 2 maps the files it writes, all in its RSS). With --at-done, CMD runs while
 the tree is stopped (for instance `cmp payload out/payload`: is the data
 in the files when the clock stops?) and check is its exit status ("-"
 without it). A process that leaves the session (setsid) is not seen.
@@ -73,18 +78,31 @@ def session_stats(sid, others=None):
     return procs
 
 
+def pss_kib(pid):
+    """Proportional set size of a process, KiB (0 if it is gone)"""
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
 def session_rss(sid, others):
-    """(RSS, RSS less shared pages) of the session, KiB"""
-    total = anon = 0
+    """(RSS, RSS less shared pages, PSS) of the session, KiB"""
+    total = anon = pss = 0
     for pid in session_stats(sid, others):
         try:
             with open("/proc/%d/statm" % pid) as f:
                 col = f.read().split()
-            total += int(col[1]) * PAGE_KIB
-            anon += (int(col[1]) - int(col[2])) * PAGE_KIB
+            rss = int(col[1]) * PAGE_KIB
+            shared = int(col[2]) * PAGE_KIB
+            p = pss_kib(pid)
         except (OSError, IndexError, ValueError):
-            pass
-    return total, anon
+            continue
+        total += rss
+        anon += rss - shared
+        pss += p
+    return total, anon, pss
 
 
 def signal_session(sid, sig):
@@ -179,7 +197,7 @@ def main(argv):
 
     reaped = 0.0	# CPU-s of the processes we reaped (and theirs)
     status = None	# CMD's exit status
-    peak = peak_anon = 0
+    peak = peak_anon = peak_pss = 0
     others = set()	# pids outside the session, not to read again
     next_scan = t0	# when to forget them (pids are reused)
     next_rss = t0 + RSS_EVERY	# not the copy of us before exec
@@ -211,9 +229,10 @@ def main(argv):
             if now >= next_scan:
                 others.clear()
                 next_scan = now + 1
-            rss, anon = session_rss(pid, others)
+            rss, anon, pss = session_rss(pid, others)
             peak = max(peak, rss)
             peak_anon = max(peak_anon, anon)
+            peak_pss = max(peak_pss, pss)
             next_rss = now + RSS_EVERY
         if done is None and now - t0 > timeout:
             timed_out = True
@@ -302,9 +321,9 @@ def main(argv):
         code = 0
     if killed:
         status = 137
-    print("%.3f %.3f %d %d %.3f %.3f %d %s %d" % (
+    print("%.3f %.3f %d %d %.3f %.3f %d %s %d %d" % (
         done[0], done[1], done[2], code, exit_wall, reaped, status, done[3],
-        peak_anon))
+        peak_anon, peak_pss))
 
 
 main(sys.argv[1:])
