@@ -132,7 +132,8 @@ job_fail(struct job *j, const char *what, int e)
 
 /*
  * 1 if [off, off+len) of the stream lies partly in a file precheck found
- * missing: nothing there to open, once per file rather than per piece.
+ * missing, not a regular file or not openable: nothing there to read
+ * (and a FIFO would block a read), once per file rather than per piece.
  */
 static int
 in_missing(const struct job *j, uint64_t off, uint64_t len)
@@ -145,8 +146,14 @@ in_missing(const struct job *j, uint64_t off, uint64_t len)
 		if ((k = st_segments(j->mi, off, end - off, seg, MAXSEG)) == 0)
 			break;
 		for (i = 0; i < k; i++)
-			if (j->res->file[seg[i].file].status == FS_MISSING)
+			switch (j->res->file[seg[i].file].status) {
+			case FS_MISSING:
+			case FS_NOTFILE:
+			case FS_UNREADABLE:
 				return 1;
+			default:
+				break;
+			}
 		off += seg[k - 1].boff + seg[k - 1].len;
 	}
 	return 0;

@@ -209,6 +209,13 @@ multi() {
 	[ "$status" -eq 1 ]
 	echo "$output" | grep -q 'btverify: multi/c.bin: not a regular file'
 	echo "$output" | grep -q '^not-a-file  *multi/c.bin'
+	# A FIFO in its place is not opened for reading (that would block).
+	rmdir "$T/src/multi/c.bin"
+	mkfifo "$T/src/multi/c.bin"
+	run sh -c 'timeout 20 btverify --json "$1" "$2" 2>/dev/null' sh \
+	    "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -c .missing_pieces)" = '[9,10,11]' ]
 	# Pieces that do not match the total length.
 	/usr/bin/python3 "$HELPERS/benc.py" \
 	    '{"info": {"length": 100000, "name": "x", "piece length": 16384, "pieces": b"A" * 40}}' >"$T/bad.torrent"
