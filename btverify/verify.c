@@ -4,14 +4,16 @@
  * hash each piece with OpenSSL. Taking batches in order keeps the reads
  * close to sequential whatever the number of workers. Each worker is a
  * pair of threads: a reader readies one of two batches while the hasher
- * hashes the other. A batch inside one file of the final layout is
- * mapped (lib/storage_map: the hash reads the page cache itself, no copy,
- * about a quarter less CPU; the reader fills the page tables and waits
- * for the disk); any other batch (across files, a spool, a short file) is
- * read with one large pread per file into the slot's buffer.
+ * hashes the other. A batch of the final layout over at most MAXMAP files
+ * is mapped, file by file (lib/storage_map: the hash reads the page cache
+ * itself, no copy, about a tenth less CPU; the reader fills the page
+ * tables and waits for the disk); any other batch (many small files, a
+ * spool, a short file) is read with one large pread per file into the
+ * slot's buffer.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,11 @@
 #define BATCH		(4u << 20)
 /* Segments per st_segments call when tallying pieces by file. */
 #define MAXSEG		64
+/*
+ * Files a mapped batch may span. A batch over more (small files) is read
+ * instead: a mapping each would cost more than the copy it saves.
+ */
+#define MAXMAP		8
 /* Buffers a job cycles through: 3 or 4 measured no faster than 2. */
 #define NSLOT		2
 /* All jobs' buffers together: 64 jobs of 4 MiB fit; 256 MiB pieces cut jobs. */
@@ -69,7 +76,9 @@ struct job {
 enum { SLOT_EMPTY, SLOT_FULL, SLOT_END };
 struct slot {
 	unsigned char	*buf;		/* allocated when first needed */
-	struct st_map	 map;		/* or the batch, mapped */
+	struct st_map	 map[MAXMAP];	/* or the batch, mapped by file */
+	uint64_t	 mboff[MAXMAP];	/* where each starts in the batch */
+	int		 nmap;		/* 0: in buf */
 	unsigned char	*miss;		/* per piece of the batch: 0 to hash,
 					   else its PS_* + 1 */
 	uint32_t	 p0, n;
@@ -242,6 +251,74 @@ truncate_hook(struct job *j)
 }
 #endif
 
+static void
+unmap_slot(struct slot *sl)
+{
+	int k;
+
+	for (k = 0; k < sl->nmap; k++)
+		st_unmap(&sl->map[k]);
+	sl->nmap = 0;
+}
+
+/*
+ * Maps the batch in slot sl, file by file (a pad file: no mapping, its
+ * zeros): 0, or -1 when it spans more than MAXMAP files or one of them
+ * cannot be mapped (then nothing is left mapped).
+ */
+static int
+map_batch(struct worker *w, struct slot *sl, uint64_t off)
+{
+	const struct metainfo *mi = w->job->mi;
+	struct st_seg seg[MAXMAP];
+	size_t k, i;
+
+	k = st_segments(mi, off, sl->len, seg, MAXMAP);
+	if (k == 0 || seg[k - 1].boff + seg[k - 1].len != sl->len)
+		return -1;
+	for (i = 0; i < k; i++) {
+		sl->mboff[i] = seg[i].boff;
+		sl->nmap = (int)i + 1;
+		if (mi->files[seg[i].file].pad) {
+			memset(&sl->map[i], 0, sizeof(sl->map[i]));
+			sl->map[i].len = seg[i].len;
+		} else if (st_map_range(&w->rd, mi, off + seg[i].boff,
+		    seg[i].len, &sl->map[i]) != 0) {
+			unmap_slot(sl);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The stretches of piece bytes [a, a+len) of the batch in sl, one per
+ * file mapped (iov_base NULL for a pad file's zeros); how many.
+ */
+static int
+piece_iov(const struct slot *sl, uint64_t a, uint64_t len,
+    struct iovec iov[MAXMAP])
+{
+	uint64_t b = a + len, s, e, lo, hi;
+	int k, n = 0;
+
+	for (k = 0; k < sl->nmap; k++) {
+		s = sl->mboff[k];
+		e = s + sl->map[k].len;
+		if (e <= a)
+			continue;
+		if (s >= b)
+			break;
+		lo = a > s ? a : s;
+		hi = b < e ? b : e;
+		iov[n].iov_base = sl->map[k].p == NULL ? NULL :
+		    (void *)(sl->map[k].p + (lo - s));
+		iov[n].iov_len = (size_t)(hi - lo);
+		n++;
+	}
+	return n;
+}
+
 /* A batch into slot sl: mapped where it can be, else read into its buffer. */
 static int
 ready(struct worker *w, struct slot *sl)
@@ -249,9 +326,9 @@ ready(struct worker *w, struct slot *sl)
 	struct job *j = w->job;
 	uint64_t off = (uint64_t)sl->p0 * j->mi->piece_length;
 
-	st_unmap(&sl->map);
+	unmap_slot(sl);
 	if (j->opt->spool == NULL && !in_missing(j, off, sl->len) &&
-	    st_map_range(&w->rd, j->mi, off, sl->len, &sl->map) == 0) {
+	    map_batch(w, sl, off) == 0) {
 		memset(sl->miss, 0, sl->n);
 #ifdef BT_TEST_HOOKS
 		truncate_hook(j);
@@ -336,6 +413,7 @@ work(void *arg)
 	struct job *j = w->job;
 	const struct metainfo *mi = j->mi;
 	struct slot *sl;
+	struct iovec iov[MAXMAP];
 	uint64_t off;
 	uint32_t i, sz, p;
 	int k, r;
@@ -352,8 +430,8 @@ work(void *arg)
 				continue;
 			}
 			off = (uint64_t)i * mi->piece_length;
-			r = sl->map.p != NULL ? st_piece_ok_mapped(mi, p,
-			    sl->map.p + off, sz) : st_piece_ok(mi, p,
+			r = sl->nmap > 0 ? st_piece_ok_mapped(mi, p, iov,
+			    piece_iov(sl, off, sz, iov)) : st_piece_ok(mi, p,
 			    sl->buf + off, sz);
 			if (r == -1) {
 				job_fail(j, "SHA-1", EIO);
@@ -607,7 +685,7 @@ out:
 		for (i = 0; i < nw; i++) {
 			for (k = 0; k < NSLOT; k++) {
 				free(w[i].slot[k].buf);
-				st_unmap(&w[i].slot[k].map);
+				unmap_slot(&w[i].slot[k]);
 				free(w[i].slot[k].miss);
 			}
 			pthread_mutex_destroy(&w[i].mu);

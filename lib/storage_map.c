@@ -110,38 +110,59 @@ st_guard_restore(const struct sigaction *old)
 	(void)sigaction(SIGBUS, old, NULL);
 }
 
-/* EVP_DigestUpdate under the guard: 0, 1 if the bytes vanished, -1. */
+/* Zeros standing for a pad file's bytes, hashed a block at a time. */
+static const unsigned char zeros[16384];
+
+/* Updates ctx with zeros, or with mapped bytes under the guard. */
 static int
-update_guarded(EVP_MD_CTX *ctx, const void *data, size_t len)
+update(EVP_MD_CTX *ctx, const void *data, size_t len)
+{
+	size_t n;
+
+	for (; data == NULL && len > 0; len -= n) {
+		n = len < sizeof(zeros) ? len : sizeof(zeros);
+		if (EVP_DigestUpdate(ctx, zeros, n) != 1)
+			return -1;
+	}
+	return data == NULL || EVP_DigestUpdate(ctx, data, len) == 1 ? 0 : -1;
+}
+
+/* Hashes the stretches of iov into ctx: 0, 1 if bytes vanished, -1. */
+static int
+update_guarded(EVP_MD_CTX *ctx, const struct iovec *iov, int n)
 {
 	sigjmp_buf jump;
-	int r;
+	int k, r = 0;
 
 	if (sigsetjmp(jump, 0) != 0) {
 		guard_jump = NULL;
 		return 1;
 	}
 	guard_jump = &jump;
-	r = EVP_DigestUpdate(ctx, data, len);
+	for (k = 0; k < n && r == 0; k++)
+		r = update(ctx, iov[k].iov_base, iov[k].iov_len);
 	guard_jump = NULL;
-	return r == 1 ? 0 : -1;
+	return r;
 }
 
 int
-st_piece_ok_mapped(const struct metainfo *mi, uint32_t i, const void *data,
-    size_t len)
+st_piece_ok_mapped(const struct metainfo *mi, uint32_t i,
+    const struct iovec *iov, int n)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
 	EVP_MD_CTX *ctx;
-	int r = -1;
+	uint64_t len = 0;
+	int k, r = -1;
 
+	for (k = 0; k < n; k++)
+		len += iov[k].iov_len;
 	if (i >= mi->npieces || len != mi_piece_size(mi, i))
 		return 0;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return -1;
 	if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1) {
-		switch (update_guarded(ctx, data, len)) {
+		switch (update_guarded(ctx, iov, n)) {
 		case 0:
 			r = EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 ?
 			    st_piece_match(mi, i, md) : -1;

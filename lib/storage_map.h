@@ -14,6 +14,8 @@
 #ifndef BT_STORAGE_MAP_H
 #define BT_STORAGE_MAP_H
 
+#include <sys/uio.h>
+
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,11 +51,13 @@ int	st_guard_install(struct sigaction *old);
 void	st_guard_restore(const struct sigaction *old);
 
 /*
- * st_piece_ok on mapped bytes, under the guard: 1 piece i is good, 0 bad,
- * 2 the bytes vanished while hashed (the file was truncated: the piece is
- * missing), -1 SHA-1 failed. The guard must be installed.
+ * st_piece_ok on mapped bytes, under the guard: piece i is the n
+ * stretches of iov in order (one per file it spans; a NULL iov_base is
+ * that many zeros, a pad file). 1 good, 0 bad, 2 the bytes vanished
+ * while hashed (a file was truncated: the piece is missing), -1 SHA-1
+ * failed. The guard must be installed.
  */
 int	st_piece_ok_mapped(const struct metainfo *, uint32_t i,
-	    const void *data, size_t len);
+	    const struct iovec *iov, int n);
 
 #endif

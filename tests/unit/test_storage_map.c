@@ -21,10 +21,22 @@
 #include "storage_map.h"
 #include "t.h"
 
-/* Four pieces of 16 KiB in one file of 60000 bytes (the last 10848). */
+/*
+ * Four pieces of 16 KiB in one file of 60000 bytes (the last 10848);
+ * piece 2 is zeros.
+ */
 #define PL	16384
 #define LEN	60000
 #define NP	4
+
+/* st_piece_ok_mapped over one stretch. */
+static int
+ok1(const struct metainfo *mi, uint32_t i, const unsigned char *p, size_t n)
+{
+	struct iovec iov = { (void *)p, n };
+
+	return st_piece_ok_mapped(mi, i, &iov, 1);
+}
 
 static char dir[] = "/tmp/test_storage_map.XXXXXX";
 static char path[64];
@@ -64,7 +76,7 @@ mapped(void)
 	pid_t pid;
 
 	for (i = 0; i < LEN; i++)
-		data[i] = (unsigned char)(i * 7 + i / 251);
+		data[i] = i / PL == 2 ? 0 : (unsigned char)(i * 7 + i / 251);
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/f", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -79,21 +91,38 @@ mapped(void)
 	st_unmap(&m2);
 	CHECK(st_map_range(&rd, &mi, PL, LEN - PL, &m) == 0);
 	CHECK(m.len == LEN - PL);
-	CHECK(st_piece_ok_mapped(&mi, 1, m.p, PL) == 1);
-	CHECK(st_piece_ok_mapped(&mi, 3, m.p + 2 * PL, LEN - 3 * PL) == 1);
-	CHECK(st_piece_ok_mapped(&mi, 2, m.p + PL - 1, PL) == 0);
+	CHECK(ok1(&mi, 1, m.p, PL) == 1);
+	CHECK(ok1(&mi, 3, m.p + 2 * PL, LEN - 3 * PL) == 1);
+	CHECK(ok1(&mi, 2, m.p + PL - 1, PL) == 0);
+	/* In stretches; zeros (a pad file) without memory behind them. */
+	{
+		struct iovec iov[3] = {
+			{ (void *)m.p, 1000 }, { (void *)(m.p + 1000), PL - 1000 },
+		};
+
+		CHECK(st_piece_ok_mapped(&mi, 1, iov, 2) == 1);
+		CHECK(st_piece_ok_mapped(&mi, 1, iov, 1) == 0);
+		iov[0].iov_base = (void *)(m.p + PL);
+		iov[1].iov_base = NULL;
+		iov[2].iov_base = NULL;
+		iov[2].iov_len = 0;
+		CHECK(st_piece_ok_mapped(&mi, 2, iov, 3) == 1);
+		iov[0].iov_base = NULL;
+		iov[0].iov_len = PL;
+		CHECK(st_piece_ok_mapped(&mi, 2, iov, 1) == 1);
+	}
 	/* Past the end of the file, or of the torrent: not mappable. */
 	CHECK(st_map_range(&rd, &mi, PL, LEN, &m2) == 1);
 
 	/* Truncated under the mapping: the bytes are gone, no crash. */
 	CHECK(ftruncate(fd, PL) == 0);
-	CHECK(st_piece_ok_mapped(&mi, 2, m.p + PL, PL) == 2);
-	CHECK(st_piece_ok_mapped(&mi, 3, m.p + 2 * PL, LEN - 3 * PL) == 2);
+	CHECK(ok1(&mi, 2, m.p + PL, PL) == 2);
+	CHECK(ok1(&mi, 3, m.p + 2 * PL, LEN - 3 * PL) == 2);
 	/* And again: the guard is re-armed after a jump. */
-	CHECK(st_piece_ok_mapped(&mi, 2, m.p + PL, PL) == 2);
+	CHECK(ok1(&mi, 2, m.p + PL, PL) == 2);
 	/* Still there before the new end; the short file is not mapped. */
 	CHECK(st_map_range(&rd, &mi, 0, PL, &m2) == 0);
-	CHECK(st_piece_ok_mapped(&mi, 0, m2.p, PL) == 1);
+	CHECK(ok1(&mi, 0, m2.p, PL) == 1);
 	st_unmap(&m2);
 	CHECK(st_map_range(&rd, &mi, PL, PL, &m2) == 1);
 
