@@ -4,14 +4,13 @@
  * hash each piece with OpenSSL. Taking batches in order keeps the reads
  * close to sequential whatever the number of workers. Each worker is a
  * pair of threads: a reader readies one of two batches while the hasher
- * hashes the other. A batch of the final layout over at most MAXMAP files
- * is mapped, file by file (lib/storage_map: the hash reads the page cache
- * itself, no copy, about a tenth less CPU; the reader fills the page
- * tables and waits for the disk); any other batch (many small files, a
- * spool, a short file) is read with one large pread per file into the
- * slot's buffer.
+ * hashes the other. batch.c readies a batch: a batch of the final layout
+ * over at most MAXMAP files is mapped, file by file (lib/storage_map: the
+ * hash reads the page cache itself, no copy, about a tenth less CPU; the
+ * reader fills the page tables and waits for the disk); any other batch
+ * (many small files, a spool, a short file) is read with one large pread
+ * per file into the slot's buffer.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -30,93 +29,12 @@
 #include "storage.h"
 #include "storage_map.h"
 #include "verify.h"
+#include "verify_int.h"
 
-/*
- * 4 MiB a read: past this the syscall cost is lost in the hashing, and
- * two workers' buffers still sit in a 2nd-level cache's neighbourhood.
- */
-#define BATCH		(4u << 20)
-/* Segments per st_segments call when tallying pieces by file. */
-#define MAXSEG		64
-/*
- * Files a mapped batch may span. A batch over more (small files) is read
- * instead: a mapping each would cost more than the copy it saves.
- */
-#define MAXMAP		8
-/* Buffers a job cycles through: 3 or 4 measured no faster than 2. */
-#define NSLOT		2
 /* All jobs' buffers together: 64 jobs of 4 MiB fit; 256 MiB pieces cut jobs. */
 #define MAX_BUFFERS	((uint64_t)1 << 30)
-/* Batch buffers are aligned to, and rounded up to, a huge page. */
-#define HUGEPAGE	(2u << 20)
 /* The progress bar is redrawn this often (ms). */
 #define TICK_MS		200
-
-struct job {
-	const struct metainfo *mi;
-	const struct vopts *opt;
-	struct vresult	*res;
-	int		 root;		/* data dir or spool dir */
-	uint32_t	 per;		/* pieces a batch */
-	uint32_t	 nbatch;
-	atomic_uint	 next;		/* next batch to take */
-	atomic_ullong	 done;		/* bytes hashed or skipped */
-	atomic_int	 running;
-	atomic_int	 failed;
-	char		 err[BT_ERRLEN];
-	pthread_mutex_t	 lock;		/* err */
-	struct spool	 sp;		/* opt->spool, read-only */
-	int		 spool_ok;
-	struct spool	 parts;		/* opt->parts, read-only */
-	int		 parts_ok;
-	atomic_int	 hooked;	/* test builds: truncated once */
-};
-
-/* A batch buffer handed from a worker's reader to its hasher. */
-enum { SLOT_EMPTY, SLOT_FULL, SLOT_END };
-struct slot {
-	unsigned char	*buf;		/* allocated when first needed */
-	struct st_map	 map[MAXMAP];	/* or the batch, mapped by file */
-	uint64_t	 mboff[MAXMAP];	/* where each starts in the batch */
-	int		 nmap;		/* 0: in buf */
-	unsigned char	*miss;		/* per piece of the batch: 0 to hash,
-					   else its PS_* + 1 */
-	uint32_t	 p0, n;
-	uint64_t	 len;
-	int		 state;
-};
-
-/*
- * One job: a reader thread fills one buffer while the hasher hashes the
- * other, so the copy out of the page cache overlaps the SHA-1.
- */
-struct worker {
-	struct job	*job;
-	pthread_t	 tid, rtid;
-	struct slot	 slot[NSLOT];
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	unsigned char	*buf;		/* the reader's current slot */
-	unsigned char	*miss;
-	struct st_reader rd;		/* the final files, one open at once */
-};
-
-/*
- * A batch buffer on transparent huge pages where the kernel allows it:
- * about a tenth less CPU for the copy and the hashing on a virtual
- * machine, where TLB misses are dear. NULL when memory is short.
- */
-static void *
-batch_alloc(size_t n)
-{
-	size_t r = (n + HUGEPAGE - 1) & ~(size_t)(HUGEPAGE - 1);
-	void *p;
-
-	if (posix_memalign(&p, HUGEPAGE, r) != 0)
-		return NULL;
-	(void)madvise(p, r, MADV_HUGEPAGE);
-	return p;
-}
 
 const char *
 fstat_name(enum fstat s)
@@ -129,7 +47,7 @@ fstat_name(enum fstat s)
 	return name[s];
 }
 
-static void
+void
 job_fail(struct job *j, const char *what, int e)
 {
 	pthread_mutex_lock(&j->lock);
@@ -137,217 +55,6 @@ job_fail(struct job *j, const char *what, int e)
 		snprintf(j->err, sizeof(j->err), "%s: %s", what, strerror(e));
 	atomic_store(&j->failed, 1);
 	pthread_mutex_unlock(&j->lock);
-}
-
-/*
- * 1 if [off, off+len) of the stream lies partly in a file precheck found
- * missing, not a regular file or not openable: nothing there to read
- * (and a FIFO would block a read), once per file rather than per piece.
- */
-static int
-in_missing(const struct job *j, uint64_t off, uint64_t len)
-{
-	struct st_seg seg[MAXSEG];
-	uint64_t end = off + len;
-	size_t k, i;
-
-	while (off < end) {
-		if ((k = st_segments(j->mi, off, end - off, seg, MAXSEG)) == 0)
-			break;
-		for (i = 0; i < k; i++)
-			switch (j->res->file[seg[i].file].status) {
-			case FS_MISSING:
-			case FS_NOTFILE:
-			case FS_UNREADABLE:
-				return 1;
-			default:
-				break;
-			}
-		off += seg[k - 1].boff + seg[k - 1].len;
-	}
-	return 0;
-}
-
-/*
- * Reads batch pieces [p0, p0+n) of the final layout into w->buf: the
- * whole batch in one go through lib/'s one read loop; if a file is
- * missing or short, again piece by piece to tell which are missing
- * (a piece in a missing file is not read at all; the parts spool may
- * have it).
- */
-static void
-read_layout(struct worker *w, uint32_t p0, uint32_t n, uint64_t len)
-{
-	const struct metainfo *mi = w->job->mi;
-	uint64_t pl = mi->piece_length, off = (uint64_t)p0 * pl;
-	char err[BT_ERRLEN];
-	uint32_t i, sz;
-
-	memset(w->miss, 0, n);
-	if (!in_missing(w->job, off, len) &&
-	    st_read_range(&w->rd, mi, off, w->buf, len, err) == 0)
-		return;
-	for (i = 0; i < n; i++) {
-		sz = mi_piece_size(mi, p0 + i);
-		if ((in_missing(w->job, off + i * pl, sz) ||
-		    st_read_range(&w->rd, mi, off + i * pl, w->buf + i * pl,
-		    sz, err) != 0) &&
-		    (!w->job->parts_ok || spool_read_whole(&w->job->parts,
-		    p0 + i, w->buf + i * pl, err) != SPOOL_PIECE_OK))
-			w->miss[i] = PS_MISSING + 1;
-	}
-}
-
-/*
- * Reads batch pieces [p0, p0+n) from the spool into w->buf, through the
- * spool's one door (a piece moved out and recycled while we read counts
- * as gone). A piece file of the wrong size is there but bad; one that
- * cannot be read is missing.
- */
-static void
-read_spool(struct worker *w, uint32_t p0, uint32_t n)
-{
-	struct job *j = w->job;
-	char err[BT_ERRLEN];
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		switch (spool_read_whole(&j->sp, p0 + i, w->buf +
-		    (uint64_t)i * j->mi->piece_length, err)) {
-		case SPOOL_PIECE_OK:
-			w->miss[i] = 0;
-			break;
-		case SPOOL_PIECE_SIZE:
-			w->miss[i] = PS_BAD + 1;
-			break;
-		default:
-			w->miss[i] = PS_MISSING + 1;
-			break;
-		}
-	}
-}
-
-#ifdef BT_TEST_HOOKS
-/*
- * Test builds only (make units: build/test-bin/btverify): with
- * BT_TEST_TRUNCATE=path:length in the environment, the first batch
- * mapped is followed by truncate(path, length) before it is hashed, so
- * a file shrinks under the mapped hash on cue.
- */
-static void
-truncate_hook(struct job *j)
-{
-	const char *v = getenv("BT_TEST_TRUNCATE"), *c;
-	char path[4096];
-
-	if (v == NULL || (c = strrchr(v, ':')) == NULL ||
-	    (size_t)(c - v) >= sizeof(path) || atomic_exchange(&j->hooked, 1))
-		return;
-	memcpy(path, v, (size_t)(c - v));
-	path[c - v] = '\0';
-	if (truncate(path, strtoll(c + 1, NULL, 10)) == -1)
-		fprintf(stderr, "btverify: test hook: %s: %s\n", path,
-		    strerror(errno));
-}
-#endif
-
-static void
-unmap_slot(struct slot *sl)
-{
-	int k;
-
-	for (k = 0; k < sl->nmap; k++)
-		st_unmap(&sl->map[k]);
-	sl->nmap = 0;
-}
-
-/*
- * Maps the batch in slot sl, file by file (a pad file: no mapping, its
- * zeros): 0, or -1 when it spans more than MAXMAP files or one of them
- * cannot be mapped (then nothing is left mapped).
- */
-static int
-map_batch(struct worker *w, struct slot *sl, uint64_t off)
-{
-	const struct metainfo *mi = w->job->mi;
-	struct st_seg seg[MAXMAP];
-	size_t k, i;
-
-	k = st_segments(mi, off, sl->len, seg, MAXMAP);
-	if (k == 0 || seg[k - 1].boff + seg[k - 1].len != sl->len)
-		return -1;
-	for (i = 0; i < k; i++) {
-		sl->mboff[i] = seg[i].boff;
-		sl->nmap = (int)i + 1;
-		if (mi->files[seg[i].file].pad) {
-			memset(&sl->map[i], 0, sizeof(sl->map[i]));
-			sl->map[i].len = seg[i].len;
-		} else if (st_map_range(&w->rd, mi, off + seg[i].boff,
-		    seg[i].len, &sl->map[i]) != 0) {
-			unmap_slot(sl);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * The stretches of piece bytes [a, a+len) of the batch in sl, one per
- * file mapped (iov_base NULL for a pad file's zeros); how many.
- */
-static int
-piece_iov(const struct slot *sl, uint64_t a, uint64_t len,
-    struct iovec iov[MAXMAP])
-{
-	uint64_t b = a + len, s, e, lo, hi;
-	int k, n = 0;
-
-	for (k = 0; k < sl->nmap; k++) {
-		s = sl->mboff[k];
-		e = s + sl->map[k].len;
-		if (e <= a)
-			continue;
-		if (s >= b)
-			break;
-		lo = a > s ? a : s;
-		hi = b < e ? b : e;
-		iov[n].iov_base = sl->map[k].p == NULL ? NULL :
-		    (void *)(sl->map[k].p + (lo - s));
-		iov[n].iov_len = (size_t)(hi - lo);
-		n++;
-	}
-	return n;
-}
-
-/* A batch into slot sl: mapped where it can be, else read into its buffer. */
-static int
-ready(struct worker *w, struct slot *sl)
-{
-	struct job *j = w->job;
-	uint64_t off = (uint64_t)sl->p0 * j->mi->piece_length;
-
-	unmap_slot(sl);
-	if (j->opt->spool == NULL && !in_missing(j, off, sl->len) &&
-	    map_batch(w, sl, off) == 0) {
-		memset(sl->miss, 0, sl->n);
-#ifdef BT_TEST_HOOKS
-		truncate_hook(j);
-#endif
-		return 0;
-	}
-	if (sl->buf == NULL &&
-	    (sl->buf = batch_alloc((size_t)j->per * j->mi->piece_length)) ==
-	    NULL) {
-		job_fail(j, "batch buffer", ENOMEM);
-		return -1;
-	}
-	w->buf = sl->buf;
-	w->miss = sl->miss;
-	if (j->opt->spool != NULL)
-		read_spool(w, sl->p0, sl->n);
-	else
-		read_layout(w, sl->p0, sl->n, sl->len);
-	return 0;
 }
 
 static void
@@ -396,7 +103,7 @@ reader(void *arg)
 		    j->per;
 		sl->len = (uint64_t)(sl->n - 1) * mi->piece_length +
 		    mi_piece_size(mi, sl->p0 + sl->n - 1);
-		if (ready(w, sl) == -1) {
+		if (batch_ready(w, sl) == -1) {
 			slot_set(w, sl, SLOT_END);
 			break;
 		}
@@ -431,7 +138,7 @@ work(void *arg)
 			}
 			off = (uint64_t)i * mi->piece_length;
 			r = sl->nmap > 0 ? st_piece_ok_mapped(mi, p, iov,
-			    piece_iov(sl, off, sz, iov)) : st_piece_ok(mi, p,
+			    batch_iov(sl, off, sz, iov)) : st_piece_ok(mi, p,
 			    sl->buf + off, sz);
 			if (r == -1) {
 				job_fail(j, "SHA-1", EIO);
@@ -685,7 +392,7 @@ out:
 		for (i = 0; i < nw; i++) {
 			for (k = 0; k < NSLOT; k++) {
 				free(w[i].slot[k].buf);
-				unmap_slot(&w[i].slot[k]);
+				batch_unmap(&w[i].slot[k]);
 				free(w[i].slot[k].miss);
 			}
 			pthread_mutex_destroy(&w[i].mu);
