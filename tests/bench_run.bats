@@ -60,6 +60,7 @@ while time.process_time() < t: pass'"; }
 @test "bench_run: PSS counts a page shared by the tree once, RSS once per process" {
 	# Four processes map the same 32 MiB file and touch every page: summed
 	# RSS has it four times, summed PSS once (plus each one's own pages).
+	# The last sample is taken at the marker, in the stopped tree.
 	head -c 33554432 /dev/zero >"$T/shared"
 	map="import mmap, os, sys, time
 f = open('$T/shared', 'rb'); m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
@@ -71,8 +72,6 @@ open(sys.argv[1], 'w').close(); time.sleep(60)"
 	    while [ \$(ls '$T' | grep -c '^r[1-4]\$') -lt 4 ] && [ \$i -lt 1200 ]; do
 	        sleep 0.05; i=\$((i + 1))
 	    done
-	    # 20 of bench_run's samples (every 50 ms) with all four mapped
-	    sleep 1
 	    echo mapped"
 	[ "$status" -eq 0 ]
 	read -r _ _ rss st _ _ _ _ anon pss <<<"$output"

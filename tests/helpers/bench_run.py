@@ -19,15 +19,20 @@ to us and nothing is lost; a stopped tree cannot reap, so nothing is
 counted twice or missed between two reads. (This rather than killing the
 tree at the marker, so that it can go on to its exit, timed too, as a
 check of the marker.) Memory, each the peak of a sum over the session's
-processes, sampled every 50 ms up to the marker: peak_pss_kib, the
-honest figure, sums PSS (/proc/PID/smaps_rollup: each page divided among
-the processes that map it, so libcrypto or libc shared by five processes
-counts once in all, not five times; page cache a client maps counts, as
-it is memory the client holds); peak_rss_kib sums RSS (every shared page
-once per process that maps it: an overstatement for a tree of small
-processes); peak_anon_kib sums RSS without file-backed and shared pages
-(statm resident - shared): no shared libraries, and no page cache that a
-client maps (libtorrent 2 maps the files it writes, all in its RSS). With --at-done, CMD runs while
+processes, sampled up to the marker and once more in the stopped tree at
+the marker: peak_pss_kib, the honest figure, sums PSS
+(/proc/PID/smaps_rollup: each page divided among the processes that map
+it, so libcrypto or libc shared by five processes counts once in all,
+not five times; page cache a client maps counts, as it is memory the
+client holds); peak_rss_kib sums RSS (every shared page once per process
+that maps it: an overstatement for a tree of small processes);
+peak_anon_kib sums RSS without file-backed and shared pages (statm
+resident - shared): no shared libraries, and no page cache that a client
+maps (libtorrent 2 maps the files it writes, all in its RSS). RSS is
+sampled every 50 ms; PSS as often but within PSS_SHARE of a core:
+smaps_rollup walks the page tables (4-5 ms for a process mapping 1 GiB,
+as libtorrent does), and a sampler that took a tenth of a core would slow
+such a client more than another. With --at-done, CMD runs while
 the tree is stopped (for instance `cmp payload out/payload`: is the data
 in the files when the clock stops?) and check is its exit status ("-"
 without it). A process that leaves the session (setsid) is not seen.
@@ -54,6 +59,7 @@ PR_SET_CHILD_SUBREAPER = 36
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 RSS_EVERY = 0.05	# s between RSS samples: cheap enough, fine enough
+PSS_SHARE = 0.02	# of a core at most for PSS samples (see above)
 POLL = 0.01		# s between looks at a done file: 0.1-0.2% of a 5 s run
 
 
@@ -78,6 +84,17 @@ def session_stats(sid, others=None):
     return procs
 
 
+def session_pss(sid, others):
+    """PSS of the session, KiB"""
+    total = 0
+    for pid in session_stats(sid, others):
+        try:
+            total += pss_kib(pid)
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def pss_kib(pid):
     """Proportional set size of a process, KiB (0 if it is gone)"""
     with open("/proc/%d/smaps_rollup" % pid) as f:
@@ -88,21 +105,17 @@ def pss_kib(pid):
 
 
 def session_rss(sid, others):
-    """(RSS, RSS less shared pages, PSS) of the session, KiB"""
-    total = anon = pss = 0
+    """(RSS, RSS less shared pages) of the session, KiB"""
+    total = anon = 0
     for pid in session_stats(sid, others):
         try:
             with open("/proc/%d/statm" % pid) as f:
                 col = f.read().split()
-            rss = int(col[1]) * PAGE_KIB
-            shared = int(col[2]) * PAGE_KIB
-            p = pss_kib(pid)
+            total += int(col[1]) * PAGE_KIB
+            anon += (int(col[1]) - int(col[2])) * PAGE_KIB
         except (OSError, IndexError, ValueError):
-            continue
-        total += rss
-        anon += rss - shared
-        pss += p
-    return total, anon, pss
+            pass
+    return total, anon
 
 
 def signal_session(sid, sig):
@@ -201,6 +214,7 @@ def main(argv):
     others = set()	# pids outside the session, not to read again
     next_scan = t0	# when to forget them (pids are reused)
     next_rss = t0 + RSS_EVERY	# not the copy of us before exec
+    next_pss = next_rss
     buf = b""
     t_done = None	# when the marker was seen
     done = None		# (wall, cpu, peak, check) at the marker
@@ -229,11 +243,14 @@ def main(argv):
             if now >= next_scan:
                 others.clear()
                 next_scan = now + 1
-            rss, anon, pss = session_rss(pid, others)
+            rss, anon = session_rss(pid, others)
             peak = max(peak, rss)
             peak_anon = max(peak_anon, anon)
-            peak_pss = max(peak_pss, pss)
             next_rss = now + RSS_EVERY
+            if now >= next_pss:
+                peak_pss = max(peak_pss, session_pss(pid, others))
+                cost = time.monotonic() - now
+                next_pss = now + max(RSS_EVERY, cost / PSS_SHARE)
         if done is None and now - t0 > timeout:
             timed_out = True
             signal_session(pid, signal.SIGKILL)
@@ -261,6 +278,11 @@ def main(argv):
         if done is None and t_done is not None:
             # The clock stops here: stop the tree, count, check, go on.
             stopped = freeze(pid)
+            # The last sample, in the stopped tree: what it holds at the end.
+            rss, anon = session_rss(pid, None)
+            peak = max(peak, rss)
+            peak_anon = max(peak_anon, anon)
+            peak_pss = max(peak_pss, session_pss(pid, None))
             cpu = reaped + tree_cpu(pid)
             check = "-"
             if at_done is not None:
