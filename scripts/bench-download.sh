@@ -346,7 +346,8 @@ END {
 }' "$work/results"
 echo "time_s: to completion (each client's hook); exit_s: to its exit;" \
     "@done: runs whose files were complete when the clock stopped;" \
-    "peaks of sums over the tree's processes, sampled every 50 ms:" \
+    "peaks of sums over the tree's processes, sampled every 50 ms (PSS" \
+    "within 2% of a core) and at completion:" \
     "pss_MiB: proportional set size (a page shared by k processes counts" \
     "1/k in each: the memory the tree really holds); rss_MiB: resident" \
     "set (a shared library counted once per process); anon_MiB: RSS less" \
