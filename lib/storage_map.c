@@ -76,19 +76,19 @@ st_unmap(struct st_map *m)
 }
 
 /*
- * A guarded thread jumps back into its hash's caller: the faulting load
- * is inside SHA-1 over mapped bytes, which holds no lock and no memory of
- * its own (the caller owns the context). Any other SIGBUS: back to the
- * default action, and the faulting access, repeated, takes it.
+ * A fault (si_code > 0: the kernel's, not a kill) in a guarded thread
+ * jumps back into its hash's caller: the faulting load is inside SHA-1
+ * over mapped bytes, which holds no lock and no memory of its own (the
+ * caller owns the context). Any other SIGBUS takes the default action.
  */
 static void
 on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-	(void)si;
 	(void)uc;
-	if (guard_jump != NULL)
+	if (guard_jump != NULL && si != NULL && si->si_code > 0)
 		siglongjmp(*guard_jump, 1);
 	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 int

@@ -135,6 +135,16 @@ mapped(void)
 	}
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
+	/* And a SIGBUS sent by kill(2) is not taken for a fault. */
+	if ((pid = fork()) == 0) {
+		struct rlimit nocore = { 0, 0 };
+
+		(void)setrlimit(RLIMIT_CORE, &nocore);
+		kill(getpid(), SIGBUS);
+		_exit(3);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
 
 	st_guard_restore(&old);
 	st_unmap(&m);
