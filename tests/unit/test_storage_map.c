@@ -135,7 +135,7 @@ mapped(void)
 	}
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS);
-	/* And a SIGBUS sent by kill(2) is not taken for a fault. */
+	/* And a SIGBUS sent by kill(2) still ends the process. */
 	if ((pid = fork()) == 0) {
 		struct rlimit nocore = { 0, 0 };
 
