@@ -232,8 +232,6 @@ st_reader_fd(struct st_reader *r, const struct metainfo *mi, size_t file,
 		return -1;
 	}
 	r->file = file;
-	/* Read front to back: a larger readahead window for this file. */
-	(void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return r->fd;
 }
 
