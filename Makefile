@@ -65,7 +65,7 @@ $(BUILD)/tests/bin/%: $(BUILD)/tests/tools/%.o $(BUILD)/libbt.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-units: $(UNITS) $(TESTTOOLS) $(BUILD)/test-bin/btpeer
+units: $(UNITS) $(TESTTOOLS) $(BUILD)/test-bin/btpeer $(BUILD)/test-bin/btverify
 
 # btpeer with its test hooks compiled in (-DBT_TEST_HOOKS: the sandbox
 # test's escape attempts). Built beside the units, never installed.
@@ -74,6 +74,11 @@ $(BUILD)/hooks/%.o: %.c
 	$(CC) $(ALL_CPPFLAGS) -DBT_TEST_HOOKS $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/test-bin/btpeer: $(patsubst %.c,$(BUILD)/hooks/%.o,$(wildcard btpeer/*.c)) $(BUILD)/libbt.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# btverify with its test hook (a file truncated under the mapped hash).
+$(BUILD)/test-bin/btverify: $(patsubst %.c,$(BUILD)/hooks/%.o,$(wildcard btverify/*.c)) $(BUILD)/libbt.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 

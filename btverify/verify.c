@@ -1,15 +1,18 @@
 /*
  * verify.c: the hashing engine. The pieces are cut into batches of about
  * BATCH bytes; worker threads take the next batch from a shared counter,
- * read it with one large pread per file it touches and hash each piece
- * with OpenSSL. Taking batches in order keeps the reads close to
- * sequential whatever the number of workers. Each worker is a pair of
- * threads: a reader fills one of two batch buffers while the hasher
- * hashes the other, so the copy out of the page cache (about a fifth of
- * the CPU time) runs beside the SHA-1 instead of before it.
+ * hash each piece with OpenSSL. Taking batches in order keeps the reads
+ * close to sequential whatever the number of workers. Each worker is a
+ * pair of threads: a reader readies one of two batches while the hasher
+ * hashes the other. batch.c readies a batch: a batch of the final layout
+ * over at most MAXMAP files is mapped, file by file (lib/storage_map: the
+ * hash reads the page cache itself, no copy, about a tenth less CPU; the
+ * reader fills the page tables and waits for the disk); any other batch
+ * (many small files, a spool, a short file) is read with one large pread
+ * per file into the slot's buffer.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,85 +27,14 @@
 #include "bt.h"
 #include "spool.h"
 #include "storage.h"
+#include "storage_map.h"
 #include "verify.h"
+#include "verify_int.h"
 
-/*
- * 4 MiB a read: past this the syscall cost is lost in the hashing, and
- * two workers' buffers still sit in a 2nd-level cache's neighbourhood.
- */
-#define BATCH		(4u << 20)
-/* Segments per st_segments call when tallying pieces by file. */
-#define MAXSEG		64
-/* Buffers a job cycles through: 3 or 4 measured no faster than 2. */
-#define NSLOT		2
 /* All jobs' buffers together: 64 jobs of 4 MiB fit; 256 MiB pieces cut jobs. */
 #define MAX_BUFFERS	((uint64_t)1 << 30)
-/* Batch buffers are aligned to, and rounded up to, a huge page. */
-#define HUGEPAGE	(2u << 20)
 /* The progress bar is redrawn this often (ms). */
 #define TICK_MS		200
-
-struct job {
-	const struct metainfo *mi;
-	const struct vopts *opt;
-	struct vresult	*res;
-	int		 root;		/* data dir or spool dir */
-	uint32_t	 per;		/* pieces a batch */
-	uint32_t	 nbatch;
-	atomic_uint	 next;		/* next batch to take */
-	atomic_ullong	 done;		/* bytes hashed or skipped */
-	atomic_int	 running;
-	atomic_int	 failed;
-	char		 err[BT_ERRLEN];
-	pthread_mutex_t	 lock;		/* err */
-	struct spool	 sp;		/* opt->spool, read-only */
-	int		 spool_ok;
-	struct spool	 parts;		/* opt->parts, read-only */
-	int		 parts_ok;
-};
-
-/* A batch buffer handed from a worker's reader to its hasher. */
-enum { SLOT_EMPTY, SLOT_FULL, SLOT_END };
-struct slot {
-	unsigned char	*buf;
-	unsigned char	*miss;		/* per piece of the batch: 0 to hash,
-					   else its PS_* + 1 */
-	uint32_t	 p0, n;
-	uint64_t	 len;
-	int		 state;
-};
-
-/*
- * One job: a reader thread fills one buffer while the hasher hashes the
- * other, so the copy out of the page cache overlaps the SHA-1.
- */
-struct worker {
-	struct job	*job;
-	pthread_t	 tid, rtid;
-	struct slot	 slot[NSLOT];
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	unsigned char	*buf;		/* the reader's current slot */
-	unsigned char	*miss;
-	struct st_reader rd;		/* the final files, one open at once */
-};
-
-/*
- * A batch buffer on transparent huge pages where the kernel allows it:
- * about a tenth less CPU for the copy and the hashing on a virtual
- * machine, where TLB misses are dear. NULL when memory is short.
- */
-static void *
-batch_alloc(size_t n)
-{
-	size_t r = (n + HUGEPAGE - 1) & ~(size_t)(HUGEPAGE - 1);
-	void *p;
-
-	if (posix_memalign(&p, HUGEPAGE, r) != 0)
-		return NULL;
-	(void)madvise(p, r, MADV_HUGEPAGE);
-	return p;
-}
 
 const char *
 fstat_name(enum fstat s)
@@ -115,7 +47,7 @@ fstat_name(enum fstat s)
 	return name[s];
 }
 
-static void
+void
 job_fail(struct job *j, const char *what, int e)
 {
 	pthread_mutex_lock(&j->lock);
@@ -123,87 +55,6 @@ job_fail(struct job *j, const char *what, int e)
 		snprintf(j->err, sizeof(j->err), "%s: %s", what, strerror(e));
 	atomic_store(&j->failed, 1);
 	pthread_mutex_unlock(&j->lock);
-}
-
-/*
- * 1 if [off, off+len) of the stream lies partly in a file precheck found
- * missing: nothing there to open, once per file rather than per piece.
- */
-static int
-in_missing(const struct job *j, uint64_t off, uint64_t len)
-{
-	struct st_seg seg[MAXSEG];
-	uint64_t end = off + len;
-	size_t k, i;
-
-	while (off < end) {
-		if ((k = st_segments(j->mi, off, end - off, seg, MAXSEG)) == 0)
-			break;
-		for (i = 0; i < k; i++)
-			if (j->res->file[seg[i].file].status == FS_MISSING)
-				return 1;
-		off += seg[k - 1].boff + seg[k - 1].len;
-	}
-	return 0;
-}
-
-/*
- * Reads batch pieces [p0, p0+n) of the final layout into w->buf: the
- * whole batch in one go through lib/'s one read loop; if a file is
- * missing or short, again piece by piece to tell which are missing
- * (a piece in a missing file is not read at all; the parts spool may
- * have it).
- */
-static void
-read_layout(struct worker *w, uint32_t p0, uint32_t n, uint64_t len)
-{
-	const struct metainfo *mi = w->job->mi;
-	uint64_t pl = mi->piece_length, off = (uint64_t)p0 * pl;
-	char err[BT_ERRLEN];
-	uint32_t i, sz;
-
-	memset(w->miss, 0, n);
-	if (!in_missing(w->job, off, len) &&
-	    st_read_range(&w->rd, mi, off, w->buf, len, err) == 0)
-		return;
-	for (i = 0; i < n; i++) {
-		sz = mi_piece_size(mi, p0 + i);
-		if ((in_missing(w->job, off + i * pl, sz) ||
-		    st_read_range(&w->rd, mi, off + i * pl, w->buf + i * pl,
-		    sz, err) != 0) &&
-		    (!w->job->parts_ok || spool_read_whole(&w->job->parts,
-		    p0 + i, w->buf + i * pl, err) != SPOOL_PIECE_OK))
-			w->miss[i] = PS_MISSING + 1;
-	}
-}
-
-/*
- * Reads batch pieces [p0, p0+n) from the spool into w->buf, through the
- * spool's one door (a piece moved out and recycled while we read counts
- * as gone). A piece file of the wrong size is there but bad; one that
- * cannot be read is missing.
- */
-static void
-read_spool(struct worker *w, uint32_t p0, uint32_t n)
-{
-	struct job *j = w->job;
-	char err[BT_ERRLEN];
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		switch (spool_read_whole(&j->sp, p0 + i, w->buf +
-		    (uint64_t)i * j->mi->piece_length, err)) {
-		case SPOOL_PIECE_OK:
-			w->miss[i] = 0;
-			break;
-		case SPOOL_PIECE_SIZE:
-			w->miss[i] = PS_BAD + 1;
-			break;
-		default:
-			w->miss[i] = PS_MISSING + 1;
-			break;
-		}
-	}
 }
 
 static void
@@ -252,12 +103,10 @@ reader(void *arg)
 		    j->per;
 		sl->len = (uint64_t)(sl->n - 1) * mi->piece_length +
 		    mi_piece_size(mi, sl->p0 + sl->n - 1);
-		w->buf = sl->buf;
-		w->miss = sl->miss;
-		if (j->opt->spool != NULL)
-			read_spool(w, sl->p0, sl->n);
-		else
-			read_layout(w, sl->p0, sl->n, sl->len);
+		if (batch_ready(w, sl) == -1) {
+			slot_set(w, sl, SLOT_END);
+			break;
+		}
 		slot_set(w, sl, SLOT_FULL);
 	}
 	st_reader_close(&w->rd);
@@ -271,6 +120,8 @@ work(void *arg)
 	struct job *j = w->job;
 	const struct metainfo *mi = j->mi;
 	struct slot *sl;
+	struct iovec iov[MAXMAP];
+	uint64_t off;
 	uint32_t i, sz, p;
 	int k, r;
 
@@ -285,13 +136,17 @@ work(void *arg)
 				j->res->piece[p] = sl->miss[i] - 1;
 				continue;
 			}
-			r = st_piece_ok(mi, p, sl->buf +
-			    (uint64_t)i * mi->piece_length, sz);
+			off = (uint64_t)i * mi->piece_length;
+			r = sl->nmap > 0 ? st_piece_ok_mapped(mi, p, iov,
+			    batch_iov(sl, off, sz, iov)) : st_piece_ok(mi, p,
+			    sl->buf + off, sz);
 			if (r == -1) {
 				job_fail(j, "SHA-1", EIO);
 				break;
 			}
-			j->res->piece[p] = r == 1 ? PS_GOOD : PS_BAD;
+			/* 2: the file shrank under the mapped hash. */
+			j->res->piece[p] = r == 1 ? PS_GOOD : r == 2 ?
+			    PS_MISSING : PS_BAD;
 		}
 		atomic_fetch_add(&j->done, sl->len);
 		slot_set(w, sl, SLOT_EMPTY);
@@ -429,7 +284,8 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 	struct worker *w = NULL;
 	const char *root = opt->spool != NULL ? opt->spool : dir;
 	double t0 = now();
-	int i, k, e, nw = 0, started = 0, rc = -1;
+	struct sigaction oldbus;
+	int i, k, e, nw = 0, started = 0, guarded = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&j, 0, sizeof(j));
@@ -477,14 +333,10 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 		st_reader_init(&w[i].rd, j.root);
 		pthread_mutex_init(&w[i].mu, NULL);
 		pthread_cond_init(&w[i].cv, NULL);
-		for (k = 0; k < NSLOT; k++) {
-			w[i].slot[k].buf = batch_alloc((size_t)j.per *
-			    mi->piece_length);
-			w[i].slot[k].miss = malloc(j.per);
-		}
 		for (k = 0; k < NSLOT; k++)
-			if (w[i].slot[k].buf == NULL ||
-			    w[i].slot[k].miss == NULL)
+			w[i].slot[k].miss = malloc(j.per);
+		for (k = 0; k < NSLOT; k++)
+			if (w[i].slot[k].miss == NULL)
 				break;
 		if (k < NSLOT) {
 			bt_err(err, "out of memory");
@@ -492,6 +344,11 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 			goto out;
 		}
 	}
+	if (st_guard_install(&oldbus) == -1) {
+		bt_err(err, "sigaction: %s", strerror(errno));
+		goto out;
+	}
+	guarded = 1;
 	atomic_store(&j.running, nw);
 	for (started = 0; started < nw; started++) {
 		if ((e = pthread_create(&w[started].tid, NULL, work,
@@ -529,10 +386,13 @@ verify(const struct metainfo *mi, const char *dir, const struct vopts *opt,
 	res->seconds = now() - t0;
 	rc = 0;
 out:
+	if (guarded)
+		st_guard_restore(&oldbus);
 	if (w != NULL) {
 		for (i = 0; i < nw; i++) {
 			for (k = 0; k < NSLOT; k++) {
 				free(w[i].slot[k].buf);
+				batch_unmap(&w[i].slot[k]);
 				free(w[i].slot[k].miss);
 			}
 			pthread_mutex_destroy(&w[i].mu);

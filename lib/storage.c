@@ -216,6 +216,26 @@ st_reader_close(struct st_reader *r)
 }
 
 int
+st_reader_fd(struct st_reader *r, const struct metainfo *mi, size_t file,
+    char *err)
+{
+	const char *path = mi->files[file].path;
+	int e;
+
+	if (r->fd != -1 && r->file == file)
+		return r->fd;
+	st_reader_close(r);
+	if ((r->fd = st_openat(r->root, path, O_RDONLY | O_CLOEXEC, 0)) == -1) {
+		e = errno;
+		bt_err(err, "%s: %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	r->file = file;
+	return r->fd;
+}
+
+int
 st_read_range(struct st_reader *r, const struct metainfo *mi, uint64_t off,
     void *buf, size_t len, char *err)
 {
@@ -239,20 +259,8 @@ st_read_range(struct st_reader *r, const struct metainfo *mi, uint64_t off,
 				memset(p + seg[k].boff, 0, seg[k].len);
 				continue;
 			}
-			if (r->fd == -1 || r->file != seg[k].file) {
-				st_reader_close(r);
-				r->fd = st_openat(r->root, f->path,
-				    O_RDONLY | O_CLOEXEC, 0);
-				if (r->fd == -1) {
-					int e = errno;
-
-					bt_err(err, "%s: %s", f->path,
-					    strerror(e));
-					errno = e;
-					return e == ENOENT ? 1 : -1;
-				}
-				r->file = seg[k].file;
-			}
+			if (st_reader_fd(r, mi, seg[k].file, err) == -1)
+				return errno == ENOENT ? 1 : -1;
 			got = st_pread_full(r->fd, p + seg[k].boff, seg[k].len,
 			    seg[k].foff);
 			if (got == -1) {

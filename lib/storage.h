@@ -76,6 +76,12 @@ void	st_reader_init(struct st_reader *, int root);
 void	st_reader_close(struct st_reader *);
 int	st_read_range(struct st_reader *, const struct metainfo *,
 	    uint64_t off, void *buf, size_t len, char *err);
+/*
+ * The reader's descriptor for mi->files[file], opened as above (the
+ * last one closed), or -1 with errno and err naming the file.
+ */
+int	st_reader_fd(struct st_reader *, const struct metainfo *, size_t file,
+	    char *err);
 
 /*
  * The one piece-hash check: 1 if len bytes at data are piece i (SHA-1

@@ -4,9 +4,11 @@
 # and a python3-libtorrent leecher, rounds alternating between clients;
 # once with one seeder and once with four. Prints per client the median
 # time to completion, MB/s, the CPU seconds per GiB of its whole process
-# tree, its peak memory (summed RSS of the tree, and the same without
-# shared and file-backed pages) and the ratios to bittorrent (time and
-# CPU).
+# tree, its peak memory (PSS summed over the tree: shared pages divided
+# among the processes that map them; also summed RSS, which counts a
+# shared library once per process, and RSS without shared and
+# file-backed pages) and the ratios to bittorrent (time and CPU). Every
+# client's memory is measured the same way (tests/helpers/bench_run.py).
 #
 # Every client is timed the same way: to the moment its download is
 # complete, through its own completion hook, not to its exit:
@@ -209,13 +211,15 @@ run_client() {
 	esac
 	stop_seeders
 	# wall cpu peak status exit_wall exit_cpu exit_status check peak_anon
+	# peak_pss
 	# shellcheck disable=SC2086 # the fields
 	set -- $res
 	if [ "${4:-1}" = 0 ] && cmp -s "$payload" "$out/payload"; then
 		echo "$n $l $c $res" >>"$work/results"
 		case ${8:-} in 0) a=yes ;; -) a=unchecked ;; *) a=NO ;; esac
 		echo "bench: $c, $n seeder(s), 2^$l pieces: complete ${1}s ${2}" \
-		    "CPU-s ${3} KiB (${9} anon), exit ${5}s ${6} CPU-s" \
+		    "CPU-s ${10} KiB PSS (${3} RSS, ${9} anon), exit ${5}s" \
+		    "${6} CPU-s" \
 		    "(status ${7}), files complete at completion: $a" >&2
 	else
 		echo "bench: $c, $n seeder(s), 2^$l pieces: FAILED ($res):" \
@@ -252,13 +256,13 @@ function median(s,   a, k, i, j, t) {
 function kib(l) { return 2 ^ l / 1024 }
 { key = $1 " " $2 " " $3; wall[key] = wall[key] " " $4; cpu[key] = cpu[key] " " $5
   mem[key] = mem[key] " " $6; ewall[key] = ewall[key] " " $8
-  anon[key] = anon[key] " " $12
+  anon[key] = anon[key] " " $12; pss[key] = pss[key] " " $13
   nrun[key]++; if ($11 == "0") ok[key]++; if ($11 != "-") checked[key]++
   if (!(key in seen)) { order[++n] = key; seen[key] = 1 } }
 END {
 	gib = size / 1073741824
-	printf "%-7s %-6s %-13s %8s %7s %9s %8s %8s %8s %8s %7s %6s\n", "seeders",
-	    "piece", "client", "time_s", "MB/s", "cpu_s/GiB", "peak_MiB",
+	printf "%-7s %-6s %-13s %8s %7s %9s %8s %8s %8s %8s %8s %7s %6s\n", "seeders",
+	    "piece", "client", "time_s", "MB/s", "cpu_s/GiB", "pss_MiB", "rss_MiB",
 	    "anon_MiB", "time/" ref, "cpu/" ref, "exit_s", "@done"
 	for (i = 1; i <= n; i++) {
 		split(order[i], k, " ")
@@ -267,8 +271,9 @@ END {
 		m = median(mem[order[i]])
 		wb = (r in seen) ? median(wall[r]) : 0
 		cb = (r in seen) ? median(cpu[r]) : 0
-		printf "%-7s %-6s %-13s %8.2f %7.1f %9.2f %8.1f %8.1f %8s %8s %7.2f %6s\n",
-		    k[1], kib(k[2]) "K", k[3], w, size / w / 1e6, c / gib, m / 1024,
+		printf "%-7s %-6s %-13s %8.2f %7.1f %9.2f %8.1f %8.1f %8.1f %8s %8s %7.2f %6s\n",
+		    k[1], kib(k[2]) "K", k[3], w, size / w / 1e6, c / gib,
+		    median(pss[order[i]]) / 1024, m / 1024,
 		    median(anon[order[i]]) / 1024,
 		    wb ? sprintf("%.2f", w / wb) : "-", cb ? sprintf("%.2f", c / cb) : "-",
 		    median(ewall[order[i]]),
@@ -294,7 +299,8 @@ END {
 			line = line sprintf("  time/libtorrent %.2f (<= 0.90)",
 			    median(wall[b]) / median(wall[lt]))
 		if (k[1] == 4)
-			line = line sprintf("  peak %.1f MiB (< 64)", median(mem[b]) / 1024)
+			line = line sprintf("  peak PSS %.1f MiB (< 64; RSS %.1f MiB)",
+			    median(pss[b]) / 1024, median(mem[b]) / 1024)
 		if (line != "")
 			printf "targets, %s seeder(s), %s pieces: bittorrent%s\n", k[1], kib(k[2]) "K", line
 	}
@@ -321,5 +327,10 @@ END {
 }' "$work/results"
 echo "time_s: to completion (each client's hook); exit_s: to its exit;" \
     "@done: runs whose files were complete when the clock stopped;" \
-    "peak_MiB: summed RSS of the tree; anon_MiB: the same less shared and" \
-    "file-backed pages (libraries; libtorrent maps the files it writes)"
+    "peaks of sums over the tree's processes, sampled every 50 ms (PSS" \
+    "within 2% of a core) and at completion:" \
+    "pss_MiB: proportional set size (a page shared by k processes counts" \
+    "1/k in each: the memory the tree really holds); rss_MiB: resident" \
+    "set (a shared library counted once per process); anon_MiB: RSS less" \
+    "shared and file-backed pages (libraries; libtorrent maps the files" \
+    "it writes)"

@@ -56,3 +56,27 @@ while time.process_time() < t: pass'"; }
 	[ "$st" = 124 ] && [ "$est" = 137 ] || { echo "$output"; false; }
 	! kill -0 "$(cat "$T/orphan")" 2>/dev/null
 }
+
+@test "bench_run: PSS counts a page shared by the tree once, RSS once per process" {
+	# Four processes map the same 32 MiB file and touch every page: summed
+	# RSS has it four times, summed PSS once (plus each one's own pages).
+	# The last sample is taken at the marker, in the stopped tree.
+	head -c 33554432 /dev/zero >"$T/shared"
+	map="import mmap, os, sys, time
+f = open('$T/shared', 'rb'); m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+s = sum(m[i] for i in range(0, len(m), 4096))
+open(sys.argv[1], 'w').close(); time.sleep(60)"
+	run BR --done-line '^mapped' --grace 0 60 bash -c "
+	    for i in 1 2 3 4; do /usr/bin/python3 -c \"$map\" '$T/r'\$i & done
+	    i=0
+	    while [ \$(ls '$T' | grep -c '^r[1-4]\$') -lt 4 ] && [ \$i -lt 1200 ]; do
+	        sleep 0.05; i=\$((i + 1))
+	    done
+	    echo mapped"
+	[ "$status" -eq 0 ]
+	read -r _ _ rss st _ _ _ _ anon pss <<<"$output"
+	[ "$st" = 0 ]
+	awk -v r="$rss" -v p="$pss" -v a="$anon" 'BEGIN {
+	    exit !(r >= 4 * 32768 && p >= 32768 && p < r / 2 && a < p) }' ||
+	    { echo "$output"; false; }
+}

@@ -161,6 +161,33 @@ multi() {
 	[ "$(btverify --bitfield "$T/s.torrent" "$T/d")" = "$(ltcheck "$T/s.torrent" "$T/d")" ]
 }
 
+@test "btverify: a file truncated under the mapped hash makes its pieces missing, no crash (-j1, -j2)" {
+	hooked=$BT_BIN/../test-bin/btverify
+	[ -x "$hooked" ] || skip "no test-bin/btverify: make units"
+	mkdir "$T/d"
+	# 6 MiB in 32 KiB pieces: two batches of 4 MiB, each inside the file,
+	# so each is mapped; the hook truncates the file to 300000 bytes once
+	# the first is mapped and populated, before it is hashed.
+	mkpayload "$T/d/big.bin" 6291456 big
+	mktorrent -l 15 -o "$T/b.torrent" "$T/d/big.bin" >/dev/null
+	for j in 1 2; do
+		mkpayload "$T/d/big.bin" 6291456 big
+		BT_TEST_TRUNCATE="$T/d/big.bin:300000" run "$hooked" -j "$j" \
+		    --json "$T/b.torrent" "$T/d"
+		[ "$status" -eq 1 ]
+		[ "$(stat -c %s "$T/d/big.bin")" -eq 300000 ]
+		# Pieces 0-8 end before byte 300000; 9 to 191 are gone.
+		[ "$(echo "$output" | jq -c '[.good, .bad, .missing]')" = '[9,0,183]' ]
+		[ "$(echo "$output" | jq -c '.missing_pieces[0]')" = 9 ]
+		during=$(echo "$output" | jq -c .missing_pieces)
+		# What a check of the truncated file says afterwards, and libtorrent.
+		run btverify --json "$T/b.torrent" "$T/d"
+		[ "$status" -eq 1 ]
+		[ "$during" = "$(echo "$output" | jq -c .missing_pieces)" ]
+		[ "$(btverify --bitfield "$T/b.torrent" "$T/d")" = "$(ltcheck "$T/b.torrent" "$T/d")" ]
+	done
+}
+
 @test "btverify: --spool finds missing, short and corrupt pieces" {
 	multi
 	mkspool "$T/m.torrent" "$T/src" "$T/sp/pieces"
@@ -182,6 +209,13 @@ multi() {
 	[ "$status" -eq 1 ]
 	echo "$output" | grep -q 'btverify: multi/c.bin: not a regular file'
 	echo "$output" | grep -q '^not-a-file  *multi/c.bin'
+	# A FIFO in its place is not opened for reading (that would block).
+	rmdir "$T/src/multi/c.bin"
+	mkfifo "$T/src/multi/c.bin"
+	run sh -c 'timeout 20 btverify --json "$1" "$2" 2>/dev/null' sh \
+	    "$T/m.torrent" "$T/src"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -c .missing_pieces)" = '[9,10,11]' ]
 	# Pieces that do not match the total length.
 	/usr/bin/python3 "$HELPERS/benc.py" \
 	    '{"info": {"length": 100000, "name": "x", "piece length": 16384, "pieces": b"A" * 40}}' >"$T/bad.torrent"

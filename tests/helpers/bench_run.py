@@ -5,7 +5,7 @@
 Run CMD in its own session and print one line:
 
   wall_s cpu_s peak_rss_kib status exit_wall_s exit_cpu_s exit_status check
-  peak_anon_kib
+  peak_anon_kib peak_pss_kib
 
 wall_s and cpu_s run to the DONE MARKER: the moment PATH appears (a
 client's completion hook touches it; polled every 10 ms) or a line of
@@ -18,11 +18,21 @@ reaped ourselves. We are the tree's child subreaper, so orphans come back
 to us and nothing is lost; a stopped tree cannot reap, so nothing is
 counted twice or missed between two reads. (This rather than killing the
 tree at the marker, so that it can go on to its exit, timed too, as a
-check of the marker.) peak_rss_kib is the peak of the summed RSS of the
-session's processes, sampled every 50 ms up to the marker; peak_anon_kib
-the same without file-backed and shared pages (statm resident - shared):
-no shared libraries, and no page cache that a client maps (libtorrent 2
-maps the files it writes, all in its RSS). With --at-done, CMD runs while
+check of the marker.) Memory, each the peak of a sum over the session's
+processes, sampled up to the marker and once more in the stopped tree at
+the marker: peak_pss_kib, the honest figure, sums PSS
+(/proc/PID/smaps_rollup: each page divided among the processes that map
+it, so libcrypto or libc shared by five processes counts once in all,
+not five times; page cache a client maps counts, as it is memory the
+client holds); peak_rss_kib sums RSS (every shared page once per process
+that maps it: an overstatement for a tree of small processes);
+peak_anon_kib sums RSS without file-backed and shared pages (statm
+resident - shared): no shared libraries, and no page cache that a client
+maps (libtorrent 2 maps the files it writes, all in its RSS). RSS is
+sampled every 50 ms; PSS as often but within PSS_SHARE of a core:
+smaps_rollup walks the page tables (4-5 ms for a process mapping 1 GiB,
+as libtorrent does), and a sampler that took a tenth of a core would slow
+such a client more than another. With --at-done, CMD runs while
 the tree is stopped (for instance `cmp payload out/payload`: is the data
 in the files when the clock stops?) and check is its exit status ("-"
 without it). A process that leaves the session (setsid) is not seen.
@@ -49,6 +59,7 @@ PR_SET_CHILD_SUBREAPER = 36
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 RSS_EVERY = 0.05	# s between RSS samples: cheap enough, fine enough
+PSS_SHARE = 0.02	# of a core at most for PSS samples (see above)
 POLL = 0.01		# s between looks at a done file: 0.1-0.2% of a 5 s run
 
 
@@ -71,6 +82,26 @@ def session_stats(sid, others=None):
         elif others is not None:
             others.add(pid)
     return procs
+
+
+def session_pss(sid, others):
+    """PSS of the session, KiB"""
+    total = 0
+    for pid in session_stats(sid, others):
+        try:
+            total += pss_kib(pid)
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def pss_kib(pid):
+    """Proportional set size of a process, KiB (0 if it is gone)"""
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
 
 
 def session_rss(sid, others):
@@ -179,10 +210,11 @@ def main(argv):
 
     reaped = 0.0	# CPU-s of the processes we reaped (and theirs)
     status = None	# CMD's exit status
-    peak = peak_anon = 0
+    peak = peak_anon = peak_pss = 0
     others = set()	# pids outside the session, not to read again
     next_scan = t0	# when to forget them (pids are reused)
     next_rss = t0 + RSS_EVERY	# not the copy of us before exec
+    next_pss = next_rss
     buf = b""
     t_done = None	# when the marker was seen
     done = None		# (wall, cpu, peak, check) at the marker
@@ -215,6 +247,10 @@ def main(argv):
             peak = max(peak, rss)
             peak_anon = max(peak_anon, anon)
             next_rss = now + RSS_EVERY
+            if now >= next_pss:
+                peak_pss = max(peak_pss, session_pss(pid, others))
+                cost = time.monotonic() - now
+                next_pss = now + max(RSS_EVERY, cost / PSS_SHARE)
         if done is None and now - t0 > timeout:
             timed_out = True
             signal_session(pid, signal.SIGKILL)
@@ -242,6 +278,11 @@ def main(argv):
         if done is None and t_done is not None:
             # The clock stops here: stop the tree, count, check, go on.
             stopped = freeze(pid)
+            # The last sample, in the stopped tree: what it holds at the end.
+            rss, anon = session_rss(pid, None)
+            peak = max(peak, rss)
+            peak_anon = max(peak_anon, anon)
+            peak_pss = max(peak_pss, session_pss(pid, None))
             cpu = reaped + tree_cpu(pid)
             check = "-"
             if at_done is not None:
@@ -302,9 +343,9 @@ def main(argv):
         code = 0
     if killed:
         status = 137
-    print("%.3f %.3f %d %d %.3f %.3f %d %s %d" % (
+    print("%.3f %.3f %d %d %.3f %.3f %d %s %d %d" % (
         done[0], done[1], done[2], code, exit_wall, reaped, status, done[3],
-        peak_anon))
+        peak_anon, peak_pss))
 
 
 main(sys.argv[1:])
