@@ -110,7 +110,8 @@ peer_recv_iov(struct peer *p, struct iovec *iov)
 			return 1;
 		}
 		dst = fetch_slot(p, x->index, x->begin, x->length);
-		if (dst == NULL) {	/* cannot happen: drop_active sets discard */
+		/* Cannot happen: drop_active sets discard. */
+		if (dst == NULL) {
 			x->discard = 1;
 			return peer_recv_iov(p, iov);
 		}
