@@ -422,6 +422,34 @@ fetch_predict(struct peer *p, uint32_t *i, uint32_t *begin, uint32_t *len,
 }
 
 int
+fetch_expect(struct peer *p, uint32_t *i, uint32_t *begin, uint32_t *len,
+    unsigned char **dst)
+{
+	struct peer_active *a = NULL;
+	uint32_t b, first = 0;
+	int j;
+
+	for (j = 0; j < p->nact; j++) {
+		if (a != NULL && p->act[j].rseq >= a->rseq)
+			continue;
+		for (b = 0; b < p->act[j].nblocks; b++)
+			if (p->act[j].st[b] == PEER_BLK_REQ)
+				break;
+		if (b < p->act[j].nblocks) {
+			a = &p->act[j];
+			first = b;
+		}
+	}
+	if (a == NULL)
+		return 0;
+	*i = a->index;
+	*begin = first * WIRE_BLOCK;
+	*len = block_len(a, first);
+	*dst = a->data + *begin;
+	return 1;
+}
+
+int
 fetch_landed(struct peer *p, uint32_t i, uint32_t begin, uint32_t len)
 {
 	if (p->cfg->verbose)

@@ -42,11 +42,16 @@ int	fetch_block(struct peer *, const struct wire_msg *);
  * after block *i, *begin (the next one of the piece, or the first of
  * the piece requested next) if it is requested and not here: 1 and
  * *i, *begin, *len, *dst set to it, or 0; a block whose bytes are now
- * in place (as fetch_block after its copy).
+ * in place (as fetch_block after its copy); fetch_expect: the block
+ * likely to come next when none is being received (the first still
+ * requested of the piece requested first: peers answer in order), as
+ * fetch_predict.
  */
 unsigned char *fetch_slot(struct peer *, uint32_t i, uint32_t begin,
 	    uint32_t len);
 int	fetch_predict(struct peer *, uint32_t *i, uint32_t *begin,
+	    uint32_t *len, unsigned char **dst);
+int	fetch_expect(struct peer *, uint32_t *i, uint32_t *begin,
 	    uint32_t *len, unsigned char **dst);
 int	fetch_landed(struct peer *, uint32_t i, uint32_t begin, uint32_t len);
 void	fetch_choked(struct peer *);

@@ -5,7 +5,9 @@
  * is active and which is not had yet is read in place, so a block that
  * turns out wrong can only land where nothing good is yet; the next
  * blocks of the piece are predicted and their headers checked after the
- * read, and whatever does not match is framed as usual.
+ * read, and whatever does not match is framed as usual. When a read
+ * ended with a message, the next one starts with the block expected
+ * next, checked the same way.
  */
 #include <string.h>
 
@@ -58,47 +60,72 @@ set_seg(struct peer_rx *x, void *b, size_t n)
 	x->seg[x->nseg++].iov_len = n;
 }
 
+/*
+ * Nothing being received and nothing framed (the last read ended with a
+ * message, as reads that empty the socket do): the plan can start with
+ * the block expected next, its header checked as a predicted one's. 1 if
+ * so, *ix and the rest set to it.
+ */
+static int
+expect_ahead(struct peer *p, uint32_t *ix, uint32_t *b, uint32_t *nl,
+    unsigned char **dst)
+{
+	if (p->rpos != p->rlen || !fetch_expect(p, ix, b, nl, dst))
+		return 0;
+	p->rpos = p->rlen = 0;
+	p->rx.discard = 0;
+	return 1;
+}
+
 int
 peer_recv_iov(struct peer *p, struct iovec *iov)
 {
 	struct peer_rx *x = &p->rx;
-	unsigned char *dst;
-	uint32_t ix, b, nl;
+	unsigned char *dst = NULL;
+	uint32_t ix = 0, b = 0, nl = 0;
 	size_t room;
-	int j;
+	int j, ahead = 0, more;
 
 	x->nseg = x->chain = 0;
 	x->dlen = x->ctotal = x->flen = 0;
 	if (p->done >= 0 || p->phase != PEER_PH_MESSAGES ||
-	    (!x->direct && (!peer_fetching(p) || !enter_direct(p)))) {
+	    (!x->direct && (!peer_fetching(p) || (!enter_direct(p) &&
+	    !(ahead = expect_ahead(p, &ix, &b, &nl, &dst)))))) {
 		iov[0].iov_base = peer_inbuf(p, &room);
 		iov[0].iov_len = room;
 		return 1;
 	}
 	/* Empty here: grows the framing buffer after a full read. */
 	(void)peer_inbuf(p, &room);
-	if (x->discard) {
-		x->dlen = x->length - x->got < p->rcap ?
-		    x->length - x->got : p->rcap;
-		set_seg(x, p->rbuf, x->dlen);
-		memcpy(iov, x->seg, sizeof(x->seg[0]));
-		return 1;
+	if (ahead) {
+		/* Segment 0, the block being received, is empty. */
+		set_seg(x, p->rbuf, 0);
+		more = 1;
+	} else {
+		if (x->discard) {
+			x->dlen = x->length - x->got < p->rcap ?
+			    x->length - x->got : p->rcap;
+			set_seg(x, p->rbuf, x->dlen);
+			memcpy(iov, x->seg, sizeof(x->seg[0]));
+			return 1;
+		}
+		dst = fetch_slot(p, x->index, x->begin, x->length);
+		/* Cannot happen: drop_active sets discard. */
+		if (dst == NULL) {
+			x->discard = 1;
+			return peer_recv_iov(p, iov);
+		}
+		x->dlen = x->length - x->got;
+		set_seg(x, dst + x->got, x->dlen);
+		ix = x->index;
+		b = x->begin;
+		more = fetch_predict(p, &ix, &b, &nl, &dst);
 	}
-	dst = fetch_slot(p, x->index, x->begin, x->length);
-	if (dst == NULL) {	/* cannot happen: drop_active sets discard */
-		x->discard = 1;
-		return peer_recv_iov(p, iov);
-	}
-	x->dlen = x->length - x->got;
-	set_seg(x, dst + x->got, x->dlen);
 	/*
 	 * The predicted blocks: on a wrong guess their bytes are framed
 	 * from the framing buffer, so they must fit there.
 	 */
-	ix = x->index;
-	b = x->begin;
-	while (x->chain < PEER_RX_CHAIN &&
-	    fetch_predict(p, &ix, &b, &nl, &dst) &&
+	while (x->chain < PEER_RX_CHAIN && more &&
 	    x->ctotal + 2 * WIRE_PIECE_HDR + nl <= p->rcap) {
 		j = x->chain++;
 		x->cindex[j] = ix;
@@ -107,6 +134,7 @@ peer_recv_iov(struct peer *p, struct iovec *iov)
 		set_seg(x, x->hdr[j], WIRE_PIECE_HDR);
 		set_seg(x, dst, nl);
 		x->ctotal += WIRE_PIECE_HDR + nl;
+		more = fetch_predict(p, &ix, &b, &nl, &dst);
 	}
 	/* Then the next header only: the next read takes its block. */
 	x->flen = WIRE_PIECE_HDR;
@@ -171,13 +199,16 @@ peer_recv_done(struct peer *p, size_t n, int64_t now)
 			size_t c = x->seg[s].iov_len < k ? x->seg[s].iov_len :
 			    k;
 
-			p->tr->decode(p->tr->ctx, x->seg[s].iov_base, c);
+			if (c > 0)
+				p->tr->decode(p->tr->ctx, x->seg[s].iov_base,
+				    c);
 			k -= c;
 		}
+	/* dlen 0 and not direct: the plan began with a predicted block. */
 	k = n < x->dlen ? n : x->dlen;
 	x->got += (uint32_t)k;
 	n -= k;
-	if (x->got == x->length) {
+	if (x->direct && x->got == x->length) {
 		x->direct = 0;
 		if (!x->discard && landed(p, x->index, x->begin, x->length) ==
 		    -1)

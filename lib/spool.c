@@ -562,16 +562,86 @@ spool_pick(struct spool *s, enum spool_strategy strat,
 }
 
 /*
+ * Locks free/<n> and opens its file: 1 locked (*fdp the fd, or -1 for
+ * something there that is not ours to use), 0 not locked (another
+ * writer's, or no file there).
+ */
+static int
+probe_slot(struct spool *s, uint32_t n, int *fdp)
+{
+	char slot[16];
+
+	if (spool_lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
+		return 0;	/* another writer's */
+	snprintf(slot, sizeof(slot), "%u", n);
+	/* O_NOFOLLOW, S_ISREG: whatever else sits in free/ is not used. */
+	*fdp = openat(s->freefd, slot, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (*fdp != -1 || errno != ENOENT)
+		return 1;
+	spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+	return 0;
+}
+
+/*
+ * The slot of free/ nearest after slot from that holds a file (want 1)
+ * or none (want 0), 1 if any. Several writers each follow the one
+ * putter with a cursor of their own, so a cursor that others overtook
+ * finds empty slots ahead of it long after, and the putter full slots
+ * ahead of its own where takers took elsewhere; a new file then costs
+ * an inode (with four writers, ext4's inode allocator skipping recently
+ * freed inodes was a fifth of btpeer's CPU, 1 GiB in 256 KiB pieces)
+ * and a putter's unlink another. One read of the directory (at most
+ * SPOOL_FREE_SLOTS names) says where the files are.
+ */
+static int
+seek_free(struct spool *s, uint32_t from, int want, uint32_t *np)
+{
+	unsigned char in[SPOOL_FREE_SLOTS / 8] = { 0 };
+	struct dirent *e;
+	uint32_t k, n;
+	char *end;
+	DIR *dir;
+	int fd;
+
+	if (s->nfree == 0 || (fd = openat(s->freefd, ".", O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		n = (uint32_t)strtoul(e->d_name, &end, 10);
+		if (*end == '\0' && n < s->nfree)
+			in[n / 8] |= 1 << (n % 8);
+	}
+	closedir(dir);
+	for (k = 0; k < s->nfree; k++) {
+		n = (from + k) % s->nfree;
+		if (((in[n / 8] >> (n % 8)) & 1) == want) {
+			*np = n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Takes a recycled file free/<slot> and writes the piece into it, in
  * place: the slot's lock (byte SPOOL_SLOT_LOCK + slot of DIR/claims)
  * makes it ours alone, and the file at a slot name changes only under
  * its lock (spool_recycle and spool_free_clear take it too), so the one
- * we rename into pieces/ is the one we wrote. Slots are tried round-robin from where the last take
- * succeeded, mirroring spool_recycle's puts, so a lone taker following a
- * lone putter finds each file at the first try. Returns the open fd with
- * the file exactly data[0..len) and *slotp locked (the caller renames the
- * file out, then unlocks), or -1 (nothing to take, or any trouble: the
- * caller creates a file as before).
+ * we rename into pieces/ is the one we wrote. Slots are tried
+ * round-robin from where the last take succeeded, mirroring
+ * spool_recycle's puts, so a lone taker following a lone putter finds
+ * each file at the first try; when those tries find nothing, the
+ * directory says where the files are (seek_free). Returns the open fd
+ * with the file exactly data[0..len) and *slotp locked (the caller
+ * renames the file out, then unlocks), or -1 (nothing to take, or any
+ * trouble: the caller creates a file as before).
  */
 static int
 take_free(struct spool *s, uint32_t *slotp, const void *data, size_t len)
@@ -582,20 +652,17 @@ take_free(struct spool *s, uint32_t *slotp, const void *data, size_t len)
 	int fd = -1;
 
 	for (k = 0; ; k++) {
-		if (k == SPOOL_FREE_TRIES || k == s->nfree)
-			return -1;
-		n = (s->free_take + k) % s->nfree;
-		if (spool_lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
-			continue;	/* another writer's */
-		snprintf(slot, sizeof(slot), "%u", n);
-		/* O_NOFOLLOW, S_ISREG: whatever else sits in free/ is not
-		 * used. */
-		fd = openat(s->freefd, slot, O_WRONLY | O_NOFOLLOW |
-		    O_NONBLOCK | O_CLOEXEC);
-		if (fd != -1 || errno != ENOENT)
+		if (k == SPOOL_FREE_TRIES || k == s->nfree) {
+			if (!seek_free(s, s->free_take, 1, &n) ||
+			    !probe_slot(s, n, &fd))
+				return -1;
 			break;
-		spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+		}
+		n = (s->free_take + k) % s->nfree;
+		if (probe_slot(s, n, &fd))
+			break;
 	}
+	snprintf(slot, sizeof(slot), "%u", n);
 	s->free_take = (n + 1) % s->nfree;
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1 || writeall(fd, data, len) == -1 ||
@@ -772,34 +839,52 @@ spool_drop(struct spool *s, uint32_t i, char *err)
 	return 0;
 }
 
+/*
+ * pieces/<name> renamed to free/<n> under the slot's lock: 0 done, or
+ * the errno (EEXIST a file is there, EAGAIN the slot is another's).
+ */
+static int
+recycle_to(struct spool *s, const char *name, uint32_t n)
+{
+	char slot[16];
+	int r, e;
+
+	/* A slot name changes only under its lock: a writer that holds it
+	 * finds its own file there when it renames. */
+	if (spool_lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
+		return EAGAIN;
+	snprintf(slot, sizeof(slot), "%u", n);
+	r = renameat2(s->piecesfd, name, s->freefd, slot, RENAME_NOREPLACE);
+	e = errno;
+	spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
+	return r == 0 ? 0 : e;
+}
+
 int
 spool_recycle(struct spool *s, uint32_t i, char *err)
 {
-	char name[16], slot[16];
+	char name[16];
 	uint32_t k, n;
-	int r, e;
+	int e, last;
 
 	if (i >= s->npieces)
 		return 0;
 	snprintf(name, sizeof(name), "%u", i);
-	for (k = 0; k < SPOOL_FREE_TRIES && k < s->nfree; k++) {
-		n = (s->free_put + k) % s->nfree;
-		/* A slot name changes only under its lock: a writer that
-		 * holds it finds its own file there when it renames. */
-		if (spool_lockat(s, SPOOL_SLOT_LOCK + n, F_WRLCK) == -1)
-			continue;
-		snprintf(slot, sizeof(slot), "%u", n);
-		r = renameat2(s->piecesfd, name, s->freefd, slot,
-		    RENAME_NOREPLACE);
-		e = errno;
-		spool_lockat(s, SPOOL_SLOT_LOCK + n, F_UNLCK);
-		if (r == 0) {
+	for (k = 0; ; k++) {
+		/* Then takers took elsewhere: the nearest empty slot. */
+		last = k == SPOOL_FREE_TRIES || k == s->nfree;
+		if (!last)
+			n = (s->free_put + k) % s->nfree;
+		else if (!seek_free(s, s->free_put, 0, &n))
+			break;
+		e = recycle_to(s, name, n);
+		if (e == 0) {
 			s->free_put = (n + 1) % s->nfree;
 			return 0;
 		}
 		if (e == ENOENT)
 			return 0;	/* gone already */
-		if (e != EEXIST)
+		if ((e != EEXIST && e != EAGAIN) || last)
 			break;	/* no free/ (EXDEV?): unlink as before */
 	}
 	if (unlinkat(s->piecesfd, name, 0) == -1 && errno != ENOENT)

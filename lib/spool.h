@@ -122,7 +122,10 @@
 #define SPOOL_FREE_BYTES	(64u << 20)
 #define SPOOL_FREE_MIN		4
 #define SPOOL_FREE_SLOTS	1024
-/* Slots tried per put or take before giving up (unlink / create). */
+/*
+ * Slots tried per put or take after the cursor before one read of free/
+ * finds the nearest hole or file; then it gives up (unlink / create).
+ */
 #define SPOOL_FREE_TRIES	4
 /* Byte of DIR/claims locked by the writer taking free slot 0 (slot n:
  * this + n): past the piece claims (bytes 0 to 2^32 - 1) and the

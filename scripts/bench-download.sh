@@ -38,7 +38,8 @@
 # default the first one), BENCH_PIECES (piece sizes as powers of two,
 # default 18: 256 KiB; several give a table of each against the largest),
 # BENCH_SEEDER (lt: python3-libtorrent, the default; btpeer: our own
-# `btpeer --listen`, which only leechers that dial out can use: bittorrent,
+# `btpeer --listen` over a spool of the complete payload, as bittorrent
+# seeds, which only leechers that dial out can use: bittorrent,
 # btpeer, libtorrent), BENCH_PEER_ARGS (more btpeer options),
 # BENCH_BTPEER_OLD (another btpeer binary, run as client "btpeer-old":
 # an old build against the new in the same run), BENCH_CHECK (0: no
@@ -103,12 +104,28 @@ atdone=()
 # against aria2c, ctorrent and transmission (a shorter tick_interval made
 # it later, not sooner). Sets seedaddrs.
 seedaddrs=()
+# seedspool TORRENT: our seeder as bittorrent runs it once a download is
+# complete: over a spool that says every piece is placed (btverify
+# --bitfield, btassemble --mark), so that pieces go out by sendfile
+# unhashed. The check is made once per torrent before any run, as
+# libtorrent's seeder checks its files before it listens. (Without a
+# spool, btpeer -o hashes each piece of the files before its first block
+# goes: about a CPU-second per GiB on the two cores the leecher shares.)
+seedspool() {
+	local sp=$work/sp.${1##*/} bits
+	[ -d "$sp" ] && return 0
+	bits=$(btverify --bitfield -- "$1" "$work/seed") &&
+	    btassemble --mark "$bits" --spool "$sp" -o "$work/seed" -- "$1" \
+	    >/dev/null
+}
 start_seeders() {
 	local n=$1 torrent=$2 connect=$3 i port
 	seedaddrs=()
 	for i in $(seq 1 "$n"); do
 		if [ "$seeder" = btpeer ]; then
-			btpeer --listen 127.0.0.1:0 -o "$work/seed" "$torrent" \
+			seedspool "$torrent" || exit 1
+			btpeer --listen 127.0.0.1:0 --spool "$work/sp.${torrent##*/}" \
+			    -o "$work/seed" "$torrent" \
 			    >"$work/seed$i.out" 2>/dev/null </dev/null &
 		else
 			/usr/bin/python3 "$H/lt_seed.py" "$torrent" "$work/seed" \

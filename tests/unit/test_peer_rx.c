@@ -374,6 +374,51 @@ test_dropped_mid_block(void)
 	peer_free(&P);
 }
 
+/*
+ * Reads that each end with a message, as reads that empty the socket
+ * do: the next read still goes in place, the block expected next first
+ * (in order); in reverse order each first guess is wrong and framed.
+ */
+static void
+test_whole_reads(void)
+{
+	struct iovec iov[PEER_RX_IOV];
+	size_t n, got, k, total;
+	uint32_t i, b, nb;
+	int cnt, s, rev, blocks;
+
+	for (rev = 0; rev < 2; rev++) {
+		setup();
+		start(NULL);
+		scattered = blocks = 0;
+		for (nb = 0; nb < NP; nb++) {
+			i = rev ? NP - 1 - nb : nb;
+			for (b = 0; b < nblocks(i); b++, blocks++) {
+				n = block(stream, i, b, 0);
+				cnt = peer_recv_iov(&P, iov);
+				if (cnt > 1)
+					scattered++;
+				for (got = 0, s = 0; s < cnt && got < n; s++) {
+					k = iov[s].iov_len < n - got ?
+					    iov[s].iov_len : n - got;
+					memcpy(iov[s].iov_base, stream + got,
+					    k);
+					got += k;
+				}
+				total = got;
+				CHECK(total == n);
+				peer_recv_done(&P, total, 2 * S);
+				drain(2 * S);
+			}
+		}
+		CHECK(fk.stored == NP && fk.wrong == 0 && fk.bad == 0);
+		CHECK(rev || scattered == blocks);
+		CHECK(P.rx.direct == 0 && P.rpos == P.rlen);
+		CHECK(peer_done(&P) == BT_EXIT_OK);
+		peer_free(&P);
+	}
+}
+
 int
 main(void)
 {
@@ -381,5 +426,6 @@ main(void)
 	RUN(test_transform);
 	RUN(test_wrong_guesses);
 	RUN(test_dropped_mid_block);
+	RUN(test_whole_reads);
 	DONE();
 }

@@ -303,6 +303,64 @@ recycle(void)
 	CHECK(system(cmd) == 0);
 }
 
+/*
+ * Several writers: a taker whose cursor others overtook, and a putter
+ * whose next slots takers left full, look in free/ for the nearest
+ * file or hole instead of creating a file or unlinking one.
+ */
+static void
+recycle_many(void)
+{
+	struct spool a, b;
+	char err[BT_ERRLEN], d[80], path[160], cmd[128];
+	unsigned char data[32768];
+	ino_t in0, in2;
+	int fd, k;
+
+	snprintf(d, sizeof(d), "%s.many", dir);
+	CHECK(spool_open(&a, d, &mi, err) == 0);
+	CHECK(spool_open(&b, d, &mi, err) == 0);
+	memset(data, 0x55, sizeof(data));
+	CHECK(spool_commit(&a, 0, data, 32768, err) == 1);
+	CHECK(spool_commit(&a, 1, data, 32768, err) == 1);
+	in0 = ino(d, "pieces/0");
+	spool_set_placed(&a, 0);
+	spool_set_placed(&a, 1);
+	CHECK(spool_recycle(&a, 0, err) == 0 && ino(d, "free/0") == in0);
+	CHECK(spool_recycle(&a, 1, err) == 0 && ino(d, "free/1") != 0);
+	/* b's cursor is past the files, more than SPOOL_FREE_TRIES on. */
+	b.free_take = 10;
+	CHECK(spool_commit(&b, 2, data, 32768, err) == 1);
+	CHECK(ino(d, "pieces/2") == in0 && ino(d, "free/0") == 0);
+	CHECK(b.free_take == 1 && file_is(d, "pieces/2", 0x55, 32768));
+	in2 = in0;
+	/* The putter's next slots are full: the nearest hole after them. */
+	for (k = 5; k < 5 + SPOOL_FREE_TRIES; k++) {
+		snprintf(path, sizeof(path), "%s/free/%d", d, k);
+		fd = open(path, O_WRONLY | O_CREAT, 0666);
+		CHECK(fd != -1 && write(fd, "junk", 4) == 4);
+		close(fd);
+	}
+	a.free_put = 5;
+	spool_set_placed(&b, 2);
+	CHECK(spool_recycle(&b, 2, err) == 0);
+	CHECK(ino(d, "pieces/2") == 0 && ino(d, "free/0") == in2);
+	CHECK(spool_commit(&a, 3, data, 32768, err) == 1);
+	in2 = ino(d, "pieces/3");
+	spool_set_placed(&a, 3);
+	CHECK(spool_recycle(&a, 3, err) == 0);
+	CHECK(ino(d, "pieces/3") == 0 && ino(d, "free/9") == in2 &&
+	    a.free_put == 10);
+	/* Nothing in free/ at all: a new file, as before. */
+	spool_free_clear(&a);
+	CHECK(spool_commit(&b, 4, data, 32768, err) == 1);
+	CHECK(file_is(d, "pieces/4", 0x55, 32768));
+	spool_close(&b);
+	spool_close(&a);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d);
+	CHECK(system(cmd) == 0);
+}
+
 /* The door: spool_read_piece, spool_read_whole, spool_open_ro. */
 /* Locks or unlocks free slot n's byte of DIR/claims through handle b. */
 static int
@@ -495,6 +553,7 @@ main(void)
 	RUN(endgame);
 	RUN(recovery);
 	RUN(recycle);
+	RUN(recycle_many);
 	RUN(slotlock);
 	RUN(door);
 	RUN(fresh);
