@@ -166,6 +166,30 @@ is_pend(const struct assembler *a, uint32_t i)
 	return (a->pend[i / 64] >> (i % 64)) & 1;
 }
 
+/*
+ * Step 5 for slab pieces: runs of the batch's placed pieces in one slab
+ * go at once (a slab whose pieces are all placed is unlinked).
+ */
+static int
+release_slabs(struct assembler *a)
+{
+	uint32_t g = spool_slab_pieces(&a->sp), i, n;
+	size_t k;
+
+	for (k = 0; k < a->nbatch; k += n) {
+		i = a->batch[k];
+		n = 1;
+		if (is_kept(a, i))
+			continue;
+		while (k + n < a->nbatch && a->batch[k + n] == i + n &&
+		    (i + n) / g == i / g && !is_kept(a, i + n))
+			n++;
+		if (spool_slab_release(&a->sp, i, n, a->err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* Steps 3 to 5 for the pieces written since the last commit. */
 int
 commit(struct assembler *a)
@@ -187,6 +211,8 @@ commit(struct assembler *a)
 	if (!a->opt->nosync && msync(a->sp.hdr, a->sp.maplen, MS_SYNC) == -1)
 		return bt_err(a->err, "%s/state: sync: %s", a->opt->spool,
 		    strerror(errno));
+	if (spool_slab_pieces(&a->sp) != 0 && release_slabs(a) == -1)
+		return -1;
 	for (k = 0; k < a->nbatch; k++) {
 		if (is_kept(a, a->batch[k])) {
 			/* Its other bytes belong to a file not wanted. */
@@ -195,7 +221,9 @@ commit(struct assembler *a)
 				    a->batch[k]);
 			continue;
 		}
-		if (spool_recycle(&a->sp, a->batch[k], a->err) == -1)
+		/* Piece files: only those of a slab spool made by hand. */
+		if ((spool_slab_pieces(&a->sp) == 0 || a->sp.pfiles) &&
+		    spool_recycle(&a->sp, a->batch[k], a->err) == -1)
 			return -1;
 		if (a->opt->events != NULL)
 			fprintf(a->opt->events, "placed %u\n", a->batch[k]);
@@ -272,12 +300,12 @@ copy_range(struct assembler *a, int pfd, uint64_t poff, int fd,
 
 /*
  * Writes the bytes of piece i into the final files, from buf or, when
- * buf is NULL, from the piece file pfd. A straddling piece writes only
- * the wanted files' bytes.
+ * buf is NULL, from the piece file pfd where the piece starts at pbase.
+ * A straddling piece writes only the wanted files' bytes.
  */
 static int
 write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
-    int pfd, int straddles)
+    int pfd, uint64_t pbase, int straddles)
 {
 	const struct metainfo *mi = a->mi;
 	struct st_seg seg[64];
@@ -302,7 +330,7 @@ write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
 				r = st_pwrite_full(s->fd, buf + boff,
 				    seg[k].len, seg[k].foff);
 			else
-				r = copy_range(a, pfd, boff, s->fd,
+				r = copy_range(a, pfd, pbase + boff, s->fd,
 				    seg[k].foff, seg[k].len);
 			if (r == -1)
 				return bt_err(a->err, "%s: writing piece %u: "
@@ -324,11 +352,14 @@ write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
 static int
 place_fresh(struct assembler *a, uint32_t i, int straddles)
 {
+	uint64_t off;
 	int fd, r;
 
-	if ((r = spool_open_whole(&a->sp, i, &fd, a->err)) != SPOOL_PIECE_OK)
+	if ((r = spool_open_whole(&a->sp, i, &fd, &off, a->err)) !=
+	    SPOOL_PIECE_OK)
 		return r;
-	r = write_piece(a, i, NULL, fd, straddles) == -1 ? -1 : SPOOL_PIECE_OK;
+	r = write_piece(a, i, NULL, fd, off, straddles) == -1 ? -1 :
+	    SPOOL_PIECE_OK;
 	close(fd);
 	return r;
 }
@@ -385,7 +416,7 @@ place(struct assembler *a, uint32_t i)
 			return bt_err(a->err, "SHA-1 failed");
 		if (r == 0)
 			return drop(a, i, name, "SHA-1 mismatch");
-		if (write_piece(a, i, a->buf, -1, straddles) == -1)
+		if (write_piece(a, i, a->buf, -1, 0, straddles) == -1)
 			return -1;
 		a->hashed++;
 	}
@@ -421,7 +452,31 @@ piece_index(const struct metainfo *mi, const char *s, uint32_t *ip)
 	return 0;
 }
 
-/* Places every piece now in pieces/, then commits if flush is set. */
+/*
+ * Places the had pieces of slab spool words [w0, w1) not yet placed:
+ * a slab piece has no name to list, its have bit is its arrival.
+ */
+int
+scan_words(struct assembler *a, uint32_t w0, uint32_t w1)
+{
+	uint64_t cand;
+	uint32_t w, i;
+
+	for (w = w0; w < w1 && w < (a->mi->npieces + 63) / 64; w++) {
+		cand = __atomic_load_n(&a->sp.have[w], __ATOMIC_ACQUIRE) &
+		    ~(__atomic_load_n(&a->sp.placed[w], __ATOMIC_ACQUIRE) |
+		    a->pend[w] | a->kept[w]);
+		for (; cand != 0; cand &= cand - 1) {
+			i = w * 64 + (uint32_t)__builtin_ctzll(cand);
+			if (place(a, i) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Places every piece now in pieces/ (and slabs), then commits if flush
+ * is set. */
 int
 scan(struct assembler *a, int flush)
 {
@@ -450,6 +505,9 @@ scan(struct assembler *a, int flush)
 		}
 	}
 	closedir(d);
+	if (spool_slab_pieces(&a->sp) != 0 && scan_words(a, 0, UINT32_MAX) ==
+	    -1)
+		return -1;
 	return flush ? commit(a) : 0;
 }
 
@@ -549,8 +607,10 @@ assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 		fprintf(stderr, "btassemble: %u pieces placed from the fresh "
 		    "spool, %u hashed first%s\n", a.trusted, a.hashed,
 		    a.solo ? "" : " (another placer runs: all hashed)");
-	if (rc == BT_EXIT_OK && !opt->follow)
+	if (rc == BT_EXIT_OK && !opt->follow) {
 		spool_free_clear(&a.sp);	/* nothing to reuse them */
+		spool_slab_clear(&a.sp);
+	}
 out:
 	teardown(&a);
 	return rc;

@@ -57,6 +57,8 @@ struct assembler {
 	uint64_t	 batch_t0;	/* ms, monotonic: its first piece */
 	uint32_t	 later[LATER_MAX];	/* seen before their bits */
 	size_t		 nlater;
+	int		 slabwd;	/* inotify watch of slabs/, or -1 */
+	int		 rescan;	/* a slab event since the last full look */
 	size_t		 nbatch, maxbatch;
 	uint64_t	 batch_bytes;
 	char		*err;
@@ -67,6 +69,7 @@ int	commit(struct assembler *);
 int	place(struct assembler *, uint32_t i);
 int	piece_index(const struct metainfo *, const char *, uint32_t *);
 int	scan(struct assembler *, int flush);
+int	scan_words(struct assembler *, uint32_t w0, uint32_t w1);
 int	finished(const struct assembler *, int pend);
 int	is_pend(const struct assembler *, uint32_t i);
 

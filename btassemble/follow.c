@@ -25,6 +25,28 @@ now_ms(void)
 }
 
 /*
+ * The had pieces of slab k (its event's name) not yet placed. The event
+ * of its pwrite may come before the writer's have bit: a->rescan asks
+ * for a look at every word once the events pause (follow()).
+ */
+static int
+slab_event(struct assembler *a, const char *name)
+{
+	uint32_t g = spool_slab_pieces(&a->sp), k = 0, w0, w1;
+	const char *p;
+
+	for (p = name; *p >= '0' && *p <= '9' && k < UINT32_MAX / 10; p++)
+		k = k * 10 + (uint32_t)(*p - '0');
+	if (g == 0 || *p != '\0' || p == name ||
+	    (uint64_t)k * g >= a->mi->npieces)
+		return 0;
+	a->rescan = 1;
+	w0 = k * g / 64;
+	w1 = (uint32_t)(((uint64_t)k * g + g + 63) / 64);
+	return scan_words(a, w0, w1);
+}
+
+/*
  * Places the pieces the inotify events on ifd name, as many as are
  * waiting: a wake-up costs a read of the events, not a listing of
  * pieces/, which holds a whole open batch. An overflowed queue (or an
@@ -44,6 +66,12 @@ drain(struct assembler *a, int ifd, int *full)
 			ev = (const struct inotify_event *)(evbuf + off);
 			if (ev->mask & IN_Q_OVERFLOW) {
 				*full = 1;
+				continue;
+			}
+			if (ev->wd == a->slabwd) {
+				if (ev->len > 0 && !*full &&
+				    slab_event(a, ev->name) == -1)
+					return -1;
 				continue;
 			}
 			if (ev->len == 0 || *full ||
@@ -95,9 +123,18 @@ follow(struct assembler *a)
 		close(ifd);
 		ifd = -1;
 	}
+	/* Slab pieces arrive as writes into slabs/<k>. */
+	a->slabwd = -1;
+	snprintf(path, sizeof(path), "%s/slabs", a->opt->spool);
+	if (ifd != -1 && spool_slab_pieces(&a->sp) != 0 &&
+	    (a->slabwd = inotify_add_watch(ifd, path, IN_MODIFY)) == -1) {
+		close(ifd);
+		ifd = -1;
+	}
 	for (;;) {
 		if (full) {
 			a->nlater = 0;	/* the scan sees them */
+			a->rescan = 0;
 			if (scan(a, 0) == -1)
 				break;
 		} else if (a->nlater > 0 && place_later(a, 0) == -1)
@@ -108,6 +145,10 @@ follow(struct assembler *a)
 		if (a->nbatch > 0) {
 			age = now_ms() - a->batch_t0;
 			if (age >= COMMIT_MS || finished(a, 1)) {
+				/* Slab pieces whose bits came late go too. */
+				if (a->rescan && scan_words(a, 0,
+				    UINT32_MAX) == -1)
+					break;
 				if (commit(a) == -1)
 					break;
 			} else if (COMMIT_MS - age < (uint64_t)wait)
@@ -117,6 +158,7 @@ follow(struct assembler *a)
 			if (ifd != -1)
 				close(ifd);
 			spool_free_clear(&a->sp);	/* nothing to reuse them */
+			spool_slab_clear(&a->sp);
 			return 0;
 		}
 		pfd.fd = ifd;
@@ -124,10 +166,15 @@ follow(struct assembler *a)
 		/* With no inotify, a fd of -1 makes poll a plain sleep. */
 		if (ifd == -1 && wait > POLL_MS / 5)
 			wait = POLL_MS / 5;
-		if (a->nlater > 0 && wait > LATER_MS)
+		if ((a->nlater > 0 || a->rescan) && wait > LATER_MS)
 			wait = LATER_MS;
-		if ((r = poll(&pfd, 1, wait)) == 0 && a->nlater > 0) {
+		if ((r = poll(&pfd, 1, wait)) == 0 && (a->nlater > 0 ||
+		    a->rescan)) {
 			if (place_later(a, 1) == -1)
+				break;
+			a->rescan = 0;
+			if (spool_slab_pieces(&a->sp) != 0 && scan_words(a, 0,
+			    UINT32_MAX) == -1)
 				break;
 			continue;
 		}

@@ -159,6 +159,7 @@ recover(struct spool *s)
 			v = strtoul(e->d_name, &end, 10);
 			if (*end != '\0' || errno != 0 || v >= s->npieces)
 				continue;
+			s->pfiles = 1;
 			if (!spool_have(s, (uint32_t)v))
 				setbit_atomic(s->have, (uint32_t)v,
 				    &s->hdr->nhave);
@@ -179,6 +180,7 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 
 	memset(s, 0, sizeof(*s));
 	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
+	s->slabfd = s->wfd = -1;
 	s->mi = mi;
 	s->npieces = mi->npieces;
 	s->fail = BT_FAIL_SYSTEM;
@@ -288,6 +290,11 @@ spool_open(struct spool *s, const char *dir, const struct metainfo *mi,
 		s->nfree = SPOOL_FREE_MIN;
 	if (s->nfree > SPOOL_FREE_SLOTS)
 		s->nfree = SPOOL_FREE_SLOTS;
+	if (spool_slab_init(s, 1) == -1) {
+		s->fail = bt_fail_errno(errno);
+		bt_err(err, "%s/slabs: %s", dir, strerror(errno));
+		goto fail;
+	}
 	recover(s);
 	s->fail = BT_FAIL_NONE;
 	return 0;
@@ -308,6 +315,7 @@ spool_open_ro(struct spool *s, const char *dir, const struct metainfo *mi,
 
 	memset(s, 0, sizeof(*s));
 	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
+	s->slabfd = s->wfd = -1;
 	s->mi = mi;
 	s->npieces = mi->npieces;
 	s->fail = BT_FAIL_INPUT;
@@ -350,6 +358,14 @@ spool_open_ro(struct spool *s, const char *dir, const struct metainfo *mi,
 	s->have = (uint64_t *)((char *)m + SPOOL_HDRLEN);
 	s->placed = s->have + words(s->npieces);
 	s->avail = (uint32_t *)(s->placed + words(s->npieces));
+	/* Hand-made piece files may sit beside slabs: look for them. */
+	s->pfiles = 1;
+	if (spool_slab_init(s, 0) == -1) {
+		s->fail = bt_fail_errno(errno);
+		bt_err(err, "%s/slabs: %s", dir, strerror(errno));
+		spool_close(s);
+		return -1;
+	}
 	s->fail = BT_FAIL_NONE;
 	return 0;
 }
@@ -371,8 +387,13 @@ spool_close(struct spool *s)
 		close(s->piecesfd);
 	if (s->dirfd != -1)
 		close(s->dirfd);
+	if (s->slabfd != -1)
+		close(s->slabfd);
+	if (s->wfd != -1)
+		close(s->wfd);
 	s->hdr = NULL;
 	s->dirfd = s->piecesfd = s->tmpfd = s->claimfd = s->freefd = -1;
+	s->slabfd = s->wfd = -1;
 }
 
 static int
@@ -644,6 +665,8 @@ spool_commit(struct spool *s, uint32_t i, const void *data, size_t len,
 
 	if (i >= s->npieces || len != mi_piece_size(s->mi, i))
 		return bt_err(err, "commit piece %u: bad length", i);
+	if (s->slab_n != 0)
+		return spool_slab_commit(s, i, data, len, err);
 	if (spool_have(s, i))
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%u.%ld", i, (long)getpid());
