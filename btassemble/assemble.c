@@ -173,19 +173,27 @@ is_pend(const struct assembler *a, uint32_t i)
 static int
 release_slabs(struct assembler *a)
 {
-	uint32_t g = spool_slab_pieces(&a->sp), i, n;
+	uint32_t g = spool_slab_pieces(&a->sp), i, n, gone = UINT32_MAX;
 	size_t k;
+	int r;
 
 	for (k = 0; k < a->nbatch; k += n) {
 		i = a->batch[k];
 		n = 1;
-		if (is_kept(a, i))
+		if (is_kept(a, i) || i / g == gone)
 			continue;
 		while (k + n < a->nbatch && a->batch[k + n] == i + n &&
 		    (i + n) / g == i / g && !is_kept(a, i + n))
 			n++;
-		if (spool_slab_release(&a->sp, i, n, a->err) == -1)
+		if ((r = spool_slab_release(&a->sp, i, n, a->err)) == -1)
 			return -1;
+		if (r == 1) {
+			gone = i / g;
+			if (a->rfd != -1 && a->rslab == gone) {
+				close(a->rfd);
+				a->rfd = -1;
+			}
+		}
 	}
 	return 0;
 }
@@ -352,15 +360,31 @@ write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
 static int
 place_fresh(struct assembler *a, uint32_t i, int straddles)
 {
+	uint32_t g = spool_slab_pieces(&a->sp);
 	uint64_t off;
 	int fd, r;
 
+	/*
+	 * A slab's descriptor is kept for its next pieces: one that holds
+	 * a piece not placed is never unlinked (nor, then, made anew), and
+	 * a fresh piece is whole in it (written before its bit).
+	 */
+	if (g != 0 && !a->sp.pfiles && a->rfd != -1 && a->rslab == i / g)
+		return write_piece(a, i, NULL, a->rfd, (uint64_t)(i % g) *
+		    a->mi->piece_length, straddles) == -1 ? -1 :
+		    SPOOL_PIECE_OK;
 	if ((r = spool_open_whole(&a->sp, i, &fd, &off, a->err)) !=
 	    SPOOL_PIECE_OK)
 		return r;
 	r = write_piece(a, i, NULL, fd, off, straddles) == -1 ? -1 :
 	    SPOOL_PIECE_OK;
-	close(fd);
+	if (g != 0 && !a->sp.pfiles && r != -1) {
+		if (a->rfd != -1)
+			close(a->rfd);
+		a->rfd = fd;
+		a->rslab = i / g;
+	} else
+		close(fd);
 	return r;
 }
 
@@ -543,6 +567,7 @@ setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
 	a->opt = opt;
 	a->err = err;
 	a->out = -1;
+	a->rfd = -1;
 	err[0] = '\0';
 	if (spool_open(&a->sp, opt->spool, mi, err) == -1)
 		return -1;
@@ -569,6 +594,8 @@ teardown(struct assembler *a)
 		close(a->slot[k].fd);
 	if (a->out != -1)
 		close(a->out);
+	if (a->rfd != -1)
+		close(a->rfd);
 	if (a->spool_ok)
 		spool_close(&a->sp);
 	free(a->buf);

@@ -57,6 +57,8 @@ struct assembler {
 	uint64_t	 batch_t0;	/* ms, monotonic: its first piece */
 	uint32_t	 later[LATER_MAX];	/* seen before their bits */
 	size_t		 nlater;
+	int		 rfd;		/* slab rslab, kept for reading */
+	uint32_t	 rslab;
 	int		 slabwd;	/* inotify watch of slabs/, or -1 */
 	int		 rescan;	/* a slab event since the last full look */
 	size_t		 nbatch, maxbatch;

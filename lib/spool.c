@@ -507,6 +507,16 @@ peerword(const unsigned char *bits, uint32_t n, uint32_t gi)
 	return x;
 }
 
+/* A pick of i: a slab spool's next random or rarest pick starts after
+ * it (spool_pick). */
+static int64_t
+picked(struct spool *s, enum spool_strategy strat, uint32_t i)
+{
+	if (strat != SPOOL_SEQUENTIAL && s->slab_n != 0)
+		s->cursor = i + 1;
+	return i;
+}
+
 /*
  * Visits missing pieces the peer has from a start point, wrapping, a
  * word of 64 pieces at a time: the candidates of a word are the peer's
@@ -536,6 +546,16 @@ spool_pick(struct spool *s, enum spool_strategy strat,
 		    &s->have[s->cursor / 64], __ATOMIC_ACQUIRE) == ~(uint64_t)0)
 			s->cursor += 64;
 		start = s->cursor < n ? s->cursor : 0;
+	} else if (s->slab_n != 0) {
+		/* Slab by slab: on from our last pick while inside its slab,
+		 * else from the start of a random slab, so that a slab fills
+		 * from one writer (its descriptor kept) and goes as a whole
+		 * once placed, rather than a hole punched per piece. */
+		if (s->cursor % s->slab_n != 0 && s->cursor < n)
+			start = s->cursor;
+		else
+			start = (uint32_t)(rnd(s) % ((n + s->slab_n - 1) /
+			    s->slab_n)) * s->slab_n;
 	} else
 		start = (uint32_t)(rnd(s) % n);
 	limit = strat == SPOOL_RAREST ? SPOOL_RAREST_WINDOW : UINT32_MAX;
@@ -553,7 +573,7 @@ spool_pick(struct spool *s, enum spool_strategy strat,
 			any = 1;
 			if (strat != SPOOL_RAREST) {
 				if (spool_claim(s, i, err) == 1)
-					return i;
+					return picked(s, strat, i);
 				if (other < 0)
 					other = i;
 				continue;
@@ -565,16 +585,16 @@ spool_pick(struct spool *s, enum spool_strategy strat,
 					best = i;
 					bestav = av;
 					if (av <= 1)
-						return best;
+						return picked(s, strat, i);
 				} else if (other < 0)
 					other = i;
 			}
 			if (++seen >= limit && best >= 0)
-				return best;
+				return picked(s, strat, (uint32_t)best);
 		}
 	}
 	if (best >= 0)
-		return best;
+		return picked(s, strat, (uint32_t)best);
 	if (!any)
 		return -2;
 	if (endgame != NULL)

@@ -364,8 +364,8 @@ uint32_t spool_slab_pieces(const struct spool *);
  * For btassemble, once the placed bits of pieces of slab k are durable:
  * unlinks slabs/<k> when every piece in it is placed, else frees the
  * blocks of the placed pieces [i, i + n) of it (a hole punched;
- * readers check the placed bit after reading, the recycle rule). 0, or
- * -1 with err.
+ * readers check the placed bit after reading, the recycle rule). 1 the
+ * slab is gone, 0 it stays, -1 with err.
  */
 int	spool_slab_release(struct spool *, uint32_t i, uint32_t n, char *err);
 /* Unlinks every slab whose pieces are all placed (the download is over). */

@@ -238,7 +238,7 @@ spool_slab_release(struct spool *s, uint32_t i, uint32_t n, char *err)
 		if (unlinkat(s->slabfd, name, 0) == -1 && errno != ENOENT)
 			return bt_err(err, "slabs/%s: %s", name,
 			    strerror(errno));
-		return 0;
+		return 1;
 	}
 	if ((fd = slab_wfd(s, k, 0)) == -1)
 		return errno == ENOENT ? 0 :
