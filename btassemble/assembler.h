@@ -30,6 +30,13 @@
  */
 #define LATER_MS	5
 #define LATER_MAX	64
+/*
+ * Following a slab spool, a wake-up is followed by a nap this long (ms)
+ * while writes gather: every slab piece's write is an event, and a wake
+ * per piece cost more than the copies. 10 ms is 128 pieces of 16 KiB at
+ * 200 MB/s, a batch; the last piece waits at most that much more.
+ */
+#define SLAB_NAP_MS	10
 
 struct slot {
 	size_t		 file;
@@ -54,6 +61,9 @@ struct assembler {
 	uint32_t	*batch;
 	uint64_t	*kept;		/* straddling pieces written this run */
 	uint64_t	*pend;		/* pieces written, in the open batch */
+	uint64_t	*defer;		/* slab pieces of it still to copy */
+	size_t		 ndefer;
+	uint32_t	*runs;		/* maxbatch: copy_slab_runs' list */
 	uint64_t	 batch_t0;	/* ms, monotonic: its first piece */
 	uint32_t	 later[LATER_MAX];	/* seen before their bits */
 	size_t		 nlater;
@@ -74,6 +84,14 @@ int	scan(struct assembler *, int flush);
 int	scan_words(struct assembler *, uint32_t w0, uint32_t w1);
 int	finished(const struct assembler *, int pend);
 int	is_pend(const struct assembler *, uint32_t i);
+
+int	is_kept(const struct assembler *, uint32_t i);
+int	write_span(struct assembler *, uint32_t i, uint32_t np,
+	    const unsigned char *buf, int pfd, uint64_t pbase, int straddles);
+
+/* slab.c */
+int	copy_slab_runs(struct assembler *);
+int	release_slabs(struct assembler *);
 
 /* follow.c */
 uint64_t now_ms(void);

@@ -110,6 +110,7 @@ place_later(struct assembler *a, int all)
 int
 follow(struct assembler *a)
 {
+	static const struct timespec slab_nap = { 0, SLAB_NAP_MS * 1000000L };
 	struct pollfd pfd;
 	char path[MI_MAX_PATH + 16];
 	uint64_t age;
@@ -185,6 +186,9 @@ follow(struct assembler *a)
 		}
 		if (drain(a, ifd, &full) == -1)
 			break;
+		/* Slab writes wake us per piece: let them gather. */
+		if (a->slabwd != -1 && !full && !finished(a, 1))
+			nanosleep(&slab_nap, NULL);
 	}
 	if (ifd != -1)
 		close(ifd);

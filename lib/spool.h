@@ -115,6 +115,10 @@
  * (SPOOL_RAREST_WINDOW candidates) from a random start and takes the
  * least available one, not a scan of the whole torrent, and stops at the
  * first claimable piece with availability 1 (only this peer has it).
+ * In a slab spool random and rarest start after the last pick while it
+ * is in the same slab, else at the first piece of a random slab: a slab
+ * fills from one writer (one descriptor, kept) and is unlinked whole
+ * once placed, rather than losing its blocks a hole per piece.
  *
  * struct spool owns its descriptors and mapping; spool_close releases
  * them (and with them every claim of this process).
