@@ -118,3 +118,48 @@ okpieces() {
 	[ "$status" -eq 1 ]
 	[ "$(echo "$output" | jq -c '.bad_pieces')" = '[133]' ]
 }
+
+# setbit STATE PIECE 0|1: clears or sets piece's have bit in a spool's
+# state file (the have map starts at byte 128), as a writer would.
+setbit() {
+	/usr/bin/python3 - "$@" <<'PY'
+import sys
+path, i, on = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+with open(path, "r+b") as f:
+    f.seek(128 + i // 8)
+    b = f.read(1)[0]
+    b = b | (1 << (i % 8)) if on else b & ~(1 << (i % 8))
+    f.seek(128 + i // 8)
+    f.write(bytes([b]))
+PY
+}
+
+@test "slab: --follow places a piece whose have bit comes after its write's event" {
+	ltseed "$D/s.torrent" "$D"
+	run timeout 60 btpeer --spool "$T/sp" "$D/s.torrent" "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	# Piece 5's writer "died" between its write and its bit: the bytes
+	# are in slab 0, the piece is not had.
+	setbit "$T/sp/state" 5 0
+	btassemble --follow --spool "$T/sp" -o "$T/out" "$D/s.torrent" \
+	    >"$T/as.out" 2>"$T/as.err" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	# Everything else is placed (slabs 1 and 2 go); btassemble waits.
+	waitfor "[ \"\$(ls '$T/sp/slabs')\" = 0 ]" 20
+	kill -0 "$pid"
+	# A writer now: its write (an event), then, later, its bit.
+	dd if="$D/single.bin" of="$T/sp/slabs/0" bs=16384 skip=5 seek=5 \
+	    count=1 conv=notrunc 2>/dev/null
+	# Time for the event to be read first: the race under test.
+	sleep 0.3
+	kill -0 "$pid"
+	setbit "$T/sp/state" 5 1
+	st=0
+	waitfor "! kill -0 $pid 2>/dev/null" 20
+	wait "$pid" || st=$?
+	cat "$T/as.err"
+	[ "$st" -eq 0 ]
+	cmp "$D/single.bin" "$T/out/single.bin"
+	[ -z "$(ls -A "$T/sp/slabs")" ]
+}
