@@ -163,3 +163,21 @@ PY
 	cmp "$D/single.bin" "$T/out/single.bin"
 	[ -z "$(ls -A "$T/sp/slabs")" ]
 }
+
+@test "slab: btpeer --listen serves pieces from the slabs to a libtorrent leecher" {
+	ltseed "$D/s.torrent" "$D"
+	run timeout 60 btpeer --spool "$T/sp" "$D/s.torrent" "127.0.0.1:$LTPORT"
+	[ "$status" -eq 0 ]
+	# Nothing placed: every byte served comes from a slab.
+	btpeer --listen 127.0.0.1:0 --spool "$T/sp" "$D/s.torrent" \
+	    >"$T/ev" 2>"$T/err" 3>&- &
+	echo $! >>"$T/pids"
+	waitfor "grep -q listening '$T/ev'" 10
+	port=$(awk '/^listening/ { print $2 }' "$T/ev")
+	mkdir "$T/dl"
+	run timeout 90 /usr/bin/python3 "$HELPERS/lt_seed.py" "$D/s.torrent" \
+	    "$T/dl" --leech --connect "127.0.0.1:$port" --seconds 80
+	echo "$output"
+	[[ "$output" == *done* ]]
+	cmp "$D/single.bin" "$T/dl/single.bin"
+}
