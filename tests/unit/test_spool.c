@@ -588,6 +588,24 @@ slab(void)
 	CHECK(stat(path, &st) == -1);
 	spool_close(&a);
 	spool_close(&b);
+	/* Picking goes slab by slab: a random pick starts a slab, the
+	 * next ones follow it within the slab. */
+	snprintf(path, sizeof(path), "rm -rf %s", d);
+	CHECK(system(path) == 0);
+	CHECK(spool_open(&a, d, &sm, err) == 0);
+	{
+		unsigned char all[13];
+		int64_t p0, p1, p2;
+
+		memset(all, 0xff, sizeof(all));
+		all[12] = 0xf0;
+		p0 = spool_pick(&a, SPOOL_RANDOM, all, NULL);
+		p1 = spool_pick(&a, SPOOL_RANDOM, all, NULL);
+		p2 = spool_pick(&a, SPOOL_RAREST, all, NULL);
+		CHECK(p0 == 0 || p0 == 64);
+		CHECK(p1 == p0 + 1 && p2 == p0 + 2);
+	}
+	spool_close(&a);
 	/* Pieces of 32 KiB stay files. */
 	CHECK(spool_open(&a, dir, &mi, err) == 0);
 	CHECK(spool_slab_pieces(&a) == 0);
