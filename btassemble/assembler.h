@@ -70,7 +70,8 @@ struct assembler {
 	int		 rfd;		/* slab rslab, kept for reading */
 	uint32_t	 rslab;
 	int		 slabwd;	/* inotify watch of slabs/, or -1 */
-	int		 rescan;	/* a slab event since the last full look */
+	int		 rescan;	/* look at every word once events pause */
+	int		 slabev;	/* this wake-up read a slabs/ event */
 	size_t		 nbatch, maxbatch;
 	uint64_t	 batch_bytes;
 	char		*err;

@@ -25,28 +25,6 @@ now_ms(void)
 }
 
 /*
- * The had pieces of slab k (its event's name) not yet placed. The event
- * of its pwrite may come before the writer's have bit: a->rescan asks
- * for a look at every word once the events pause (follow()).
- */
-static int
-slab_event(struct assembler *a, const char *name)
-{
-	uint32_t g = spool_slab_pieces(&a->sp), k = 0, w0, w1;
-	const char *p;
-
-	for (p = name; *p >= '0' && *p <= '9' && k < UINT32_MAX / 10; p++)
-		k = k * 10 + (uint32_t)(*p - '0');
-	if (g == 0 || *p != '\0' || p == name ||
-	    (uint64_t)k * g >= a->mi->npieces)
-		return 0;
-	a->rescan = 1;
-	w0 = k * g / 64;
-	w1 = (uint32_t)(((uint64_t)k * g + g + 63) / 64);
-	return scan_words(a, w0, w1);
-}
-
-/*
  * Places the pieces the inotify events on ifd name, as many as are
  * waiting: a wake-up costs a read of the events, not a listing of
  * pieces/, which holds a whole open batch. An overflowed queue (or an
@@ -69,9 +47,7 @@ drain(struct assembler *a, int ifd, int *full)
 				continue;
 			}
 			if (ev->wd == a->slabwd) {
-				if (ev->len > 0 && !*full &&
-				    slab_event(a, ev->name) == -1)
-					return -1;
+				a->slabev = 1;	/* follow() looks */
 				continue;
 			}
 			if (ev->len == 0 || *full ||
@@ -184,8 +160,20 @@ follow(struct assembler *a)
 			full = r != -1 || errno != EINTR;
 			continue;
 		}
+		a->slabev = 0;
 		if (drain(a, ifd, &full) == -1)
 			break;
+		/*
+		 * A slab write: every word's have bits, not only those of
+		 * the slab it names (a writer's bit comes after its write's
+		 * event, and the next event may name another slab); again
+		 * once events pause (a->rescan). A few hundred words a wake.
+		 */
+		if (a->slabev && !full) {
+			a->rescan = 1;
+			if (scan_words(a, 0, UINT32_MAX) == -1)
+				break;
+		}
 		/* Slab writes wake us per piece: let them gather. */
 		if (a->slabwd != -1 && !full && !finished(a, 1))
 			nanosleep(&slab_nap, NULL);
