@@ -32,9 +32,12 @@
 #define LATER_MAX	64
 /*
  * Following a slab spool, a wake-up is followed by a nap this long (ms)
- * while writes gather: every slab piece's write is an event, and a wake
- * per piece cost more than the copies. 10 ms is 128 pieces of 16 KiB at
- * 200 MB/s, a batch; the last piece waits at most that much more.
+ * while writes gather: every slab piece's write is an event. 10 ms is
+ * 128 pieces of 16 KiB at 200 MB/s, a batch; the last piece waits at
+ * most that much more. Measured (1 GiB of 16 KiB pieces, 3 alternating
+ * rounds on a shared machine): 3.83 CPU-s for the tree against 3.97
+ * without the nap, a small gain; wake-ups go from one a piece to one a
+ * nap.
  */
 #define SLAB_NAP_MS	10
 
