@@ -11,7 +11,11 @@
  *   3. fdatasync every final file written since the last commit;
  *   4. set the spool's "placed" bit of i and msync the state file;
  *   5. move pieces/<i> to free/ for btpeer to reuse, or unlink it
- *      (spool_recycle).
+ *      (spool_recycle); for a slab piece, free its blocks in the slab,
+ *      or unlink a slab whose pieces are all placed (slab.c).
+ * A fresh slab piece's step 2 waits for the commit: the batch's fresh
+ * slab pieces are copied then, a run of consecutive pieces of one slab
+ * in one copy_file_range (slab.c).
  * A kill at any point leaves either the piece in the spool (it is placed
  * again: writing the same bytes twice is harmless) or its placed bit set
  * (a leftover piece file is just recycled or unlinked). Steps 3 and 4
@@ -154,7 +158,7 @@ make_files(struct assembler *a)
 	return 0;
 }
 
-static int
+int
 is_kept(const struct assembler *a, uint32_t i)
 {
 	return (a->kept[i / 64] >> (i % 64)) & 1;
@@ -175,6 +179,8 @@ commit(struct assembler *a)
 
 	if (a->nbatch == 0)
 		return 0;
+	if (a->ndefer > 0 && copy_slab_runs(a) == -1)
+		return -1;
 	for (k = 0; k < (size_t)a->nslot; k++)
 		if (sync_fd(a, &a->slot[k]) == -1)
 			return -1;
@@ -187,6 +193,8 @@ commit(struct assembler *a)
 	if (!a->opt->nosync && msync(a->sp.hdr, a->sp.maplen, MS_SYNC) == -1)
 		return bt_err(a->err, "%s/state: sync: %s", a->opt->spool,
 		    strerror(errno));
+	if (spool_slab_pieces(&a->sp) != 0 && release_slabs(a) == -1)
+		return -1;
 	for (k = 0; k < a->nbatch; k++) {
 		if (is_kept(a, a->batch[k])) {
 			/* Its other bytes belong to a file not wanted. */
@@ -195,7 +203,9 @@ commit(struct assembler *a)
 				    a->batch[k]);
 			continue;
 		}
-		if (spool_recycle(&a->sp, a->batch[k], a->err) == -1)
+		/* Piece files: only those of a slab spool made by hand. */
+		if ((spool_slab_pieces(&a->sp) == 0 || a->sp.pfiles) &&
+		    spool_recycle(&a->sp, a->batch[k], a->err) == -1)
 			return -1;
 		if (a->opt->events != NULL)
 			fprintf(a->opt->events, "placed %u\n", a->batch[k]);
@@ -241,6 +251,7 @@ copy_range(struct assembler *a, int pfd, uint64_t poff, int fd,
 {
 	loff_t in = (loff_t)poff, out = (loff_t)foff;
 	ssize_t r, got;
+	size_t n;
 
 	while (len > 0 && !a->nocopy) {
 		r = copy_file_range(pfd, &in, fd, &out, len, 0);
@@ -259,31 +270,37 @@ copy_range(struct assembler *a, int pfd, uint64_t poff, int fd,
 			return -1;
 		a->nocopy = 1;
 	}
-	if (len == 0)
-		return 0;
-	if ((got = st_pread_full(pfd, a->buf, len, (uint64_t)in)) !=
-	    (ssize_t)len) {
-		if (got >= 0)
-			errno = EIO;	/* short: cut under us */
-		return -1;
+	/* Through a->buf, a piece at a time (a slab run is longer). */
+	for (; len > 0; len -= n, in += (loff_t)n, out += (loff_t)n) {
+		n = len < a->mi->piece_length ? len : a->mi->piece_length;
+		if ((got = st_pread_full(pfd, a->buf, n, (uint64_t)in)) !=
+		    (ssize_t)n) {
+			if (got >= 0)
+				errno = EIO;	/* short: cut under us */
+			return -1;
+		}
+		if (st_pwrite_full(fd, a->buf, n, (uint64_t)out) == -1)
+			return -1;
 	}
-	return st_pwrite_full(fd, a->buf, len, (uint64_t)out);
+	return 0;
 }
 
 /*
- * Writes the bytes of piece i into the final files, from buf or, when
- * buf is NULL, from the piece file pfd. A straddling piece writes only
- * the wanted files' bytes.
+ * Writes the bytes of pieces [i, i + np) into the final files, from buf
+ * or, when buf is NULL, from the piece file (or slab) pfd where piece i
+ * starts at pbase. A straddling piece writes only the wanted files'
+ * bytes.
  */
-static int
-write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
-    int pfd, int straddles)
+int
+write_span(struct assembler *a, uint32_t i, uint32_t np,
+    const unsigned char *buf, int pfd, uint64_t pbase, int straddles)
 {
 	const struct metainfo *mi = a->mi;
 	struct st_seg seg[64];
 	struct slot *s;
 	uint64_t off = (uint64_t)i * mi->piece_length;
-	uint64_t end = off + mi_piece_size(mi, i), base, boff;
+	uint64_t end = (uint64_t)(i + np - 1) * mi->piece_length +
+	    mi_piece_size(mi, i + np - 1), base, boff;
 	size_t k, n;
 	int r;
 
@@ -302,7 +319,7 @@ write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
 				r = st_pwrite_full(s->fd, buf + boff,
 				    seg[k].len, seg[k].foff);
 			else
-				r = copy_range(a, pfd, boff, s->fd,
+				r = copy_range(a, pfd, pbase + boff, s->fd,
 				    seg[k].foff, seg[k].len);
 			if (r == -1)
 				return bt_err(a->err, "%s: writing piece %u: "
@@ -324,12 +341,31 @@ write_piece(struct assembler *a, uint32_t i, const unsigned char *buf,
 static int
 place_fresh(struct assembler *a, uint32_t i, int straddles)
 {
+	uint32_t g = spool_slab_pieces(&a->sp);
+	uint64_t off;
 	int fd, r;
 
-	if ((r = spool_open_whole(&a->sp, i, &fd, a->err)) != SPOOL_PIECE_OK)
+	/*
+	 * A slab's descriptor is kept for its next pieces: one that holds
+	 * a piece not placed is never unlinked (nor, then, made anew), and
+	 * a fresh piece is whole in it (written before its bit).
+	 */
+	if (g != 0 && !a->sp.pfiles && a->rfd != -1 && a->rslab == i / g)
+		return write_span(a, i, 1, NULL, a->rfd, (uint64_t)(i % g) *
+		    a->mi->piece_length, straddles) == -1 ? -1 :
+		    SPOOL_PIECE_OK;
+	if ((r = spool_open_whole(&a->sp, i, &fd, &off, a->err)) !=
+	    SPOOL_PIECE_OK)
 		return r;
-	r = write_piece(a, i, NULL, fd, straddles) == -1 ? -1 : SPOOL_PIECE_OK;
-	close(fd);
+	r = write_span(a, i, 1, NULL, fd, off, straddles) == -1 ? -1 :
+	    SPOOL_PIECE_OK;
+	if (g != 0 && !a->sp.pfiles && r != -1) {
+		if (a->rfd != -1)
+			close(a->rfd);
+		a->rfd = fd;
+		a->rslab = i / g;
+	} else
+		close(fd);
 	return r;
 }
 
@@ -361,8 +397,15 @@ place(struct assembler *a, uint32_t i)
 			sched_yield();
 		}
 	}
-	r = fresh ? place_fresh(a, i, straddles) :
-	    spool_read_whole(&a->sp, i, a->buf, err);
+	if (fresh && !straddles && spool_slab_pieces(&a->sp) != 0 &&
+	    !a->sp.pfiles) {
+		/* Copied at the commit, in runs (copy_slab_runs). */
+		a->defer[i / 64] |= (uint64_t)1 << (i % 64);
+		a->ndefer++;
+		r = SPOOL_PIECE_OK;
+	} else
+		r = fresh ? place_fresh(a, i, straddles) :
+		    spool_read_whole(&a->sp, i, a->buf, err);
 	switch (r) {
 	case SPOOL_PIECE_OK:
 		break;
@@ -385,7 +428,7 @@ place(struct assembler *a, uint32_t i)
 			return bt_err(a->err, "SHA-1 failed");
 		if (r == 0)
 			return drop(a, i, name, "SHA-1 mismatch");
-		if (write_piece(a, i, a->buf, -1, straddles) == -1)
+		if (write_span(a, i, 1, a->buf, -1, 0, straddles) == -1)
 			return -1;
 		a->hashed++;
 	}
@@ -421,7 +464,31 @@ piece_index(const struct metainfo *mi, const char *s, uint32_t *ip)
 	return 0;
 }
 
-/* Places every piece now in pieces/, then commits if flush is set. */
+/*
+ * Places the had pieces of slab spool words [w0, w1) not yet placed:
+ * a slab piece has no name to list, its have bit is its arrival.
+ */
+int
+scan_words(struct assembler *a, uint32_t w0, uint32_t w1)
+{
+	uint64_t cand;
+	uint32_t w, i;
+
+	for (w = w0; w < w1 && w < (a->mi->npieces + 63) / 64; w++) {
+		cand = __atomic_load_n(&a->sp.have[w], __ATOMIC_ACQUIRE) &
+		    ~(__atomic_load_n(&a->sp.placed[w], __ATOMIC_ACQUIRE) |
+		    a->pend[w] | a->kept[w]);
+		for (; cand != 0; cand &= cand - 1) {
+			i = w * 64 + (uint32_t)__builtin_ctzll(cand);
+			if (place(a, i) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Places every piece now in pieces/ (and slabs), then commits if flush
+ * is set. */
 int
 scan(struct assembler *a, int flush)
 {
@@ -450,6 +517,9 @@ scan(struct assembler *a, int flush)
 		}
 	}
 	closedir(d);
+	if (spool_slab_pieces(&a->sp) != 0 && scan_words(a, 0, UINT32_MAX) ==
+	    -1)
+		return -1;
 	return flush ? commit(a) : 0;
 }
 
@@ -485,6 +555,7 @@ setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
 	a->opt = opt;
 	a->err = err;
 	a->out = -1;
+	a->rfd = -1;
 	err[0] = '\0';
 	if (spool_open(&a->sp, opt->spool, mi, err) == -1)
 		return -1;
@@ -497,7 +568,10 @@ setup(struct assembler *a, const struct metainfo *mi, const struct aopts *opt,
 	if ((a->kept = calloc(((size_t)mi->npieces + 63) / 64 + 1, 8)) ==
 	    NULL || (a->pend = calloc(((size_t)mi->npieces + 63) / 64 + 1,
 	    8)) == NULL || (a->buf = malloc(mi->piece_length)) == NULL ||
-	    (a->batch = calloc(a->maxbatch, sizeof(*a->batch))) == NULL)
+	    (a->batch = calloc(a->maxbatch, sizeof(*a->batch))) == NULL ||
+	    (a->runs = calloc(a->maxbatch, sizeof(*a->runs))) == NULL ||
+	    (a->defer = calloc(((size_t)mi->npieces + 63) / 64 + 1, 8)) ==
+	    NULL)
 		return bt_err(err, "out of memory");
 	return 0;
 }
@@ -511,10 +585,14 @@ teardown(struct assembler *a)
 		close(a->slot[k].fd);
 	if (a->out != -1)
 		close(a->out);
+	if (a->rfd != -1)
+		close(a->rfd);
 	if (a->spool_ok)
 		spool_close(&a->sp);
 	free(a->buf);
 	free(a->batch);
+	free(a->runs);
+	free(a->defer);
 	free(a->kept);
 	free(a->pend);
 }
@@ -549,8 +627,10 @@ assemble(const struct metainfo *mi, const struct aopts *opt, char *err)
 		fprintf(stderr, "btassemble: %u pieces placed from the fresh "
 		    "spool, %u hashed first%s\n", a.trusted, a.hashed,
 		    a.solo ? "" : " (another placer runs: all hashed)");
-	if (rc == BT_EXIT_OK && !opt->follow)
+	if (rc == BT_EXIT_OK && !opt->follow) {
 		spool_free_clear(&a.sp);	/* nothing to reuse them */
+		spool_slab_clear(&a.sp);
+	}
 out:
 	teardown(&a);
 	return rc;

@@ -46,6 +46,10 @@ drain(struct assembler *a, int ifd, int *full)
 				*full = 1;
 				continue;
 			}
+			if (ev->wd == a->slabwd) {
+				a->slabev = 1;	/* follow() looks */
+				continue;
+			}
 			if (ev->len == 0 || *full ||
 			    piece_index(a->mi, ev->name, &i) == -1 ||
 			    spool_placed(&a->sp, i))
@@ -82,6 +86,7 @@ place_later(struct assembler *a, int all)
 int
 follow(struct assembler *a)
 {
+	static const struct timespec slab_nap = { 0, SLAB_NAP_MS * 1000000L };
 	struct pollfd pfd;
 	char path[MI_MAX_PATH + 16];
 	uint64_t age;
@@ -95,9 +100,18 @@ follow(struct assembler *a)
 		close(ifd);
 		ifd = -1;
 	}
+	/* Slab pieces arrive as writes into slabs/<k>. */
+	a->slabwd = -1;
+	snprintf(path, sizeof(path), "%s/slabs", a->opt->spool);
+	if (ifd != -1 && spool_slab_pieces(&a->sp) != 0 &&
+	    (a->slabwd = inotify_add_watch(ifd, path, IN_MODIFY)) == -1) {
+		close(ifd);
+		ifd = -1;
+	}
 	for (;;) {
 		if (full) {
 			a->nlater = 0;	/* the scan sees them */
+			a->rescan = 0;
 			if (scan(a, 0) == -1)
 				break;
 		} else if (a->nlater > 0 && place_later(a, 0) == -1)
@@ -108,6 +122,10 @@ follow(struct assembler *a)
 		if (a->nbatch > 0) {
 			age = now_ms() - a->batch_t0;
 			if (age >= COMMIT_MS || finished(a, 1)) {
+				/* Slab pieces whose bits came late go too. */
+				if (a->rescan && scan_words(a, 0,
+				    UINT32_MAX) == -1)
+					break;
 				if (commit(a) == -1)
 					break;
 			} else if (COMMIT_MS - age < (uint64_t)wait)
@@ -117,6 +135,7 @@ follow(struct assembler *a)
 			if (ifd != -1)
 				close(ifd);
 			spool_free_clear(&a->sp);	/* nothing to reuse them */
+			spool_slab_clear(&a->sp);
 			return 0;
 		}
 		pfd.fd = ifd;
@@ -124,10 +143,15 @@ follow(struct assembler *a)
 		/* With no inotify, a fd of -1 makes poll a plain sleep. */
 		if (ifd == -1 && wait > POLL_MS / 5)
 			wait = POLL_MS / 5;
-		if (a->nlater > 0 && wait > LATER_MS)
+		if ((a->nlater > 0 || a->rescan) && wait > LATER_MS)
 			wait = LATER_MS;
-		if ((r = poll(&pfd, 1, wait)) == 0 && a->nlater > 0) {
+		if ((r = poll(&pfd, 1, wait)) == 0 && (a->nlater > 0 ||
+		    a->rescan)) {
 			if (place_later(a, 1) == -1)
+				break;
+			a->rescan = 0;
+			if (spool_slab_pieces(&a->sp) != 0 && scan_words(a, 0,
+			    UINT32_MAX) == -1)
 				break;
 			continue;
 		}
@@ -136,8 +160,23 @@ follow(struct assembler *a)
 			full = r != -1 || errno != EINTR;
 			continue;
 		}
+		a->slabev = 0;
 		if (drain(a, ifd, &full) == -1)
 			break;
+		/*
+		 * A slab write: every word's have bits, not only those of
+		 * the slab it names (a writer's bit comes after its write's
+		 * event, and the next event may name another slab); again
+		 * once events pause (a->rescan). A few hundred words a wake.
+		 */
+		if (a->slabev && !full) {
+			a->rescan = 1;
+			if (scan_words(a, 0, UINT32_MAX) == -1)
+				break;
+		}
+		/* Slab writes wake us per piece: let them gather. */
+		if (a->slabwd != -1 && !full && !finished(a, 1))
+			nanosleep(&slab_nap, NULL);
 	}
 	if (ifd != -1)
 		close(ifd);

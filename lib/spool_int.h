@@ -19,4 +19,19 @@ void	spool_mark_fresh(struct spool *, uint32_t i, int on);
  * 0, or -1 with errno (EAGAIN or EACCES: another holds it). */
 int	spool_lockat(struct spool *, off_t at, short type);
 
+
+/* spool_slab.c */
+/* Sets slab_n and opens DIR/slabs (made when create is set) for a
+ * torrent of small pieces: 0, or -1 with errno. */
+int	spool_slab_init(struct spool *, int create);
+/* spool_commit of a piece of a slab spool (spool_commit's returns). */
+int	spool_slab_commit(struct spool *, uint32_t i, const void *data,
+	    size_t len, char *err);
+/* spool_open_whole of a piece in a slab (its returns). */
+int	spool_slab_open(struct spool *, uint32_t i, int *fd, uint64_t *off,
+	    char *err);
+/* spool_read_piece of a piece in a slab (its returns). */
+int	spool_slab_read(struct spool *, struct spool_rd *, uint32_t i,
+	    uint32_t off, void *buf, size_t len, char *err);
+
 #endif

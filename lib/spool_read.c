@@ -13,6 +13,7 @@
 
 #include "bt.h"
 #include "spool.h"
+#include "spool_int.h"
 #include "storage.h"
 
 void
@@ -20,6 +21,7 @@ spool_rd_init(struct spool_rd *rd)
 {
 	rd->fd = -1;
 	rd->i = 0;
+	rd->slab = 0;
 }
 
 void
@@ -30,23 +32,23 @@ spool_rd_close(struct spool_rd *rd)
 	rd->fd = -1;
 }
 
-int
-spool_read_piece(struct spool *s, struct spool_rd *rd, uint32_t i,
-    uint32_t off, void *buf, size_t len, char *err)
+/* spool_read_piece from pieces/<i>. */
+static int
+read_pfile(struct spool *s, struct spool_rd *rd, uint32_t i, uint32_t off,
+    void *buf, size_t len, char *err)
 {
 	char name[16];
 	ssize_t r;
 
-	if (i >= s->npieces || (uint64_t)off + len > mi_piece_size(s->mi, i))
-		return bt_err(err, "read piece %u: out of range", i);
 	if (!spool_have(s, i) || spool_placed(s, i))
 		return 0;
 	snprintf(name, sizeof(name), "%u", i);
-	if (rd->fd == -1 || rd->i != i) {
+	if (rd->fd == -1 || rd->slab || rd->i != i) {
 		spool_rd_close(rd);
 		rd->fd = openat(s->piecesfd, name, O_RDONLY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		rd->i = i;
+		rd->slab = 0;
 		if (rd->fd == -1) {
 			/* Moved out (placed) or dropped meanwhile. */
 			if (errno == ENOENT)
@@ -67,6 +69,24 @@ spool_read_piece(struct spool *s, struct spool_rd *rd, uint32_t i,
 }
 
 int
+spool_read_piece(struct spool *s, struct spool_rd *rd, uint32_t i,
+    uint32_t off, void *buf, size_t len, char *err)
+{
+	int r;
+
+	if (i >= s->npieces || (uint64_t)off + len > mi_piece_size(s->mi, i))
+		return bt_err(err, "read piece %u: out of range", i);
+	/* A slab spool has piece files only when some were there at open
+	 * (made by hand or by an earlier version): then they come first. */
+	if (s->slab_n == 0 || s->pfiles) {
+		r = read_pfile(s, rd, i, off, buf, len, err);
+		if (r != 0 || s->slab_n == 0)
+			return r;
+	}
+	return spool_slab_read(s, rd, i, off, buf, len, err);
+}
+
+int
 spool_read(struct spool *s, uint32_t i, uint32_t off, void *buf, size_t len,
     char *err)
 {
@@ -84,15 +104,14 @@ spool_read(struct spool *s, uint32_t i, uint32_t off, void *buf, size_t len,
 	return r == 1 ? 0 : -1;
 }
 
-int
-spool_open_whole(struct spool *s, uint32_t i, int *fdp, char *err)
+/* spool_open_whole of pieces/<i>. */
+static int
+open_file(struct spool *s, uint32_t i, int *fdp, char *err)
 {
 	char name[16];
 	struct stat st;
 	int fd;
 
-	if (i >= s->npieces)
-		return bt_err(err, "read piece %u: out of range", i);
 	snprintf(name, sizeof(name), "%u", i);
 	fd = openat(s->piecesfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
@@ -116,15 +135,33 @@ spool_open_whole(struct spool *s, uint32_t i, int *fdp, char *err)
 }
 
 int
+spool_open_whole(struct spool *s, uint32_t i, int *fdp, uint64_t *offp,
+    char *err)
+{
+	int r;
+
+	if (i >= s->npieces)
+		return bt_err(err, "read piece %u: out of range", i);
+	*offp = 0;
+	if (s->slab_n == 0 || s->pfiles) {
+		r = open_file(s, i, fdp, err);
+		if (r != SPOOL_PIECE_GONE || s->slab_n == 0)
+			return r;
+	}
+	return spool_slab_open(s, i, fdp, offp, err);
+}
+
+int
 spool_read_whole(struct spool *s, uint32_t i, void *buf, char *err)
 {
 	uint32_t sz = i < s->npieces ? mi_piece_size(s->mi, i) : 0;
+	uint64_t off;
 	ssize_t r;
 	int fd, e, o;
 
-	if ((o = spool_open_whole(s, i, &fd, err)) != SPOOL_PIECE_OK)
+	if ((o = spool_open_whole(s, i, &fd, &off, err)) != SPOOL_PIECE_OK)
 		return o;
-	r = st_pread_full(fd, buf, sz, 0);
+	r = st_pread_full(fd, buf, sz, off);
 	e = errno;
 	close(fd);
 	/* The recycle rule, as in spool_read_piece. */

@@ -535,6 +535,143 @@ out:
 	CHECK(system(path) == 0);
 }
 
+/*
+ * Slabs: 16 KiB pieces, 64 a slab; 100 pieces, the last 1000 bytes, so
+ * slab 0 holds 0..63 and slab 1 64..99.
+ */
+static void
+slab(void)
+{
+	struct spool a, b;
+	struct spool_rd rd;
+	struct metainfo sm = mi;
+	struct stat st;
+	char err[BT_ERRLEN], d[80], path[160];
+	static unsigned char data[16384], back[16384];
+	uint64_t off;
+	uint32_t i;
+	int fd;
+
+	snprintf(d, sizeof(d), "%s.slab", dir);
+	sm.npieces = 100;
+	sm.piece_length = 16384;
+	sm.total_length = 99 * 16384 + 1000;
+	CHECK(spool_open(&a, d, &sm, err) == 0);
+	CHECK(spool_open(&b, d, &sm, err) == 0);
+	CHECK(spool_slab_pieces(&a) == 64);
+	memset(data, 3, sizeof(data));
+	CHECK(spool_commit(&a, 5, data, 16384, err) == 1);
+	/* No piece file: the bytes are at 5 * 16 KiB of slabs/0. */
+	snprintf(path, sizeof(path), "%s/pieces/5", d);
+	CHECK(stat(path, &st) == -1);
+	snprintf(path, sizeof(path), "%s/slabs/0", d);
+	CHECK(stat(path, &st) == 0 && st.st_size == 6 * 16384);
+	CHECK(spool_have(&b, 5) && spool_nhave(&b) == 1);
+	CHECK(!a.boot_ok || spool_fresh(&b, 5));
+	/* A second writer of the same piece: nothing counted twice. */
+	CHECK(spool_commit(&b, 5, data, 16384, err) == 0);
+	CHECK(spool_nhave(&a) == 1);
+	CHECK(spool_read(&b, 5, 16000, back, 384, err) == 0 && back[383] == 3);
+	CHECK(spool_read(&b, 5, 16001, back, 384, err) == -1);
+	/* Not had: nothing to read, though the slab is there. */
+	CHECK(spool_read_whole(&b, 6, back, err) == SPOOL_PIECE_GONE);
+	CHECK(spool_read(&b, 6, 0, back, 16, err) == -1);
+	/* The short last piece, in slab 1 at 35 * 16 KiB. */
+	memset(data, 9, sizeof(data));
+	CHECK(spool_commit(&b, 99, data, 1000, err) == 1);
+	memset(back, 0, sizeof(back));
+	CHECK(spool_read_whole(&a, 99, back, err) == SPOOL_PIECE_OK);
+	CHECK(back[0] == 9 && back[999] == 9);
+	CHECK(spool_open_whole(&a, 99, &fd, &off, err) == SPOOL_PIECE_OK);
+	CHECK(off == 35 * 16384);
+	/* Dropped: have and fresh clear, the piece is gone, then fetched
+	 * again over the same bytes. */
+	CHECK(spool_drop(&a, 5, err) == 0);
+	CHECK(!spool_have(&b, 5) && !spool_fresh(&b, 5) &&
+	    spool_nhave(&b) == 1);
+	CHECK(spool_read_whole(&b, 5, back, err) == SPOOL_PIECE_GONE);
+	memset(data, 4, sizeof(data));
+	CHECK(spool_commit(&b, 5, data, 16384, err) == 1);
+	CHECK(spool_read_whole(&a, 5, back, err) == SPOOL_PIECE_OK &&
+	    back[0] == 4 && back[16383] == 4);
+	/* A writer killed between its pwrite and its bit: the bytes are
+	 * there, the piece is not, and it is stored again on reopen. */
+	snprintf(path, sizeof(path), "%s/slabs/0", d);
+	{
+		int wfd = open(path, O_WRONLY);
+
+		CHECK(wfd != -1 && pwrite(wfd, data, 16384, 7 * 16384) ==
+		    16384);
+		close(wfd);
+	}
+	spool_close(&a);
+	CHECK(spool_open(&a, d, &sm, err) == 0);
+	CHECK(!spool_have(&a, 7) && spool_nhave(&a) == 2);
+	CHECK(spool_read_whole(&a, 7, back, err) == SPOOL_PIECE_GONE);
+	CHECK(spool_commit(&a, 7, data, 16384, err) == 1);
+	/* A reader's cached descriptor of slab 1, then every piece of it
+	 * placed: the slab is unlinked, the open fd still reads the bytes,
+	 * and the door sends readers to the final files. */
+	spool_rd_init(&rd);
+	CHECK(spool_read_piece(&b, &rd, 99, 0, back, 10, err) == 1);
+	for (i = 64; i < 100; i++) {
+		spool_set_have(&a, i);
+		spool_set_placed(&a, i);
+	}
+	CHECK(spool_slab_release(&a, 99, 1, err) == 1);
+	snprintf(path, sizeof(path), "%s/slabs/1", d);
+	CHECK(stat(path, &st) == -1);
+	memset(back, 0, sizeof(back));
+	CHECK(pread(fd, back, 1000, (off_t)off) == 1000 && back[999] == 9);
+	close(fd);
+	CHECK(spool_read_piece(&b, &rd, 99, 0, back, 10, err) == 0);
+	spool_rd_close(&rd);
+	/* A placed piece is not written again: no slab made anew. */
+	CHECK(spool_commit(&b, 98, data, 16384, err) == 0);
+	CHECK(stat(path, &st) == -1);
+	/* Placed pieces of a slab still in use: a hole, the others stay. */
+	spool_set_placed(&a, 5);
+	CHECK(spool_slab_release(&a, 5, 1, err) == 0);
+	snprintf(path, sizeof(path), "%s/slabs/0", d);
+	CHECK(stat(path, &st) == 0);
+	CHECK(spool_read_whole(&b, 7, back, err) == SPOOL_PIECE_OK &&
+	    back[0] == 4);
+	CHECK(spool_read_whole(&b, 5, back, err) == SPOOL_PIECE_GONE);
+	/* Done: the rest placed, the slab goes with spool_slab_clear. */
+	for (i = 0; i < 64; i++) {
+		spool_set_have(&a, i);
+		spool_set_placed(&a, i);
+	}
+	spool_slab_clear(&b);
+	CHECK(stat(path, &st) == -1);
+	spool_close(&a);
+	spool_close(&b);
+	/* Picking goes slab by slab: a random pick starts a slab, the
+	 * next ones follow it within the slab. */
+	snprintf(path, sizeof(path), "rm -rf %s", d);
+	CHECK(system(path) == 0);
+	CHECK(spool_open(&a, d, &sm, err) == 0);
+	{
+		unsigned char all[13];
+		int64_t p0, p1, p2;
+
+		memset(all, 0xff, sizeof(all));
+		all[12] = 0xf0;
+		p0 = spool_pick(&a, SPOOL_RANDOM, all, NULL);
+		p1 = spool_pick(&a, SPOOL_RANDOM, all, NULL);
+		p2 = spool_pick(&a, SPOOL_RAREST, all, NULL);
+		CHECK(p0 == 0 || p0 == 64);
+		CHECK(p1 == p0 + 1 && p2 == p0 + 2);
+	}
+	spool_close(&a);
+	/* Pieces of 32 KiB stay files. */
+	CHECK(spool_open(&a, dir, &mi, err) == 0);
+	CHECK(spool_slab_pieces(&a) == 0);
+	spool_close(&a);
+	snprintf(path, sizeof(path), "rm -rf %s", d);
+	CHECK(system(path) == 0);
+}
+
 int
 main(void)
 {
@@ -557,6 +694,7 @@ main(void)
 	RUN(slotlock);
 	RUN(door);
 	RUN(fresh);
+	RUN(slab);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	r = system(cmd);
 	(void)r;
