@@ -1,5 +1,6 @@
 /*
- * spool_int.h: between lib/spool.c and lib/spool_fresh.c, not for tools.
+ * spool_int.h: between lib/spool.c and its neighbours (spool_fresh.c,
+ * spool_free.c, spool_pick.c, spool_slab.c), not for tools.
  */
 #ifndef BT_SPOOL_INT_H
 #define BT_SPOOL_INT_H
@@ -18,7 +19,25 @@ void	spool_mark_fresh(struct spool *, uint32_t i, int on);
 /* An OFD lock (F_OFD_SETLK, no wait) of type on byte at of claims:
  * 0, or -1 with errno (EAGAIN or EACCES: another holds it). */
 int	spool_lockat(struct spool *, off_t at, short type);
+/* write(2) of all n bytes: 0, or -1 with errno. */
+int	spool_writeall(int fd, const void *p, size_t n);
 
+/* spool_free.c */
+/*
+ * Takes a recycled file free/<slot>, locks the slot and overwrites the
+ * file with data[0..len): its fd with *slotp locked (the caller renames
+ * it out with spool_free_put), or -1 (nothing to take, or any trouble:
+ * the caller writes a new file).
+ */
+int	spool_free_take(struct spool *, uint32_t *slotp, const void *data,
+	    size_t len);
+/*
+ * Closes fd, renames free/<slot> to pieces/<name> and unlocks the slot:
+ * 0 done, 1 pieces/<name> exists (the file stays a free slot), -1 any
+ * other trouble (errno).
+ */
+int	spool_free_put(struct spool *, int fd, uint32_t slot,
+	    const char *name);
 
 /* spool_slab.c */
 /* Sets slab_n and opens DIR/slabs (made when create is set) for a
