@@ -122,6 +122,9 @@ start_seeders() {
 	local n=$1 torrent=$2 connect=$3 i port
 	seedaddrs=()
 	for i in $(seq 1 "$n"); do
+		# The last run's file goes first: a seeder's shell truncates it
+		# only once started, and bench_wait must not read the old port.
+		rm -f "$work/seed$i.out"
 		if [ "$seeder" = btpeer ]; then
 			seedspool "$torrent" || exit 1
 			btpeer --listen 127.0.0.1:0 --spool "$work/sp.${torrent##*/}" \
@@ -135,7 +138,7 @@ start_seeders() {
 		fi
 		pids+=("$!")
 		# Each prints "listening PORT" once bound; wait at most 30 s.
-		bench_wait "$work/seed$i.out" '^listening ' 30 ||
+		bench_wait "$work/seed$i.out" '^listening [0-9]+$' 30 ||
 		    { echo "bench: seeder $i did not start" >&2; exit 1; }
 		port=$(awk '$1 == "listening" { print $2; exit }' "$work/seed$i.out")
 		seedaddrs+=("127.0.0.1:$port")

@@ -25,6 +25,7 @@ mktorrent -l 18 -o "$work/b.torrent" "$work/seed/payload" >/dev/null || exit 1
 # seed ENC: a libtorrent seeder with that policy; sets addr.
 seed() {
 	local out=$work/seed-$1.out
+	rm -f "$out"	# not the last seeder's lines (see bench-download.sh)
 	LT_TIMEOUT=$limit /usr/bin/python3 "$H/lt_mse.py" seed "$1" \
 	    "$work/b.torrent" "$work/seed" >"$out" 2>&1 &
 	pids+=($!)
