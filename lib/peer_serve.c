@@ -44,11 +44,8 @@ serve_bitfield(struct peer *p)
 	if (p->cfg->mode == PEER_BITFIELD || p->cfg->mode == PEER_PIECE ||
 	    p->cfg->mode == PEER_METADATA || p->host->can_serve == NULL) {
 		/* BEP 6: with it, one announce is a must. */
-		if (p->fast) {
-			peer_trace(p, "> have_none");
-			return peer_send_simple(p, WIRE_HAVE_NONE);
-		}
-		return 0;
+		/* peer_send_simple traces what it sends. */
+		return p->fast ? peer_send_simple(p, WIRE_HAVE_NONE) : 0;
 	}
 	bits = calloc(1, (size_t)p->lim.bitfield_len + 1);
 	if (bits == NULL)
@@ -59,7 +56,6 @@ serve_bitfield(struct peer *p)
 			n++;
 		}
 	if (p->fast && (n == 0 || n == p->mi->npieces)) {
-		peer_trace(p, "> %s", n == 0 ? "have_none" : "have_all");
 		r = peer_send_simple(p, n == 0 ? WIRE_HAVE_NONE :
 		    WIRE_HAVE_ALL);
 	} else if (n > 0) {

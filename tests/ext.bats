@@ -112,7 +112,7 @@ lt_hub() {
 	grep -q '< have-all' <<<"$output"
 	grep -q '^have-all$' <<<"$output"
 	grep -q '< allowed-fast ' <<<"$output"
-	grep -q '> have_none' <<<"$output"
+	[ "$(grep -c '> have[-_]none' <<<"$output")" -eq 1 ]	# traced once
 	[ "${lines[-1]}" = done ]
 }
 

@@ -148,7 +148,7 @@ listen() {
 	cmp "$T/src/data.bin" "$T/aria/data.bin"
 	grep -q '> ut_metadata data 0' "$T/lis.err"
 	# The fast extension in play: have_all and our allowed fast set.
-	grep -q '> have_all' "$T/lis.err"
+	grep -q '> have-all' "$T/lis.err"
 	grep -q '> allowed-fast ' "$T/lis.err"
 	# aria2c tries MSE first (those handshakes fail), then plain: no
 	# connection of the plain protocol was dropped.
