@@ -127,15 +127,16 @@ start_piece(struct peer *p, uint32_t i, int endgame)
 	return 0;
 }
 
+/* The slot of active piece i, or -1. */
 static int
-is_active(const struct peer *p, uint32_t i)
+find_active(const struct peer *p, uint32_t i)
 {
 	int k;
 
 	for (k = 0; k < p->nact; k++)
 		if (p->act[k].index == i)
-			return 1;
-	return 0;
+			return k;
+	return -1;
 }
 
 /* A new piece to fetch: 1 started, 0 none for now, -1 error. */
@@ -167,7 +168,7 @@ next_piece(struct peer *p)
 	}
 	/* Endgame: everything we could fetch is claimed elsewhere. */
 	if (p->nact == 0 && eg >= 0 && (uint64_t)eg < p->mi->npieces &&
-	    !is_active(p, (uint32_t)eg))
+	    find_active(p, (uint32_t)eg) < 0)
 		return start_piece(p, (uint32_t)eg, 1) == -1 ? -1 : 1;
 	return 0;
 }
@@ -192,7 +193,8 @@ fast_piece(struct peer *p)
 		return peer_fail(p, BT_FAIL_SYSTEM, "out of memory");
 	for (k = 0; k < p->nfast_in; k++) {
 		i = p->fast_in[k];
-		if (i >= p->mi->npieces || !peer_bit(p, i) || is_active(p, i))
+		if (i >= p->mi->npieces || !peer_bit(p, i) ||
+		    find_active(p, i) >= 0)
 			continue;
 		p->fast_mask[i / 8] |= 0x80 >> (i % 8);
 		r = p->host->claim(p->host->ctx, p->fast_mask, &eg);
@@ -332,17 +334,6 @@ got_block(struct peer *p, int k, uint32_t b)
 	if (a->ngot == a->nblocks)
 		return finish(p, k);
 	return 0;
-}
-
-static int
-find_active(const struct peer *p, uint32_t i)
-{
-	int k;
-
-	for (k = 0; k < p->nact; k++)
-		if (p->act[k].index == i)
-			return k;
-	return -1;
 }
 
 int
