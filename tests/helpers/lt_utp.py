@@ -29,7 +29,8 @@ ses = lt.session({
     "enable_natpmp": False,
     "enable_outgoing_tcp": False, "enable_incoming_tcp": False,
     "enable_outgoing_utp": True, "enable_incoming_utp": True,
-    "allow_multiple_connections_per_ip": True, "alert_mask": 0,
+    "allow_multiple_connections_per_ip": True,
+    "alert_mask": int(lt.alert.category_t.connect_notification),
     "upload_rate_limit": rate,
     "out_enc_policy": int(lt.enc_policy.disabled),
     "in_enc_policy": int(lt.enc_policy.disabled),
@@ -48,13 +49,24 @@ start = time.time()
 seen = set()
 
 
+def saw(ip, port, utp):
+    key = "%s:%d" % (ip, port)
+    if key not in seen:
+        seen.add(key)
+        print("peer", key, "utp" if utp else "tcp", flush=True)
+
+
 def report():
+    """Print the peers connected now, then those that came and went since
+    the last call: a peer that finishes between two polls is only in a
+    peer_disconnected_alert (with a peer id once its handshake was done)."""
     for p in h.get_peer_info():
-        key = "%s:%d" % (p.ip[0], p.ip[1])
-        if key not in seen:
-            seen.add(key)
-            kind = "utp" if int(p.flags) & UTP_SOCKET else "tcp"
-            print("peer", key, kind, flush=True)
+        saw(p.ip[0], p.ip[1], int(p.flags) & UTP_SOCKET)
+    for a in ses.pop_alerts():
+        if (isinstance(a, lt.peer_disconnected_alert)
+                and not a.pid.is_all_zeros()):
+            saw(a.ip[0], a.ip[1], a.socket_type in (
+                lt.socket_type_t.utp, lt.socket_type_t.utp_ssl))
 
 
 def expired():
