@@ -30,7 +30,21 @@ any_alive() {
 	return 1
 }
 
+# tails_of_outputs: the last lines of each background process's output
+# ($T/*.out), printed when a test fails, so that a failure in CI (where $T
+# is gone afterwards) shows what the other side said.
+tails_of_outputs() {
+	local f
+	for f in "$T"/*.out; do
+		[ -f "$f" ] || continue
+		echo "# --- ${f##*/} (last 15 lines)"
+		# (command: utp.bats has a function named tr)
+		command tr '\r' '\n' <"$f" | tail -n 15 | sed 's/^/#   /'
+	done
+}
+
 teardown() {
+	[ -n "${BATS_TEST_COMPLETED:-}" ] || tails_of_outputs >&3 || true
 	# Kill only what the test started, recorded in $T/pids.
 	if [ -f "$T/pids" ]; then
 		while read -r pid; do
@@ -52,6 +66,14 @@ mkpayload() {
 # A free TCP/UDP port on 127.0.0.1.
 freeport() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# tr_started LOG: waits until transmission-cli, writing to LOG, has
+# checked its data and started the torrent: its status line reads
+# "Progress:" or "Seeding". It listens before that, and until then it
+# closes every handshake (a CI failure: a dial during "Verifying torrent").
+tr_started() {
+	waitfor "grep -q 'Progress: \|Seeding' '$1'" "${2:-30}"
 }
 
 # Waits up to $2 seconds (default 10) for command $1 to succeed.

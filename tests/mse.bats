@@ -437,6 +437,7 @@ tr_leech() {
 	    -p "$tp" "$T/s.torrent" >"$T/tr.out" 2>&1 3>&- &
 	echo $! >>"$T/pids"
 	waitfor "ss -Htln 'sport = :$tp' | grep -q LISTEN" 30
+	tr_started "$T/tr.out"
 }
 
 @test "btpeer --seed: with every piece, dials a libtorrent leecher and seeds it over RC4" {

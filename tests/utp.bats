@@ -176,6 +176,7 @@ tr() {
 	port=$(freeport)
 	tr trl "$port" "$T/trl"
 	waitfor "ss -Hlun 'sport = :$port' | grep -q ." 20
+	tr_started "$T/trl.out"
 	# transmission ignores loopback peers it is told about: we dial it.
 	# The connection is ours (dialled), so btpeer speaks first: plain.
 	spawn up "$UTP_CAT" -v -w 30 127.0.0.1 "$port" btpeer --serve \
