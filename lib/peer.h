@@ -103,6 +103,12 @@
 #define PEER_MAX_HASHFAIL	3
 /* Pieces in flight at once, and the memory they may take. */
 #define PEER_MAX_ACTIVE		64
+/*
+ * The slot of the piece first requested as number s, at s % PEER_SEQ_MAP:
+ * a hint for "the piece requested next", checked before use. 256: with
+ * 16 KiB pieces a piece outlives 64 newer ones only when answered late.
+ */
+#define PEER_SEQ_MAP		256
 #define PEER_MAX_INFLIGHT	(64u << 20)
 /*
  * Input buffer room beyond one whole message: a read's worth. Buffers
@@ -400,6 +406,8 @@ struct peer {
 	/* Downloading (peer_fetch.c). */
 	struct peer_active act[PEER_MAX_ACTIVE];
 	int		 nact, maxact;
+	int		 hint;		/* slot of the last piece looked up */
+	unsigned char	 seqslot[PEER_SEQ_MAP];	/* by rseq, a hint */
 	unsigned char	*pool[PEER_MAX_ACTIVE];	/* piece buffers, reused */
 	int		 npool;
 	uint32_t	 outstanding;

@@ -76,6 +76,10 @@ drop_active(struct peer *p, int k, int cancel)
 	p->pool[p->npool++] = a->data;
 	EVP_MD_CTX_free(a->md);
 	p->act[k] = p->act[--p->nact];
+	/* The last slot moved into k: its rseq hint follows it. */
+	if (k < p->nact && p->act[k].rseq != 0 &&
+	    p->seqslot[p->act[k].rseq % PEER_SEQ_MAP] == p->nact)
+		p->seqslot[p->act[k].rseq % PEER_SEQ_MAP] = (unsigned char)k;
 }
 
 void
@@ -127,16 +131,47 @@ start_piece(struct peer *p, uint32_t i, int endgame)
 	return 0;
 }
 
-/* The slot of active piece i, or -1. */
+/*
+ * The slot of active piece i, or -1. Blocks come in runs of one piece,
+ * and the read planner asks for each: the last answer is tried first.
+ */
 static int
-find_active(const struct peer *p, uint32_t i)
+find_active(struct peer *p, uint32_t i)
 {
 	int k;
 
+	if (p->hint >= 0 && p->hint < p->nact && p->act[p->hint].index == i)
+		return p->hint;
 	for (k = 0; k < p->nact; k++)
 		if (p->act[k].index == i)
-			return k;
+			return p->hint = k;
 	return -1;
+}
+
+/*
+ * The slot of the active piece first requested after a's, or -1: the
+ * next few numbers by the seqslot hints (a piece requested just after
+ * a's is usually still active), else a scan.
+ */
+static int
+next_requested(struct peer *p, const struct peer_active *a)
+{
+	const struct peer_active *n = NULL;
+	uint64_t s;
+	int j, k = -1;
+
+	for (s = a->rseq + 1; s <= p->rseq && s <= a->rseq + 4; s++) {
+		j = p->seqslot[s % PEER_SEQ_MAP];
+		if (j < p->nact && p->act[j].rseq == s)
+			return j;
+	}
+	for (j = 0; j < p->nact; j++)
+		if (p->act[j].rseq > a->rseq && (n == NULL ||
+		    p->act[j].rseq < n->rseq)) {
+			n = &p->act[j];
+			k = j;
+		}
+	return k;
 }
 
 /* A new piece to fetch: 1 started, 0 none for now, -1 error. */
@@ -255,8 +290,11 @@ fetch_fill(struct peer *p)
 		if (peer_out_add(p, m, wire_request(m, WIRE_REQUEST, a->index,
 		    a->next * WIRE_BLOCK, block_len(a, a->next))) == -1)
 			return -1;
-		if (a->next == 0)
+		if (a->next == 0) {
 			a->rseq = ++p->rseq;
+			p->seqslot[a->rseq % PEER_SEQ_MAP] =
+			    (unsigned char)(a - p->act);
+		}
 		a->st[a->next++] = PEER_BLK_REQ;
 		p->outstanding++;
 	}
@@ -385,22 +423,19 @@ int
 fetch_predict(struct peer *p, uint32_t *i, uint32_t *begin, uint32_t *len,
     unsigned char **dst)
 {
-	struct peer_active *a, *n = NULL;
+	struct peer_active *a;
 	uint32_t b = *begin / WIRE_BLOCK + 1;
-	int k = find_active(p, *i), j;
+	int k = find_active(p, *i);
 
 	if (k < 0)
 		return 0;
 	a = &p->act[k];
 	/* Past its last block: the first of the piece requested next. */
 	if (b >= a->nblocks) {
-		for (j = 0; j < p->nact; j++)
-			if (p->act[j].rseq > a->rseq && (n == NULL ||
-			    p->act[j].rseq < n->rseq))
-				n = &p->act[j];
-		if (n == NULL)
+		if ((k = next_requested(p, a)) < 0)
 			return 0;
-		a = n;
+		p->hint = k;
+		a = &p->act[k];
 		b = 0;
 	}
 	if (a->st[b] != PEER_BLK_REQ)
