@@ -72,7 +72,7 @@ mapped(void)
 	struct st_map m, m2;
 	struct sigaction old;
 	size_t i;
-	int root, fd, st;
+	int root, fd, st = 0;
 	pid_t pid;
 
 	for (i = 0; i < LEN; i++)
