@@ -39,7 +39,9 @@ tails_of_outputs() {
 		[ -f "$f" ] || continue
 		echo "# --- ${f##*/} (last 15 lines)"
 		# (command: utp.bats has a function named tr)
-		command tr '\r' '\n' <"$f" | tail -n 15 | sed 's/^/#   /'
+		# awk ends every line, the last one too: a file cut mid-line
+		# (transmission's status) must not glue bats' next TAP line.
+		command tr '\r' '\n' <"$f" | tail -n 15 | awk '{ print "#   " $0 }'
 	done
 }
 
