@@ -51,7 +51,7 @@ static void
 drop_active(struct peer *p, int k, int cancel)
 {
 	struct peer_active *a = &p->act[k];
-	unsigned char m[WIRE_REQUEST_LEN];
+	unsigned char m[WIRE_REQUEST_LEN], *hint;
 	uint32_t b;
 
 	for (b = 0; b < a->nblocks; b++) {
@@ -77,9 +77,9 @@ drop_active(struct peer *p, int k, int cancel)
 	EVP_MD_CTX_free(a->md);
 	p->act[k] = p->act[--p->nact];
 	/* The last slot moved into k: its rseq hint follows it. */
-	if (k < p->nact && p->act[k].rseq != 0 &&
-	    p->seqslot[p->act[k].rseq % PEER_SEQ_MAP] == p->nact)
-		p->seqslot[p->act[k].rseq % PEER_SEQ_MAP] = (unsigned char)k;
+	hint = &p->seqslot[p->act[k].rseq % PEER_SEQ_MAP];
+	if (k < p->nact && p->act[k].rseq != 0 && *hint == p->nact)
+		*hint = (unsigned char)k;
 }
 
 void
@@ -149,10 +149,13 @@ find_active(struct peer *p, uint32_t i)
 }
 
 /*
- * The slot of the active piece first requested after a's, or -1: the
- * next few numbers by the seqslot hints (a piece requested just after
- * a's is usually still active), else a scan.
+ * Request numbers after a's tried by their seqslot hints before a scan:
+ * pieces mostly complete in request order, so the next one or two are
+ * usually still active; a few more cover pieces that finished early.
  */
+#define SEQ_TRIES	4
+
+/* The slot of the active piece first requested after a's, or -1. */
 static int
 next_requested(struct peer *p, const struct peer_active *a)
 {
@@ -160,7 +163,7 @@ next_requested(struct peer *p, const struct peer_active *a)
 	uint64_t s;
 	int j, k = -1;
 
-	for (s = a->rseq + 1; s <= p->rseq && s <= a->rseq + 4; s++) {
+	for (s = a->rseq + 1; s <= p->rseq && s <= a->rseq + SEQ_TRIES; s++) {
 		j = p->seqslot[s % PEER_SEQ_MAP];
 		if (j < p->nact && p->act[j].rseq == s)
 			return j;
